@@ -1,0 +1,252 @@
+"""Demand units: what stations must reach, each with a weight and a place on the road network.
+
+Kinds: road pieces (default: every drivable road cut into pieces of at most ``piece_m``, weight =
+length, each two-way road counted once), a square or hex grid clipped to the study area (weight =
+cell area), building footprints (weight = footprint area) or a points file with weights.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from .errors import DataError, InputError
+from .network import RoadNetwork, Snapped, snap_xy
+
+
+@dataclass(frozen=True, eq=False)
+class Demand:
+    """Demand units on a network.
+
+    ``weight`` per unit; ``at`` where each unit is served on the network (a point on an edge);
+    ``geometry`` the unit itself (projected CRS); ``district`` the district name or ``None``.
+    """
+
+    kind: str
+    weight: np.ndarray
+    at: Snapped
+    geometry: np.ndarray
+    crs: pyproj.CRS
+    district: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+    @property
+    def total(self) -> float:
+        return float(self.weight.sum())
+
+    def gdf(self, *, to_wgs84: bool = False) -> gpd.GeoDataFrame:
+        """The units as a GeoDataFrame (projected, or WGS-84)."""
+        g = gpd.GeoDataFrame(
+            {"unit": np.arange(len(self)), "kind": self.kind, "weight": self.weight,
+             "district": self.district, "access_m": self.at.distance_m},
+            geometry=self.geometry, crs=self.crs,
+        )
+        return g.to_crs(4326) if to_wgs84 else g
+
+
+def _area_projected(network: RoadNetwork, area: BaseGeometry | None) -> BaseGeometry | None:
+    if area is None:
+        return None
+    tr = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
+    return shapely.transform(area, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _districts_projected(network: RoadNetwork, districts: gpd.GeoDataFrame | None, name_field: str | None):
+    if districts is None:
+        return None
+    if name_field is None or name_field not in districts.columns:
+        raise InputError(
+            f"districts name field {name_field!r} not found: expected one of {list(districts.columns)}"
+        )
+    return districts.to_crs(network.crs)[[name_field, "geometry"]].rename(columns={name_field: "name"})
+
+
+def _assign_districts(x: np.ndarray, y: np.ndarray, districts) -> np.ndarray:
+    out = np.full(len(x), None, dtype=object)
+    if districts is None or len(x) == 0:
+        return out
+    pts = shapely.points(x, y)
+    for name, geom in zip(districts["name"], districts.geometry):
+        inside = shapely.contains(geom, pts) & (out == None)  # noqa: E711
+        out[inside] = str(name)
+    return out
+
+
+def road_pieces(
+    network: RoadNetwork,
+    *,
+    piece_m: float = 50.0,
+    area: BaseGeometry | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    name_field: str | None = None,
+) -> Demand:
+    """Every drivable road cut into pieces of at most ``piece_m`` metres; weight = length (m).
+
+    Two-way roads are counted once. ``area`` (WGS-84 polygon) keeps pieces whose midpoint lies
+    inside it; ``districts`` labels each piece with the district holding its midpoint.
+    """
+    if not (isinstance(piece_m, (int, float)) and piece_m > 0):
+        raise InputError(f"piece_m {piece_m!r} is invalid: expected a positive length in metres")
+    rev = network.edge_reverse
+    idx = np.arange(network.n_edges)
+    keep = (rev < 0) | (idx < rev)
+    edges = idx[keep]
+    length = network.edge_length[edges]
+    n_pieces = np.maximum(1, np.ceil(length / piece_m).astype(np.int64))
+    edge_of = np.repeat(edges, n_pieces)
+    k = np.arange(n_pieces.sum()) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    n_rep = np.repeat(n_pieces, n_pieces)
+    f0 = k / n_rep
+    f1 = (k + 1) / n_rep
+    fm = (f0 + f1) / 2
+    L = network.edge_length[edge_of]
+    geoms_e = network.edge_geometry[edge_of]
+    mids = shapely.line_interpolate_point(geoms_e, fm, normalized=True)
+    mx, my = shapely.get_x(mids), shapely.get_y(mids)
+    sel = np.ones(len(edge_of), bool)
+    area_p = _area_projected(network, area)
+    if area_p is not None:
+        sel = shapely.contains_xy(area_p, mx, my)
+        if not sel.any():
+            raise DataError("the study area holds no road: check its position and datum (WGS-84 expected)")
+    edge_of, f0, f1, fm, L, geoms_e, mx, my = (a[sel] for a in (edge_of, f0, f1, fm, L, geoms_e, mx, my))
+    pieces = np.array(
+        [shapely.ops.substring(g, a, b, normalized=True) for g, a, b in zip(geoms_e, f0, f1)],
+        dtype=object,
+    )
+    weight = L * (f1 - f0)
+    lon, lat = network.to_wgs84(mx, my)
+    at = Snapped(edge=edge_of.astype(np.int64), fraction=fm, distance_m=np.zeros(len(fm)),
+                 x=mx, y=my, lon=np.asarray(lon), lat=np.asarray(lat))
+    d = _districts_projected(network, districts, name_field)
+    return Demand("roads", weight, at, pieces, network.crs, _assign_districts(mx, my, d))
+
+
+def grid_cells(
+    network: RoadNetwork,
+    *,
+    area: BaseGeometry | None = None,
+    cell_m: float = 250.0,
+    shape: str = "square",
+    max_access_m: float = 500.0,
+    districts: gpd.GeoDataFrame | None = None,
+    name_field: str | None = None,
+) -> Demand:
+    """A square or hex grid clipped to the area (default: the network's hull); weight = km².
+
+    Each cell is served at the road point nearest its centre; cells farther than
+    ``max_access_m`` from any road are left out and counted in a warning-free ``access_m``.
+    """
+    import shapely.ops  # noqa: F401
+
+    if shape not in ("square", "hex"):
+        raise InputError(f"grid shape {shape!r} is invalid: expected 'square' or 'hex'")
+    if not (isinstance(cell_m, (int, float)) and cell_m > 0):
+        raise InputError(f"cell_m {cell_m!r} is invalid: expected a positive size in metres")
+    region = _area_projected(network, area)
+    if region is None:
+        region = shapely.convex_hull(shapely.multipoints(np.column_stack([network.x, network.y])))
+    x0, y0, x1, y1 = region.bounds
+    if shape == "square":
+        xs = np.arange(x0, x1 + cell_m, cell_m)
+        ys = np.arange(y0, y1 + cell_m, cell_m)
+        gx, gy = np.meshgrid(xs, ys)
+        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
+    else:
+        r = cell_m / math.sqrt(3)  # cell_m = flat-to-flat width
+        dx, dy = cell_m, 1.5 * r
+        rows = int((y1 - y0) / dy) + 2
+        cols = int((x1 - x0) / dx) + 2
+        ang = np.deg2rad(np.arange(6) * 60 + 30)
+        hexagon = np.column_stack([r * np.cos(ang), r * np.sin(ang)])
+        cells_l = []
+        for j in range(rows):
+            for i in range(cols):
+                cx = x0 + i * dx + (dx / 2 if j % 2 else 0)
+                cy = y0 + j * dy
+                cells_l.append(shapely.Polygon(hexagon + [cx, cy]))
+        cells = np.array(cells_l, dtype=object)
+    hit = shapely.intersects(region, cells)
+    cells = shapely.intersection(cells[hit], region)
+    cells = cells[~shapely.is_empty(cells)]
+    area_km2 = shapely.area(cells) / 1e6
+    keep = area_km2 > 1e-6
+    cells, area_km2 = cells[keep], area_km2[keep]
+    cen = shapely.point_on_surface(cells)
+    cx, cy = shapely.get_x(cen), shapely.get_y(cen)
+    at = snap_xy(network, cx, cy, max_distance_m=float("inf"))
+    ok = at.distance_m <= max_access_m
+    if not ok.any():
+        raise DataError(f"no grid cell lies within {max_access_m} m of a road")
+    at = Snapped(*(getattr(at, f)[ok] for f in ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")))
+    d = _districts_projected(network, districts, name_field)
+    return Demand("grid", area_km2[ok], at, cells[ok], network.crs, _assign_districts(cx[ok], cy[ok], d))
+
+
+def from_features(
+    network: RoadNetwork,
+    features: gpd.GeoDataFrame,
+    *,
+    kind: str = "points",
+    weight_field: str | None = None,
+    max_access_m: float = 300.0,
+    area: BaseGeometry | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    name_field: str | None = None,
+) -> Demand:
+    """Demand from buildings (weight = footprint m² unless ``weight_field``) or weighted points.
+
+    Features farther than ``max_access_m`` from a road raise :class:`OffNetworkError` naming them.
+    """
+    if features.crs is None:
+        raise InputError(f"{kind} file has no CRS: expected WGS-84 GeoJSON or a file with a CRS")
+    if len(features) == 0:
+        raise DataError(f"{kind} file holds no features")
+    if features.geometry.isna().any() or features.geometry.is_empty.any():
+        bad = int((features.geometry.isna() | features.geometry.is_empty).sum())
+        raise DataError(f"{kind} file has {bad} feature(s) without geometry: remove or fix them")
+    g = features.to_crs(network.crs)
+    area_p = _area_projected(network, area)
+    if area_p is not None:
+        g = g[g.geometry.representative_point().within(area_p)]
+        if len(g) == 0:
+            raise DataError(f"no {kind} lie inside the study area")
+    if weight_field is not None:
+        if weight_field not in g.columns:
+            raise InputError(f"weight field {weight_field!r} not in the {kind} file: expected one of {list(g.columns)}")
+        w = pd.to_numeric(g[weight_field], errors="coerce").to_numpy(float)
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise InputError(f"weight field {weight_field!r} has missing or negative values: expected numbers >= 0")
+    elif kind == "buildings":
+        w = g.geometry.area.to_numpy(float)
+    else:
+        w = np.ones(len(g))
+    rep = g.geometry.representative_point()
+    at = snap_xy(network, rep.x.to_numpy(), rep.y.to_numpy(), max_distance_m=max_access_m,
+                 labels=[str(i) for i in g.index])
+    d = _districts_projected(network, districts, name_field)
+    return Demand(kind, w, at, g.geometry.to_numpy(), network.crs,
+                  _assign_districts(rep.x.to_numpy(), rep.y.to_numpy(), d))
+
+
+def make_demand(network: RoadNetwork, spec: Any, *, area=None, districts=None, name_field=None) -> Demand:
+    """Demand from a scenario's :class:`~coverage.scenario.DemandSpec`."""
+    if spec.kind == "roads":
+        return road_pieces(network, piece_m=spec.piece_m, area=area, districts=districts, name_field=name_field)
+    if spec.kind == "grid":
+        return grid_cells(network, area=area, cell_m=spec.cell_m, shape=spec.shape, districts=districts,
+                          name_field=name_field)
+    from .io import read_features
+
+    feats = read_features(spec.file.path, datum=spec.file.datum, what=f"demand {spec.kind}")
+    return from_features(network, feats, kind=spec.kind, weight_field=spec.weight_field, area=area,
+                         districts=districts, name_field=name_field)

@@ -1,0 +1,102 @@
+"""Reading vector files (GeoJSON, GeoPackage, Shapefile, CSV with lon/lat) with a stated datum."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import DataError, InputError
+
+_LON = ("lon", "lng", "longitude", "x", "经度")
+_LAT = ("lat", "latitude", "y", "纬度")
+
+
+def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "features") -> gpd.GeoDataFrame:
+    """Read a vector file into WGS-84, converting from GCJ-02 / BD-09 when ``datum`` says so.
+
+    CSV files need lon/lat columns. Files with a projected CRS are reprojected; a ``datum`` other
+    than WGS-84 applies to files in geographic coordinates only.
+    """
+    from .datum import to_wgs84
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{what} file {str(path)!r} does not exist")
+    if path.stat().st_size == 0:
+        raise DataError(f"{what} file {str(path)!r} is empty (0 bytes)")
+    if path.suffix.lower() in (".csv", ".txt"):
+        try:
+            df = pd.read_csv(path)
+        except Exception as exc:
+            raise DataError(f"{what} file {str(path)!r} is not readable CSV ({exc})") from None
+        cols = {c.lower(): c for c in df.columns}
+        lon = next((cols[c] for c in _LON if c in cols), None)
+        lat = next((cols[c] for c in _LAT if c in cols), None)
+        if lon is None or lat is None:
+            raise DataError(
+                f"{what} file {str(path)!r} has no lon/lat columns: got {list(df.columns)}, expected "
+                "columns named lon and lat (or lng/longitude, latitude)"
+            )
+        x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
+        y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
+        bad = ~(np.isfinite(x) & np.isfinite(y))
+        if bad.any():
+            rows = (np.flatnonzero(bad)[:5] + 2).tolist()
+            raise DataError(f"{what} file {str(path)!r} has rows without coordinates (lines {rows})")
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=4326)
+    else:
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:
+            raise DataError(
+                f"{what} file {str(path)!r} could not be read ({type(exc).__name__}: {exc}); "
+                "expected GeoJSON, GeoPackage, Shapefile or CSV with lon/lat"
+            ) from None
+    if "geometry" not in gdf or len(gdf) == 0:
+        raise DataError(f"{what} file {str(path)!r} holds no features")
+    missing = gdf.geometry.isna() | gdf.geometry.is_empty
+    if missing.any():
+        raise DataError(
+            f"{what} file {str(path)!r} has {int(missing.sum())} feature(s) without geometry "
+            f"(rows {np.flatnonzero(missing.to_numpy())[:5].tolist()}): fix or remove them"
+        )
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    if not gdf.crs.is_geographic:
+        if datum.lower().replace("-", "") != "wgs84":
+            raise InputError(
+                f"{what} file {str(path)!r} is in projected CRS {gdf.crs.to_string()} but datum "
+                f"{datum!r} was stated: GCJ-02/BD-09 apply to lon/lat files only"
+            )
+        return gdf.to_crs(4326)
+    gdf = gdf.to_crs(4326)
+    if datum.lower().replace("-", "") != "wgs84":
+        def conv(xy: np.ndarray) -> np.ndarray:
+            lon, lat = to_wgs84(xy[:, 0], xy[:, 1], datum)
+            return np.column_stack([lon, lat])
+
+        gdf = gdf.set_geometry(shapely.transform(gdf.geometry.to_numpy(), conv), crs=4326)
+    return gdf
+
+
+def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field: str | None = None):
+    """A study-area polygon (union of the file's polygons, optionally only the named ones)."""
+    gdf = read_features(path, datum=datum, what="area")
+    if names:
+        if name_field is None or name_field not in gdf.columns:
+            raise InputError(f"area name_field {name_field!r} not in {list(gdf.columns)}")
+        wanted = [names] if isinstance(names, str) else list(names)
+        sel = gdf[gdf[name_field].astype(str).isin(wanted)]
+        if len(sel) == 0:
+            raise InputError(
+                f"area names {wanted!r} not found in {str(path)!r}: available "
+                f"{sorted(gdf[name_field].astype(str).unique())[:20]}"
+            )
+        gdf = sel
+    geom = shapely.union_all(gdf.geometry.to_numpy())
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise DataError(f"area file {str(path)!r} holds {geom.geom_type}, expected polygons")
+    return geom

