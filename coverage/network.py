@@ -643,10 +643,27 @@ def network_from_graph(
                 edge_attrs_differ=["highway"],
                 edge_attr_aggs={"length": sum, "travel_time": sum, "delay_s": sum},
             )
+    _drop_duplicate_parallels(graph)
     if not retain_all:
         largest = max(nx.weakly_connected_components(graph), key=len)
         graph = graph.subgraph(largest).copy()
     return _build(graph, model)
+
+
+def _drop_duplicate_parallels(graph: nx.MultiDiGraph) -> None:
+    """Remove parallel edges that are the same road twice (same ends, length within 1 m or 1%),
+    keeping the fastest; some OSM exports hold each way twice. Distinct parallel roads stay."""
+    drop = []
+    for u, v in {(u, v) for u, v, k in graph.edges(keys=True) if k != 0}:
+        items = sorted(graph[u][v].items(), key=lambda kv: kv[1]["travel_time"])
+        kept: list[float] = []
+        for k, d in items:
+            length = d["length"]
+            if any(abs(length - o) <= max(1.0, 0.01 * o) for o in kept):
+                drop.append((u, v, k))
+            else:
+                kept.append(length)
+    graph.remove_edges_from(drop)
 
 
 def _edge_length_m(graph: nx.MultiDiGraph, u: Any, v: Any, d: Mapping[str, Any]) -> float:
