@@ -1,0 +1,425 @@
+"""Run reports: one folder per run, written atomically.
+
+A report folder holds ``layers.gpkg`` (one GeoPackage layer per result layer), one CSV per table,
+``summary.json`` and ``summary.md``, plus any extra files (for example ``map.html``). Everything is
+built in a temporary sibling folder and swapped in at the end, so a run that fails half-way leaves
+the previous report exactly as it was.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, InputError
+
+__all__ = [
+    "write_report",
+    "markdown_summary",
+    "write_json_atomic",
+    "write_text_atomic",
+    "to_jsonable",
+]
+
+#: GeoPackage file name inside a report folder.
+LAYERS_FILE = "layers.gpkg"
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]*$")
+
+
+# --------------------------------------------------------------------------------------------
+# atomic single-file helpers
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy / pandas / path / datetime values inside ``obj`` to plain JSON types.
+
+    NaN and infinities become ``None`` (JSON has no such numbers); sets become sorted lists.
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted((to_jsonable(v) for v in obj), key=repr)
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (pd.Series, pd.Index)):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, pd.DataFrame):
+        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if obj is None or isinstance(obj, str):
+        return obj
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, (os.PathLike,)):
+        return os.fspath(obj)
+    if isinstance(obj, (_dt.datetime, _dt.date, pd.Timestamp)):
+        return obj.isoformat()
+    if hasattr(obj, "__geo_interface__"):
+        return obj.__geo_interface__
+    raise InputError(
+        f"summary value {obj!r} of type {type(obj).__name__} cannot be written as JSON: expected "
+        "numbers, strings, booleans, lists or mappings of them"
+    )
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder + ``os.replace``).
+
+    Readers see either the old file or the complete new one, never a partial file.
+    """
+    return _write_bytes_atomic(Path(path), text.encode(encoding))
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as UTF-8 JSON (``ensure_ascii=False``, numpy types converted) atomically."""
+    text = json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> Path:
+    path = path.expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress_os():
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class _suppress_os:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        return exc_type is not None and issubclass(exc_type, OSError)
+
+
+# --------------------------------------------------------------------------------------------
+# report folder
+
+
+def write_report(
+    out_dir: str | os.PathLike,
+    *,
+    layers: Mapping[str, Any] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    summary: Mapping[str, Any] | None = None,
+    markdown: str | None = None,
+    extra_files: Mapping[str, bytes | str] | None = None,
+) -> Path:
+    """Write one run's results to ``out_dir``, replacing any earlier report there atomically.
+
+    Parameters
+    ----------
+    out_dir
+        The report folder. Its parent must exist. An existing folder is replaced as a whole, and
+        only once the new report is complete; on any error the old folder is left untouched.
+    layers
+        ``{name: GeoDataFrame}``; each becomes one layer of ``layers.gpkg`` (any CRS; written with
+        its own CRS). Empty GeoDataFrames are written as empty layers.
+    tables
+        ``{name: DataFrame}``; each becomes ``name.csv`` (UTF-8 with BOM so spreadsheet programs
+        show Chinese text correctly).
+    summary
+        Written as ``summary.json`` (UTF-8, numpy values converted, NaN as null).
+    markdown
+        ``summary.md``; by default :func:`markdown_summary` of ``summary``.
+    extra_files
+        ``{file name: bytes or str}`` written beside the rest (e.g. ``{"map.html": html}``).
+
+    Returns
+    -------
+    Path
+        The report folder.
+    """
+    out = Path(out_dir).expanduser().absolute()
+    parent = out.parent
+    if not parent.is_dir():
+        raise DataError(f"cannot write report {str(out)!r}: folder {str(parent)!r} does not exist")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"cannot write report {str(out)!r}: a file of that name exists (expected a folder)")
+    layers = dict(layers or {})
+    tables = dict(tables or {})
+    summary = dict(summary or {})
+    extra_files = dict(extra_files or {})
+    _check_names(layers, tables, extra_files)
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
+    try:
+        if layers:
+            _write_layers(tmp / LAYERS_FILE, layers)
+        for name, table in tables.items():
+            _write_table(tmp / f"{name}.csv", name, table)
+        (tmp / "summary.json").write_text(
+            json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+            encoding="utf-8",
+        )
+        md = markdown if markdown is not None else markdown_summary(summary)
+        (tmp / "summary.md").write_text(md, encoding="utf-8")
+        for name, content in extra_files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            (tmp / name).write_bytes(data)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _check_names(layers: Mapping, tables: Mapping, extra_files: Mapping) -> None:
+    for kind, names in (("layer", layers), ("table", tables), ("extra file", extra_files)):
+        for name in names:
+            if not isinstance(name, str) or not _SAFE_NAME.match(name) or name in (".", ".."):
+                raise InputError(
+                    f"report {kind} name {name!r} is not a plain file name: expected letters, "
+                    "digits, '_', '-', '.' (no folders)"
+                )
+    reserved = {"summary.json", "summary.md", LAYERS_FILE} | {f"{t}.csv" for t in tables}
+    clash = sorted(set(extra_files) & reserved)
+    if clash:
+        raise InputError(f"report extra file name(s) {clash} clash with the report's own files")
+
+
+def _write_layers(path: Path, layers: Mapping[str, Any]) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    for name, gdf in layers.items():
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            raise InputError(
+                f"report layer {name!r} is a {type(gdf).__name__}: expected a GeoDataFrame"
+            )
+        frame = _gpkg_ready(gdf)
+        try:
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", append=path.exists())
+        except Exception as exc:  # GDAL errors come in many types
+            raise DataError(
+                f"report layer {name!r} could not be written to {path.name} "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+
+
+def _gpkg_ready(gdf):
+    """A copy with column types GeoPackage can hold (lists/dicts as JSON text)."""
+    frame = gdf.copy()
+    geom = frame.geometry.name
+    for col in frame.columns:
+        if col == geom:
+            continue
+        s = frame[col]
+        if s.dtype == object:
+            if s.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))).any():
+                frame[col] = s.map(
+                    lambda v: json.dumps(to_jsonable(v), ensure_ascii=False)
+                    if isinstance(v, (list, tuple, dict, set, np.ndarray)) else v
+                )
+    return frame
+
+
+def _write_table(path: Path, name: str, table: pd.DataFrame) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"report table {name!r} is a {type(table).__name__}: expected a DataFrame")
+    frame = table
+    if "geometry" in frame.columns or hasattr(frame, "geometry"):
+        frame = pd.DataFrame(frame).copy()
+        for col in frame.columns:
+            if frame[col].map(lambda v: hasattr(v, "wkt")).any():
+                frame[col] = frame[col].map(lambda v: v.wkt if hasattr(v, "wkt") else v)
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` with ``tmp``: old -> backup, new -> out, delete backup; roll back on error."""
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    backup = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    os.rename(out, backup)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(backup, out)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown summary
+
+
+def _pct(x: Any) -> str:
+    try:
+        return f"{100.0 * float(x):.1f}%"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _num(x: Any, digits: int = 1) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(f):
+        return "-"
+    return f"{f:,.{digits}f}"
+
+
+def _md_cell(x: Any) -> str:
+    return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_summary(summary: Mapping[str, Any]) -> str:
+    """A short bilingual Markdown summary of a run, in the plans' own terms.
+
+    Reads (all optional): ``name``/``scenario``; ``standard`` (``turnout_s``, ``travel_s``);
+    ``covered_share``; ``response_s`` (``p50``, ``p90``, ``max``); ``stations`` (list of dicts
+    with ``id``, ``name``, ``class``, ``status``, ``district_km2``/``area_km2``, ``cap_km2``,
+    ``over_cap``); ``comparison`` (``existing``/``plan`` covered shares); ``requirement`` or
+    ``stations_required`` / ``stations_existing`` and ``hydrants`` (``required``, ``existing``,
+    ``shortfall``). Missing sections are left out.
+    """
+    s = dict(summary or {})
+    lines: list[str] = []
+    title = s.get("name") or s.get("scenario") or "Coverage report"
+    lines += [f"# {title}", ""]
+
+    std = s.get("standard") or {}
+    total_s = None
+    if isinstance(std, Mapping):
+        t, d = std.get("turnout_s"), std.get("travel_s")
+        if t is not None and d is not None:
+            total_s = float(t) + float(d)
+    minutes = (total_s / 60.0) if total_s else 5.0
+    mlabel = f"{minutes:g}"
+
+    cov_lines = []
+    if s.get("covered_share") is not None:
+        cov_lines.append(
+            f"- {mlabel} 分钟内到达 / reached within {mlabel} min: **{_pct(s['covered_share'])}** of demand"
+        )
+    if isinstance(std, Mapping) and total_s:
+        cov_lines.append(
+            f"- 标准 / standard: {_num(std.get('turnout_s'), 0)} s 出动 turnout + "
+            f"{_num(std.get('travel_s'), 0)} s 行车 travel"
+        )
+    rs = s.get("response_s")
+    if isinstance(rs, Mapping) and rs:
+        parts = [f"{k} {_num(rs[k], 0)} s" for k in ("p50", "p90", "max") if rs.get(k) is not None]
+        if parts:
+            cov_lines.append("- 响应时间 / response time: " + ", ".join(parts))
+    if s.get("uncovered_km") is not None:
+        cov_lines.append(f"- 未覆盖道路 / uncovered roads: {_num(s['uncovered_km'])} km")
+    cmp_ = s.get("comparison")
+    if isinstance(cmp_, Mapping):
+        ex, pl = cmp_.get("existing"), cmp_.get("plan", cmp_.get("existing_plus_planned"))
+        if isinstance(ex, Mapping):
+            ex = ex.get("covered_share")
+        if isinstance(pl, Mapping):
+            pl = pl.get("covered_share")
+        if ex is not None and pl is not None:
+            gain = float(pl) - float(ex)
+            cov_lines.append(
+                f"- 现有站 / existing stations: {_pct(ex)}; 加规划站 / with planned: {_pct(pl)} "
+                f"(+{100 * gain:.1f} points)"
+            )
+    if cov_lines:
+        lines += ["## 覆盖 Coverage", ""] + cov_lines + [""]
+
+    stations = s.get("stations")
+    if isinstance(stations, (list, tuple)) and stations:
+        over = [st for st in stations if isinstance(st, Mapping) and st.get("over_cap")]
+        lines += ["## 消防站 Stations", ""]
+        lines.append(
+            f"- {len(stations)} 个站 stations; 辖区超标 / over their district cap: **{len(over)}**"
+        )
+        rows = [st for st in stations if isinstance(st, Mapping)]
+        if rows:
+            lines += ["", "| id | 名称 name | 类别 class | 状态 status | 辖区 district km² | 上限 cap km² | 超标 over cap |",
+                      "|---|---|---|---|---|---|---|"]
+            for st in rows:
+                area = st.get("district_km2", st.get("area_km2"))
+                lines.append(
+                    "| " + " | ".join(_md_cell(v) for v in (
+                        st.get("id", ""), st.get("name", ""), st.get("class", ""),
+                        st.get("status", ""),
+                        _num(area, 2) if area is not None else "",
+                        _num(st.get("cap_km2"), 1) if st.get("cap_km2") is not None else "",
+                        ("是 yes" if st.get("over_cap") else "否 no") if "over_cap" in st else "",
+                    )) + " |"
+                )
+        lines.append("")
+
+    req_lines = []
+    req = s.get("requirement") if isinstance(s.get("requirement"), Mapping) else {}
+    st_req = req.get("stations_required", s.get("stations_required"))
+    st_ex = req.get("stations_existing", s.get("stations_existing"))
+    if st_req is not None:
+        req_lines.append(_shortfall_line("消防站 stations", st_req, st_ex))
+    hyd = s.get("hydrants")
+    if isinstance(hyd, Mapping):
+        h_req = hyd.get("required")
+        h_ex = hyd.get("existing")
+        if h_req is not None:
+            req_lines.append(_shortfall_line("消火栓 hydrants", h_req, h_ex))
+        elif h_ex is not None:
+            req_lines.append(f"- 消火栓 hydrants: {_num(h_ex, 0)} existing")
+        if hyd.get("covered_share") is not None:
+            req_lines.append(f"- 消火栓覆盖道路 / roads within hydrant reach: {_pct(hyd['covered_share'])}")
+        if hyd.get("proposed") is not None:
+            req_lines.append(f"- 建议新增消火栓 / proposed hydrants: {_num(hyd['proposed'], 0)}")
+    if req_lines:
+        lines += ["## 需求与缺口 Required vs existing", ""] + req_lines + [""]
+
+    warnings_ = s.get("warnings")
+    if isinstance(warnings_, (list, tuple)) and warnings_:
+        lines += ["## 提示 Warnings", ""] + [f"- {_md_cell(w)}" for w in warnings_] + [""]
+    if len(lines) == 2:
+        lines += ["(no results in this summary)", ""]
+    return "\n".join(lines)
+
+
+def _shortfall_line(label: str, required: Any, existing: Any) -> str:
+    if existing is None:
+        return f"- {label}: {_num(required, 0)} required"
+    try:
+        r, e = float(required), float(existing)
+    except (TypeError, ValueError):
+        return f"- {label}: {required} required, {existing} existing"
+    short = max(r - e, 0.0)
+    share = short / r if r > 0 else 0.0
+    return (
+        f"- {label}: 需 required {_num(required, 0)}, 现有 existing {_num(existing, 0)}, "
+        f"缺口 short {_num(short, 0)} ({_pct(share)})"
+    )
