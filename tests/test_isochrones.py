@@ -1,0 +1,391 @@
+"""Isochrones: hand-built roads with hand-computed reached lengths and areas, membership of points,
+one-way streets, snapped origins, and split districts checked against networkx Dijkstra on the
+real Shanghai extract."""
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from coverage.errors import InputError
+from coverage.isochrones import isochrones, reached_pieces
+from coverage.network import load_network, network_from_graph, snap_xy
+
+UTM51 = pyproj.CRS.from_epsg(32651)
+X0, Y0 = 350_000.0, 3_460_000.0  # metres in UTM 51N (near Shanghai)
+W = 20.0  # road-side width used in the hand tests
+
+
+def _net(nodes: dict, edges: list, kmh: float = 36.0):
+    """A hand-built network: ``nodes`` id -> (x, y) metres from (X0, Y0), ``edges`` (u, v, oneway)."""
+    inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = inv.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat)
+    for u, v, oneway in edges:
+        g.add_edge(u, v, highway="residential", oneway=oneway)
+        if not oneway:
+            g.add_edge(v, u, highway="residential", oneway=oneway)
+    net = network_from_graph(g, speeds={"residential": kmh}, simplify=False, retain_all=True)
+    assert net.crs == UTM51
+    return net
+
+
+def _xy(x, y):
+    return shapely.Point(X0 + x, Y0 + y)
+
+
+def _proj(frame, net):
+    return frame.to_crs(net.crs)
+
+
+@pytest.fixture(scope="module")
+def straight():
+    """One 1 km two-way road: 100 s at 36 km/h."""
+    return _net({1: (0, 0), 2: (1000, 0)}, [(1, 2, False)])
+
+
+@pytest.fixture(scope="module")
+def grid():
+    """3 x 3 grid, 200 m blocks (20 s each), node 10*i + j at (200 i, 200 j); centre is 11."""
+    nodes = {10 * i + j: (200.0 * i, 200.0 * j) for i in range(3) for j in range(3)}
+    edges = [(10 * i + j, 10 * (i + 1) + j, False) for i in range(2) for j in range(3)]
+    edges += [(10 * i + j, 10 * i + j + 1, False) for i in range(3) for j in range(2)]
+    return _net(nodes, edges)
+
+
+# --------------------------------------------------------------------------------------------
+# hand-computed answers
+
+
+def test_partial_edge_cut_at_exact_point(straight):
+    assert straight.edge_time == pytest.approx([100.0, 100.0], rel=1e-9)
+    iso = isochrones(straight, [1], cutoff_s=50, road_width_m=W)
+    assert len(iso) == 1
+    assert iso.road_km.iloc[0] == pytest.approx(0.5, rel=1e-9)
+    expected = 2 * W * 500 + math.pi * W**2
+    assert iso.area_km2.iloc[0] * 1e6 == pytest.approx(expected, rel=1e-3)
+    assert _proj(iso, straight).area.iloc[0] == pytest.approx(iso.area_km2.iloc[0] * 1e6, rel=1e-6)
+    pieces = reached_pieces(straight, [1], cutoff_s=50)
+    assert len(pieces) == 1
+    p = pieces.iloc[0]
+    assert (p.u, p.v, p.from_fraction, p.to_fraction) == (1, 2, 0.0, pytest.approx(0.5))
+    assert (p.t_start, p.t_end) == (0.0, pytest.approx(50.0))
+    assert p.geometry.length == pytest.approx(500.0, rel=1e-9)
+    end = shapely.get_point(p.geometry, -1)
+    assert end.distance(_xy(500, 0)) < 1e-6
+
+
+def test_grid_reached_lengths_and_membership(grid):
+    iso = isochrones(grid, [11], cutoff_s=30, bands_s=[10, 30], road_width_m=W)
+    # 10 s: 100 m on each of the 4 streets out of the centre.
+    # 30 s: the 4 streets (200 m each) + 100 m on the 8 streets beyond the first crossings.
+    assert iso.road_km.tolist() == pytest.approx([0.4, 4 * 0.2 + 8 * 0.1], rel=1e-9)
+    assert iso.band_s.tolist() == [10.0, 30.0]
+    poly = _proj(iso, grid).geometry
+    inside_10 = [_xy(200, 260), _xy(110, 200), _xy(200, 105)]
+    inside_30 = [_xy(0, 150), _xy(150, 0), _xy(400, 290), _xy(310, 400)]
+    outside_30 = [_xy(0, 60), _xy(60, 0), _xy(400, 40), _xy(350, 400), _xy(0, 340)]
+    assert all(poly.iloc[0].contains(p) for p in inside_10)
+    assert not any(poly.iloc[0].contains(p) for p in inside_30)
+    assert all(poly.iloc[1].contains(p) for p in inside_10 + inside_30)
+    assert not any(poly.iloc[1].contains(p) for p in outside_30)
+
+
+def test_cutoff_exactly_on_a_node():
+    net = _net({1: (0, 0), 2: (1000, 0), 3: (2000, 0)}, [(1, 2, False), (2, 3, False)])
+    iso = isochrones(net, [1], cutoff_s=100, bands_s=[99.9, 100], road_width_m=W)
+    assert iso.road_km.tolist() == pytest.approx([0.999, 1.0], rel=1e-9)
+    pieces = reached_pieces(net, [1], cutoff_s=100)
+    assert pieces.length_m.sum() == pytest.approx(1000.0, rel=1e-9)
+    assert set(zip(pieces.u, pieces.v)) == {(1, 2)}
+
+
+def test_one_way_street_reached_only_forward():
+    net = _net({1: (0, 0), 2: (1000, 0), 3: (1000, 1000)}, [(1, 2, True), (2, 3, False)])
+    # from the start of the one-way: 500 m of it
+    assert isochrones(net, [1], cutoff_s=50, road_width_m=W).road_km.iloc[0] == pytest.approx(0.5)
+    # from its end: nothing of it, 500 m of the two-way street
+    pieces = reached_pieces(net, [2], cutoff_s=50)
+    assert set(zip(pieces.u, pieces.v)) == {(2, 3)}
+    assert pieces.length_m.sum() == pytest.approx(500.0)
+    iso = _proj(isochrones(net, [2], cutoff_s=50, road_width_m=W), net)
+    assert not iso.geometry.iloc[0].contains(_xy(500, 0))
+    assert iso.geometry.iloc[0].contains(_xy(1000, 400))
+
+
+def test_snapped_origin_drives_its_own_edge_both_ways(straight):
+    pt = snap_xy(straight, [X0 + 500], [Y0 + 5])
+    pieces = reached_pieces(straight, pt, cutoff_s=20)
+    assert sorted(pieces.length_m) == pytest.approx([200.0, 200.0])
+    assert (pieces.t_start == 0).all() and pieces.t_end.tolist() == pytest.approx([20.0, 20.0])
+    starts = shapely.get_point(pieces.geometry.values, 0)
+    assert shapely.distance(starts, _xy(500, 0)).max() < 1e-6
+    iso = isochrones(straight, pt, cutoff_s=20, road_width_m=W)
+    assert iso.road_km.iloc[0] == pytest.approx(0.4)
+    assert iso.area_km2.iloc[0] * 1e6 == pytest.approx(2 * W * 400 + math.pi * W**2, rel=1e-3)
+    # on a one-way street only forward from the point
+    oneway = _net({1: (0, 0), 2: (1000, 0)}, [(1, 2, True)])
+    pt = snap_xy(oneway, [X0 + 500], [Y0 + 5])
+    pieces = reached_pieces(oneway, pt, cutoff_s=20)
+    assert len(pieces) == 1
+    assert (pieces.from_fraction.iloc[0], pieces.to_fraction.iloc[0]) == pytest.approx((0.5, 0.7))
+
+
+def test_split_at_point_of_equal_arrival(straight):
+    # origins at node 1 (x = 0) and at x = 800 on the road: they meet at x = 400
+    pts = snap_xy(straight, [X0, X0 + 800], [Y0 + 3, Y0 - 3])
+    iso = isochrones(straight, pts, cutoff_s=100, mode="split", road_width_m=W, labels=["a", "b"])
+    assert iso.label.tolist() == ["a", "b"]
+    assert iso.road_km.tolist() == pytest.approx([0.4, 0.6], rel=1e-9)
+    proj = _proj(iso, straight).geometry
+    assert proj.iloc[0].contains(_xy(390, 0)) and proj.iloc[1].contains(_xy(410, 0))
+    assert proj.iloc[0].intersection(proj.iloc[1]).area < 1e-6
+    whole = isochrones(straight, pts, cutoff_s=100, mode="dissolve", road_width_m=W)
+    assert whole.road_km.iloc[0] == pytest.approx(1.0)
+    assert iso.area_km2.sum() == pytest.approx(whole.area_km2.iloc[0], rel=1e-6)
+    assert whole.area_km2.iloc[0] * 1e6 == pytest.approx(2 * W * 1000 + math.pi * W**2, rel=1e-3)
+
+
+def test_output_crs_columns_and_labels(grid):
+    iso = isochrones(grid, [11, 0], cutoff_s=30, bands_s=[20, 30], labels=["x", "y"], road_width_m=W)
+    assert iso.crs.to_epsg() == 4326
+    assert list(iso.columns) == ["origin", "label", "band_s", "area_km2", "road_km", "geometry"]
+    assert iso.origin.tolist() == [0, 0, 1, 1] and iso.label.tolist() == ["x", "x", "y", "y"]
+    lon, lat = iso.geometry.iloc[0].centroid.coords[0]
+    assert 121 < lon < 122 and 31 < lat < 32
+    pieces = reached_pieces(grid, [11], cutoff_s=30)
+    assert pieces.crs == grid.crs
+
+
+# --------------------------------------------------------------------------------------------
+# real extract against networkx
+
+
+@pytest.fixture(scope="module")
+def shanghai(shared_data):
+    return load_network(shared_data / "osm" / "shanghai_huangpu_osmnx_drive.osm")
+
+
+def _nx_times(net, node_id, cutoff):
+    return nx.single_source_dijkstra_path_length(net.graph, node_id, cutoff=cutoff,
+                                                 weight="travel_time")
+
+
+def _road_reached_m(net, node_times, cutoff):
+    """Reached metres by an independent formula: per road, the union of the interval driven in
+    from each end, ``min(1, a + b)`` of its length; node times are networkx Dijkstra's."""
+    total = 0.0
+    for e in range(net.n_edges):
+        r = int(net.edge_reverse[e])
+        if r >= 0 and r < e:
+            continue
+        u, v = net.node_ids[net.edge_u[e]], net.node_ids[net.edge_v[e]]
+        a = np.clip((cutoff - node_times.get(u, np.inf)) / net.edge_time[e], 0, 1)
+        b = np.clip((cutoff - node_times.get(v, np.inf)) / net.edge_time[r], 0, 1) if r >= 0 else 0
+        total += min(1.0, a + b) * net.edge_length[e]
+    return total
+
+
+def _origins(net, k, seed):
+    """``k`` random nodes of the largest strongly connected part (each can drive somewhere)."""
+    core = sorted(max(nx.strongly_connected_components(net.graph), key=len))
+    rng = np.random.default_rng(seed)
+    return np.asarray(core)[rng.choice(len(core), size=k, replace=False)]
+
+
+def test_overlap_road_length_matches_networkx(shanghai):
+    origins = _origins(shanghai, 4, 1)
+    iso = isochrones(shanghai, origins, cutoff_s=120, road_width_m=30)
+    for i, o in enumerate(origins):
+        expected = _road_reached_m(shanghai, _nx_times(shanghai, o, 120), 120)
+        assert iso.road_km.iloc[i] * 1000 == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def test_split_pieces_go_to_the_nearest_origin(shanghai):
+    origins = _origins(shanghai, 6, 2)
+    cutoff = 150.0
+    times = [_nx_times(shanghai, o, 10 * cutoff) for o in origins]
+    pieces = reached_pieces(shanghai, origins, cutoff_s=cutoff, mode="split")
+    assert len(pieces) > 100
+    net = shanghai
+    e = pieces.edge.to_numpy()
+    r = net.edge_reverse[e]
+    fm = (pieces.from_fraction.to_numpy() + pieces.to_fraction.to_numpy()) / 2
+    u = net.node_ids[net.edge_u[e]]
+    v = net.node_ids[net.edge_v[e]]
+    best = np.full((len(origins), len(e)), np.inf)
+    for i, t in enumerate(times):
+        tu = np.array([t.get(n, np.inf) for n in u])
+        tv = np.array([t.get(n, np.inf) for n in v])
+        back = np.where(r >= 0, tv + (1 - fm) * net.edge_time[np.maximum(r, 0)], np.inf)
+        best[i] = np.minimum(tu + fm * net.edge_time[e], back)
+    order = np.sort(best, axis=0)
+    tm = (pieces.t_start.to_numpy() + pieces.t_end.to_numpy()) / 2
+    assert tm == pytest.approx(order[0], abs=1e-6)
+    clear = order[1] - order[0] > 1e-6
+    assert clear.mean() > 0.95
+    assert (best.argmin(axis=0)[clear] == pieces.origin.to_numpy()[clear]).all()
+    # the districts together are exactly the road reached by any origin
+    union_times = {}
+    for t in times:
+        for n, s in t.items():
+            union_times[n] = min(s, union_times.get(n, np.inf))
+    assert pieces.length_m.sum() == pytest.approx(_road_reached_m(net, union_times, cutoff), rel=1e-9)
+
+
+def test_split_polygons_partition_the_dissolved_area(shanghai):
+    origins = _origins(shanghai, 5, 3)
+    kw = dict(cutoff_s=180, bands_s=[90, 180], road_width_m=40)
+    split = _proj(isochrones(shanghai, origins, mode="split", **kw), shanghai)
+    whole = _proj(isochrones(shanghai, origins, mode="dissolve", **kw), shanghai)
+    for band in (90.0, 180.0):
+        pieces = reached_pieces(shanghai, origins, cutoff_s=band, mode="split")
+        part = split[split.band_s == band]
+        dis = whole[whole.band_s == band].iloc[0]
+        assert len(part) == len(origins)
+        assert part.area_km2.sum() == pytest.approx(dis.area_km2, rel=1e-6)
+        assert part.road_km.sum() == pytest.approx(dis.road_km, rel=1e-9)
+        geoms = part.geometry.to_numpy()
+        for i in range(len(geoms)):
+            for j in range(i + 1, len(geoms)):
+                assert shapely.intersection(geoms[i], geoms[j]).area < 1e-3
+        # piece midpoints lie in their own origin's district, unless another origin's road runs
+        # right beside them (divided carriageways, elevated roads over ground streets)
+        lines = pieces.geometry.to_numpy()
+        owner = pieces.origin.to_numpy()
+        mids = shapely.line_interpolate_point(lines, 0.5, normalized=True)
+        clear = np.ones(len(mids), bool)
+        for o in np.unique(owner):
+            others = shapely.union_all(lines[owner != o])
+            clear[owner == o] = shapely.distance(mids[owner == o], others) > 30.0
+        assert clear.mean() > 0.6
+        assert shapely.covers(geoms[owner[clear]], mids[clear]).all()
+
+
+def test_bands_are_nested(shanghai):
+    origins = _origins(shanghai, 3, 4)
+    for mode in ("overlap", "dissolve"):
+        iso = _proj(isochrones(shanghai, origins, cutoff_s=240, mode=mode,
+                               bands_s=[60, 120, 240], road_width_m=25), shanghai)
+        for _, rows in iso.groupby("origin"):
+            rows = rows.sort_values("band_s")
+            assert (np.diff(rows.road_km) > 0).all() and (np.diff(rows.area_km2) > 0).all()
+            g = rows.geometry.to_numpy()
+            for inner, outer in zip(g[:-1], g[1:]):
+                assert shapely.difference(inner, outer).area < 1e-7 * outer.area
+
+
+# --------------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(mode="bogus"), r"'bogus'.*'overlap', 'dissolve', 'split'"),
+        (dict(bands_s=[120, 60]), r"not increasing"),
+        (dict(bands_s=[60, 60]), r"not increasing"),
+        (dict(bands_s=[60, 300]), r"300.*above cutoff_s"),
+        (dict(bands_s=[0, 60]), r"time band 0 .*> 0"),
+        (dict(bands_s=[-5]), r"time band -5"),
+        (dict(bands_s=[]), r"bands_s is empty"),
+        (dict(road_width_m=-1), r"road_width_m -1"),
+        (dict(cutoff_s=-3), r"cutoff_s -3"),
+        (dict(labels=["only one", "two", "three"]), r"3 name\(s\) for 1 origin"),
+    ],
+)
+def test_bad_input_named(grid, kwargs, match):
+    args = dict(cutoff_s=240, road_width_m=W)
+    args.update(kwargs)
+    with pytest.raises(InputError, match=match):
+        isochrones(grid, [11], **args)
+
+
+def test_bad_origins_named(grid):
+    with pytest.raises(InputError, match="origins is empty"):
+        isochrones(grid, [], cutoff_s=60)
+    with pytest.raises(InputError, match="999"):
+        isochrones(grid, [11, 999], cutoff_s=60)
+    with pytest.raises(InputError, match="'nope'"):
+        reached_pieces(grid, [11], cutoff_s=60, mode="nope")
+
+
+# --------------------------------------------------------------------------------------------
+# TEMPORARY private reference engine (networkx) until coverage.traveltime lands
+
+
+def _ref_engine():
+    import types
+
+    def origin_seeds(net, origins):
+        from coverage.network import Snapped
+
+        ptr, nodes, times = [0], [], []
+        if isinstance(origins, Snapped):
+            for e, f in zip(origins.edge.tolist(), origins.fraction.tolist()):
+                nodes.append(net.edge_v[e]); times.append((1 - f) * net.edge_time[e])
+                r = net.edge_reverse[e]
+                if r >= 0:
+                    nodes.append(net.edge_u[e]); times.append(f * net.edge_time[r])
+                ptr.append(len(nodes))
+        else:
+            for i in net.node_index(origins).tolist():
+                nodes.append(i); times.append(0.0); ptr.append(len(nodes))
+        return np.array(ptr), np.array(nodes, dtype=np.int64), np.array(times)
+
+    def _graph(csr):
+        g = nx.DiGraph()
+        g.add_nodes_from(range(csr.n_nodes))
+        for a in range(csr.n_nodes):
+            for j in range(csr.indptr[a], csr.indptr[a + 1]):
+                b, w = int(csr.indices[j]), float(csr.weights[j])
+                if not g.has_edge(a, b) or g[a][b]["w"] > w:
+                    g.add_edge(a, b, w=w)
+        return g
+
+    def _one(g, seeds, times, cutoff):
+        g.add_node("s")
+        for n, t in zip(seeds, times):
+            g.add_edge("s", int(n), w=float(t))
+        d = nx.single_source_dijkstra_path_length(g, "s", cutoff=cutoff, weight="w")
+        g.remove_node("s")
+        d.pop("s")
+        return d
+
+    def reach(net, origins, *, cutoff_s):
+        ptr, sn, st = origin_seeds(net, origins)
+        g = _graph(net.csr)
+        ip, nd, co = [0], [], []
+        for i in range(len(ptr) - 1):
+            d = _one(g, sn[ptr[i]:ptr[i + 1]], st[ptr[i]:ptr[i + 1]], cutoff_s)
+            ks = sorted(d)
+            nd += ks; co += [d[k] for k in ks]; ip.append(len(nd))
+        return types.SimpleNamespace(indptr=np.array(ip), node=np.array(nd, dtype=np.int64),
+                                     cost=np.array(co))
+
+    def nearest_source(csr, ptr, sn, st, cutoff=np.inf):
+        g = _graph(csr)
+        lab = np.full(csr.n_nodes, -1); cost = np.full(csr.n_nodes, np.inf)
+        for i in range(len(ptr) - 1):
+            for n, t in _one(g, sn[ptr[i]:ptr[i + 1]], st[ptr[i]:ptr[i + 1]], cutoff).items():
+                if t < cost[n]:
+                    cost[n], lab[n] = t, i
+        return lab, cost
+
+    return types.SimpleNamespace(origin_seeds=origin_seeds, reach=reach,
+                                 nearest_source=nearest_source)
+
+
+@pytest.fixture(autouse=True)
+def _engine(monkeypatch):
+    import sys
+    try:
+        import coverage.traveltime  # noqa: F401
+    except ImportError:
+        monkeypatch.setitem(sys.modules, "coverage.traveltime", _ref_engine())
