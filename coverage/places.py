@@ -22,8 +22,7 @@ import networkx as nx
 import numpy as np
 import pyproj
 import shapely
-from shapely.geometry import LineString, MultiLineString, Point
-from shapely.ops import transform as shp_transform
+from shapely.geometry import LineString
 
 from .errors import InputError, ResolveError
 
@@ -266,7 +265,8 @@ class _Net:
             u, v, _, d = self.edges[e]
             line = d.get("geometry")
             if line is not None and not line.is_empty:
-                g = shp_transform(lambda a, b, z=None: self._fwd.transform(a, b), line)
+                xy = np.asarray(line.coords, dtype=float)
+                g = LineString(np.column_stack(self._fwd.transform(xy[:, 0], xy[:, 1])))
             else:
                 i, j = self.index[u], self.index[v]
                 g = LineString([(self.x[i], self.y[i]), (self.x[j], self.y[j])])
