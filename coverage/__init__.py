@@ -1,8 +1,33 @@
-"""Fire and rescue station coverage planner (import name ``coverage``; not coverage.py)."""
+"""Fire and rescue station coverage planner.
+
+The import name is ``coverage`` (this is not coverage.py, and the two cannot be installed in the
+same environment); the command line is ``covplan``.
+"""
 from __future__ import annotations
 
 from .errors import CoverageError
 from .network import RoadNetwork, load_network
 
-__all__ = ["CoverageError", "RoadNetwork", "load_network"]
 __version__ = "0.1.0"
+
+__all__ = [
+    "CoverageError", "RoadNetwork", "load_network", "travel_times", "isochrones",
+    "load_scenario", "resolve_crossing", "resolve_place",
+]
+
+
+def __getattr__(name: str):
+    # Lazy re-exports keep `import coverage` light (numba compiles the engine on first use).
+    if name == "travel_times":
+        from .traveltime import travel_times
+        return travel_times
+    if name == "isochrones":
+        from .isochrones import isochrones
+        return isochrones
+    if name == "load_scenario":
+        from .scenario import load_scenario
+        return load_scenario
+    if name in ("resolve_crossing", "resolve_place"):
+        from . import places
+        return getattr(places, name)
+    raise AttributeError(f"module 'coverage' has no attribute {name!r}")

@@ -1,0 +1,233 @@
+"""The ``covplan`` command line.
+
+Subcommands: ``fetch``, ``score``, ``optimise``, ``hydrants``, ``map``, ``compare``, ``run``.
+Errors are printed as one clear line (``--debug`` shows the full trace). Exit codes: 0 success,
+2 bad input (scenario, arguments), 3 data problem (missing/corrupt files), 4 download needed
+but offline, 5 optimisation infeasible, 1 unexpected failure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .errors import (CoverageError, CoverageWarning, DataError, InfeasibleError, InputError,
+                     NetworkUnavailableError)
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DATA, EXIT_OFFLINE, EXIT_INFEASIBLE = 0, 1, 2, 3, 4, 5
+
+
+def _common(p: argparse.ArgumentParser, *, out: bool = True, out_required: bool = True) -> None:
+    p.add_argument("scenario", help="scenario YAML file")
+    if out:
+        p.add_argument("--out", required=out_required, metavar="DIR",
+                       help="output folder (replaced atomically)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="covplan",
+        description="Fire and rescue station coverage planner: score plans against the 5-minute "
+                    "standard, propose sites, find hydrant gaps, make reviewer maps.",
+    )
+    parser.add_argument("--version", action="version", version=f"covplan {__version__}")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or notes")
+    parser.add_argument("--debug", action="store_true", help="show the full trace on errors")
+    parser.add_argument("--offline", action="store_true",
+                        help="never download: use local files and the download cache only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("fetch", help="download and cache the scenario's road network (online)")
+    _common(p, out=False)
+
+    p = sub.add_parser("score", help="score existing and planned stations")
+    _common(p)
+
+    p = sub.add_parser("optimise", aliases=["optimize"], help="propose new station sites")
+    _common(p)
+    p.add_argument("--model", choices=["lscp", "mclp", "backup", "pmedian"], default=None,
+                   help="lscp: fewest new stations covering all; mclp: best N new for coverage; "
+                        "backup: best N for double coverage; pmedian: best N for response time")
+    p.add_argument("--new", type=int, default=None, metavar="N", help="number of new stations")
+    p.add_argument("--time-limit", type=float, default=None, metavar="S", help="solver time limit (s)")
+
+    p = sub.add_parser("hydrants", help="hydrant gaps and proposed hydrant positions")
+    _common(p)
+
+    p = sub.add_parser("map", help="write the reviewer map (HTML, offline by default)")
+    _common(p)
+    p.add_argument("--online", action="store_true", help="load Leaflet and OSM tiles from the web")
+
+    p = sub.add_parser("compare", help="compare two scenarios (or two result folders)")
+    p.add_argument("a", help="scenario YAML or result folder")
+    p.add_argument("b", help="scenario YAML or result folder")
+    p.add_argument("--out", required=False, metavar="DIR", help="write compare.json/compare.md here")
+
+    p = sub.add_parser("run", help="everything for a scenario: score, optimise, hydrants, map, report")
+    _common(p)
+    p.add_argument("--online-map", action="store_true", help="map loads Leaflet and tiles from the web")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    progress = not args.quiet and sys.stderr.isatty()
+    handlers: dict[str, Callable[[argparse.Namespace, bool], int]] = {
+        "fetch": _cmd_fetch, "score": _cmd_score, "optimise": _cmd_optimise,
+        "optimize": _cmd_optimise, "hydrants": _cmd_hydrants, "map": _cmd_map,
+        "compare": _cmd_compare, "run": _cmd_run,
+    }
+    try:
+        with warnings.catch_warnings():
+            if args.quiet:
+                warnings.simplefilter("ignore", CoverageWarning)
+            else:
+                warnings.simplefilter("always", CoverageWarning)
+                warnings.showwarning = _show_warning
+            return handlers[args.command](args, progress)
+    except KeyboardInterrupt:
+        print("covplan: interrupted", file=sys.stderr)
+        return 130
+    except CoverageError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"covplan {args.command}: error: {exc}", file=sys.stderr)
+        if isinstance(exc, NetworkUnavailableError):
+            return EXIT_OFFLINE
+        if isinstance(exc, InfeasibleError):
+            return EXIT_INFEASIBLE
+        if isinstance(exc, DataError):
+            return EXIT_DATA
+        return EXIT_INPUT
+    except Exception as exc:  # an unexpected failure: one line, trace with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"covplan {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+              "(run again with --debug for the full trace)", file=sys.stderr)
+        return EXIT_FAIL
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"covplan: warning: {message}", file=sys.stderr)
+
+
+def _note(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text)
+
+
+def _prepare(args: argparse.Namespace, progress: bool):
+    from .pipeline import prepare
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    return prepare(scenario, offline=args.offline, progress=progress)
+
+
+def _cmd_fetch(args, progress) -> int:
+    from .network import load_network
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    net = load_network(scenario.network["source"], speeds=dict(scenario.speeds), offline=args.offline)
+    _note(args, f"network for {scenario.name!r}: {net.n_nodes} nodes, {net.n_edges} edges (cached)")
+    return EXIT_OK
+
+
+def _cmd_score(args, progress) -> int:
+    from . import outputs
+
+    prep = _prepare(args, progress)
+    res = outputs.score_outputs(prep, progress=progress)
+    outputs.write(args.out, res)
+    _note(args, outputs.one_line(res))
+    return EXIT_OK
+
+
+def _cmd_optimise(args, progress) -> int:
+    from . import outputs
+
+    prep = _prepare(args, progress)
+    res = outputs.optimise_outputs(prep, model=args.model, new=args.new,
+                                   time_limit_s=args.time_limit, progress=progress)
+    outputs.write(args.out, res)
+    _note(args, outputs.one_line(res))
+    return EXIT_OK
+
+
+def _cmd_hydrants(args, progress) -> int:
+    from . import outputs
+
+    prep = _prepare(args, progress)
+    res = outputs.hydrant_outputs(prep, progress=progress)
+    outputs.write(args.out, res)
+    _note(args, outputs.one_line(res))
+    return EXIT_OK
+
+
+def _cmd_map(args, progress) -> int:
+    from . import outputs
+
+    prep = _prepare(args, progress)
+    res = outputs.score_outputs(prep, progress=progress)
+    res = outputs.with_map(prep, res, offline=not args.online)
+    outputs.write(args.out, res)
+    _note(args, f"map written to {Path(args.out) / 'map.html'}")
+    return EXIT_OK
+
+
+def _cmd_run(args, progress) -> int:
+    from . import outputs
+
+    prep = _prepare(args, progress)
+    res = outputs.run_all(prep, offline_map=not args.online_map, progress=progress)
+    outputs.write(args.out, res)
+    _note(args, outputs.one_line(res))
+    _note(args, f"results in {args.out} (open {Path(args.out) / 'map.html'})")
+    return EXIT_OK
+
+
+def _load_summary(target: str, args, progress) -> dict:
+    path = Path(target)
+    if path.is_dir():
+        f = path / "summary.json"
+        if not f.exists():
+            raise DataError(f"result folder {target!r} has no summary.json: expected the --out folder of a covplan run")
+        try:
+            return json.loads(f.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise DataError(f"{str(f)!r} is not valid JSON ({exc})") from None
+    from . import outputs
+    from .pipeline import prepare
+    from .scenario import load_scenario
+
+    prep = prepare(load_scenario(path), offline=args.offline, progress=progress)
+    return outputs.score_outputs(prep, progress=progress).summary
+
+
+def _cmd_compare(args, progress) -> int:
+    from .compare import compare_summaries, compare_markdown
+    from .report import write_json_atomic, write_text_atomic
+
+    a = _load_summary(args.a, args, progress)
+    b = _load_summary(args.b, args, progress)
+    table = compare_summaries(a, b)
+    md = compare_markdown(table)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / "compare.json", table)
+        write_text_atomic(out / "compare.md", md)
+    print(md)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

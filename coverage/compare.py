@@ -1,0 +1,62 @@
+"""Compare two plans from their summaries (``covplan compare A B``)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+#: (key, label, path into summary.json, higher is better)
+METRICS = (
+    ("covered_share", "Demand covered within standard 标准内覆盖率", ("covered_share",), True),
+    ("response_p50_s", "Response p50 (s) 响应时间中位数", ("response_s", "p50"), False),
+    ("response_p90_s", "Response p90 (s) 90%响应时间", ("response_s", "p90"), False),
+    ("response_max_s", "Response max (s) 最长响应时间", ("response_s", "max"), False),
+    ("stations", "Stations scored 站点数", ("comparison", "existing_plus_planned", "stations"), None),
+    ("added_share", "Coverage added by planned stations 规划新增覆盖", ("comparison", "added_share"), True),
+    ("stations_over_cap", "Stations over district cap 超辖区面积站点", ("stations_over_cap",), False),
+    ("hydrants_protected_share", "Road length protected by hydrants 消火栓保护率", ("hydrants", "protected_share"), True),
+    ("hydrants_shortfall_share", "Hydrant shortfall 消火栓缺口", ("hydrants", "shortfall_share"), False),
+)
+
+
+def _get(summary: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = summary
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    if isinstance(value, list):
+        return len(value)
+    return value
+
+
+def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
+    """Side-by-side metrics of two summaries with differences (B - A) and which is better."""
+    rows = []
+    for key, label, path, higher_better in METRICS:
+        va, vb = _get(a, path), _get(b, path)
+        if va is None and vb is None:
+            continue
+        diff = None
+        better = None
+        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+            diff = vb - va
+            if higher_better is not None and diff != 0:
+                better = "B" if (diff > 0) == higher_better else "A"
+        rows.append({"metric": key, "label": label, "a": va, "b": vb, "b_minus_a": diff, "better": better})
+    return {"a": a.get("scenario", "A"), "b": b.get("scenario", "B"), "metrics": rows}
+
+
+def compare_markdown(table: Mapping[str, Any]) -> str:
+    """The comparison as a Markdown table."""
+
+    def fmt(v: Any) -> str:
+        if v is None:
+            return "–"
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    lines = [f"# Compare 方案对比: A = {table['a']} / B = {table['b']}", "",
+             "| metric 指标 | A | B | B − A | better 更优 |", "|---|---|---|---|---|"]
+    for r in table["metrics"]:
+        lines.append(f"| {r['label']} | {fmt(r['a'])} | {fmt(r['b'])} | {fmt(r['b_minus_a'])} | {r['better'] or '–'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,201 @@
+"""Turn pipeline results into report layers, tables and summaries, and write them atomically."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .pipeline import Prepared, summary_header
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What one command writes: GeoPackage layers, CSV tables, summary.json, extra files."""
+
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    extra_files: dict[str, str | bytes] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)  # in-memory results for maps
+
+
+def _wgs(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return g.to_crs(4326) if g.crs is not None and g.crs.to_epsg() != 4326 else g
+
+
+def _base_layers(prep: Prepared) -> dict[str, gpd.GeoDataFrame]:
+    layers = {"stations": prep.stations.drop(columns=["edge", "fraction"])}
+    if prep.area is not None:
+        layers["area"] = gpd.GeoDataFrame({"name": [prep.scenario.name]}, geometry=[prep.area], crs=4326)
+    if prep.districts is not None:
+        layers["districts"] = prep.districts
+    return layers
+
+
+def score_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
+    """Score the plan; layers: stations, reach, network districts, uncovered demand."""
+    from .pipeline import score_scenario
+
+    res = score_scenario(prep, progress=progress)
+    layers = _base_layers(prep)
+    layers.update({
+        "station_scores": res.stations,
+        "reach": res.reach,
+        "network_districts": res.districts,
+        "uncovered": res.uncovered,
+    })
+    tables = {"stations": pd.DataFrame(res.stations.drop(columns="geometry")),
+              "demand": pd.DataFrame(res.demand.drop(columns="geometry"))}
+    if len(res.by_district):
+        tables["districts"] = res.by_district
+    summary = {**summary_header(prep), **res.summary}
+    return Outputs(layers=layers, tables=tables, summary=summary, objects={"score": res})
+
+
+def optimise_outputs(prep: Prepared, *, model: str | None = None, new: int | None = None,
+                     time_limit_s: float | None = None, progress: bool = False) -> Outputs:
+    """Propose new sites with the scenario's optimise settings (CLI options override)."""
+    from .siting import propose_sites
+
+    spec = prep.scenario.optimise
+    res = propose_sites(prep, model=model or spec.model, new=new if new is not None else spec.new,
+                        time_limit_s=time_limit_s or spec.time_limit_s, progress=progress)
+    layers = _base_layers(prep)
+    layers["proposed"] = res.sites
+    if len(res.uncoverable):
+        layers["uncoverable"] = res.uncoverable
+    tables = {"proposed": pd.DataFrame(res.sites.drop(columns="geometry"))}
+    summary = {**summary_header(prep), "optimise": res.summary}
+    return Outputs(layers=layers, tables=tables, summary=summary, objects={"optimise": res})
+
+
+def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
+    """Hydrant gap analysis; writes hydrants.json with the plan-style counts."""
+    from .pipeline import hydrants_scenario
+
+    res = hydrants_scenario(prep, progress=progress)
+    s = res.summary()
+    layers = _base_layers(prep)
+    for name in ("hydrants", "protected", "unprotected", "proposals"):
+        g = getattr(res, name, None)
+        if isinstance(g, gpd.GeoDataFrame) and len(g):
+            layers[f"hydrant_{name}" if not name.startswith("hydrant") else name] = _wgs(g)
+    summary = {**summary_header(prep), "hydrants": s}
+    return Outputs(layers=layers, summary=summary, extra_files={"hydrants.json": _json_text(s)},
+                   objects={"hydrants": res})
+
+
+def _json_text(obj: Any) -> str:
+    import json
+
+    import numpy as np
+
+    def default(o):
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return None if not np.isfinite(o) else float(o)
+        if isinstance(o, np.bool_):
+            return bool(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        return str(o)
+
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=default)
+
+
+def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
+    """Add map.html built from every layer the outputs hold."""
+    import os
+    import tempfile
+
+    from .maps import reviewer_map, save_map
+
+    L = out.layers
+    score = out.objects.get("score")
+    hyd = out.objects.get("hydrants")
+    m = reviewer_map(
+        network=prep.network,
+        area=L.get("area"),
+        districts=L.get("districts"),
+        stations=prep.stations.drop(columns=["edge", "fraction"]),
+        isochrones=score.reach.rename(columns={"band_s": "band_s"}) if score is not None else None,
+        network_districts=score.districts if score is not None else None,
+        uncovered=score.uncovered if score is not None else None,
+        proposed=L.get("proposed"),
+        hydrants=_wgs(hyd.hydrants) if hyd is not None and getattr(hyd, "hydrants", None) is not None else None,
+        hydrant_gaps=_wgs(hyd.unprotected) if hyd is not None and getattr(hyd, "unprotected", None) is not None else None,
+        hydrant_proposals=_wgs(hyd.proposals) if hyd is not None and getattr(hyd, "proposals", None) is not None else None,
+        title=prep.scenario.name,
+        offline=offline,
+        tiles=None if offline else "osm",
+    )
+    fd, tmp = tempfile.mkstemp(suffix=".html")
+    os.close(fd)
+    try:
+        save_map(m, tmp)
+        html = Path(tmp).read_text(encoding="utf-8")
+    finally:
+        os.unlink(tmp)
+    return replace(out, extra_files={**out.extra_files, "map.html": html})
+
+
+def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False) -> Outputs:
+    """Everything for a scenario: score; optimise when it has an ``optimise`` section or
+    candidates; hydrants when it names them; the map; one report folder."""
+    parts = [score_outputs(prep, progress=progress)]
+    sc = prep.scenario
+    if sc.optimise.new is not None or sc.optimise.model == "lscp" or sc.optimise.candidates is not None:
+        parts.append(optimise_outputs(prep, progress=progress))
+    if sc.hydrants is not None:
+        parts.append(hydrant_outputs(prep, progress=progress))
+    merged = merge(parts)
+    return with_map(prep, merged, offline=offline_map)
+
+
+def merge(parts: list[Outputs]) -> Outputs:
+    layers: dict = {}
+    tables: dict = {}
+    summary: dict = {}
+    extra: dict = {}
+    objects: dict = {}
+    for p in parts:
+        layers.update(p.layers)
+        tables.update(p.tables)
+        summary.update(p.summary)
+        extra.update(p.extra_files)
+        objects.update(p.objects)
+    return Outputs(layers, tables, summary, extra, objects)
+
+
+def write(out_dir: str | Path, out: Outputs) -> Path:
+    """Write one report folder atomically (a failed run leaves the previous folder intact)."""
+    from .report import markdown_summary, write_report
+
+    layers = {k: _wgs(v) for k, v in out.layers.items() if v is not None and len(v)}
+    write_report(out_dir, layers=layers, tables=out.tables, summary=out.summary,
+                 markdown=markdown_summary(out.summary), extra_files=out.extra_files)
+    return Path(out_dir)
+
+
+def one_line(out: Outputs) -> str:
+    """A one-line result for the terminal."""
+    s = out.summary
+    bits = [s.get("scenario", "")]
+    if "covered_share" in s:
+        r = s.get("response_s") or {}
+        bits.append(f"covered within standard: {100 * s['covered_share']:.1f}%"
+                    f" (p90 response {r.get('p90')} s)")
+    if "optimise" in s:
+        o = s["optimise"]
+        bits.append(f"proposed {o.get('new_sites')} new site(s), coverage "
+                    f"{100 * (o.get('covered_share_before') or 0):.1f}% -> {100 * (o.get('covered_share_after') or 0):.1f}%"
+                    f" ({o.get('status')})")
+    if "hydrants" in s:
+        h = s["hydrants"]
+        bits.append(f"hydrants: {h.get('existing')} exist, {h.get('required_min_placement')} required, "
+                    f"{100 * (h.get('protected_share') or 0):.1f}% of road protected")
+    return " | ".join(b for b in bits if b)

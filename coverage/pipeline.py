@@ -1,0 +1,171 @@
+"""The scenario runner: scenario -> network -> stations -> demand -> scores / sites / hydrants.
+
+Each step is a plain function; the CLI and the notebooks call these.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+from tqdm.auto import tqdm
+
+from .demand import Demand, make_demand
+from .errors import DataError, InputError
+from .io import read_area, read_features
+from .network import RoadNetwork, load_network
+from .scenario import Scenario
+from .stations import place_stations
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A scenario with its network, study area, districts, placed stations and demand."""
+
+    scenario: Scenario
+    network: RoadNetwork
+    area: Any                      # shapely polygon, WGS-84, or None
+    districts: gpd.GeoDataFrame | None
+    district_field: str | None
+    stations: gpd.GeoDataFrame
+    demand: Demand
+    pois: gpd.GeoDataFrame | None
+
+
+def _bar(total: int, desc: str, progress: bool):
+    disable = (not progress) or bool(os.environ.get("TQDM_DISABLE"))
+    return tqdm(total=total, desc=desc, disable=disable, leave=False)
+
+
+def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False,
+            cache: str | None = None) -> Prepared:
+    """Load everything a scenario names and place its stations on the network."""
+    with _bar(5, scenario.name, progress) as bar:
+        area = None
+        if scenario.area is not None:
+            opts = scenario.area.options
+            area = read_area(scenario.area.path, datum=scenario.area.datum, names=opts.get("names"),
+                             name_field=opts.get("name_field"))
+        districts = None
+        field = None
+        if scenario.districts is not None:
+            districts = read_features(scenario.districts.path, datum=scenario.districts.datum,
+                                      what="districts")
+            field = scenario.districts.options.get("name_field")
+            if field not in districts.columns:
+                raise InputError(
+                    f"districts.name_field {field!r} is not a property of "
+                    f"{str(scenario.districts.path)!r}: expected one of {list(districts.columns)}"
+                )
+            names = scenario.districts.options.get("names")
+            if names:
+                districts = districts[districts[field].astype(str).isin(list(names))]
+            if area is None:
+                import shapely
+
+                area = shapely.union_all(districts.geometry.to_numpy())
+        bar.update(1)
+        net = scenario.network
+        source = net["source"]
+        if net["kind"] == "shared" and not os.path.exists(source):
+            raise DataError(
+                f"shared data file {source!r} not found: set COVPLAN_SHARED_DATA to the folder "
+                "holding osm/ and boundaries/"
+            )
+        network = load_network(source, speeds=dict(scenario.speeds), clip=area,
+                               clip_buffer_m=net.get("clip_buffer_m", 2000.0),
+                               retain_all=net.get("retain_all", False), offline=offline, cache=cache)
+        bar.update(1)
+        pois = None
+        if scenario.pois is not None:
+            pois = read_features(scenario.pois.path, datum=scenario.pois.datum, what="pois")
+        stations = place_stations(network, scenario.stations, pois=pois)
+        if districts is not None and len(stations):
+            stations = _label_districts(stations, districts, field)
+        bar.update(1)
+        demand = make_demand(network, scenario.demand, area=area, districts=districts, name_field=field)
+        bar.update(2)
+    return Prepared(scenario=scenario, network=network, area=area, districts=districts,
+                    district_field=field, stations=stations, demand=demand, pois=pois)
+
+
+def _label_districts(stations: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, field: str) -> gpd.GeoDataFrame:
+    stations = stations.copy()
+    joined = gpd.sjoin(stations[["geometry"]], districts[[field, "geometry"]], how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    found = joined[field].reindex(stations.index)
+    stations["district"] = [d if d is not None and d == d else f for d, f in
+                            zip(stations["district"], found)]
+    return stations
+
+
+def score_scenario(prep: Prepared, *, progress: bool = False):
+    """Score the scenario's existing and planned stations (see :func:`coverage.scoring.score`)."""
+    from .scoring import score
+
+    scored = prep.stations[prep.stations["status"].isin(["existing", "planned"])]
+    if len(scored) == 0:
+        raise InputError(
+            f"scenario {prep.scenario.name!r} has no existing or planned stations to score"
+        )
+    return score(prep.network, prep.stations, prep.demand, prep.scenario.standard, area=prep.area,
+                 progress=progress)
+
+
+def summary_header(prep: Prepared) -> dict:
+    """Scenario facts shared by every summary."""
+    sc = prep.scenario
+    return {
+        "scenario": sc.name,
+        "scenario_file": str(sc.path),
+        "network": {"nodes": int(prep.network.n_nodes), "edges": int(prep.network.n_edges),
+                    "road_km": round(float(prep.demand.total / 1000), 3) if prep.demand.kind == "roads" else None,
+                    "crs": prep.network.crs.to_string()},
+        "stations_placed": [
+            {k: (None if isinstance(v, float) and v != v else v)
+             for k, v in row.items() if k not in ("geometry", "edge", "fraction")}
+            for row in prep.stations.drop(columns="geometry").to_dict("records")
+        ],
+    }
+
+
+def station_counts(prep: Prepared) -> dict:
+    """Existing / planned / candidate counts by status."""
+    st = prep.stations["status"].value_counts().to_dict()
+    return {k: int(v) for k, v in st.items()}
+
+
+def as_points(network: RoadNetwork, x: np.ndarray, y: np.ndarray) -> gpd.GeoSeries:
+    lon, lat = network.to_wgs84(x, y)
+    return gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def hydrants_scenario(prep: Prepared, *, progress: bool = False):
+    """Hydrant gap analysis for the scenario's ``hydrants`` section (file or ``osm: true``)."""
+    from .hydrants import analyse_hydrants, load_hydrants
+
+    spec = prep.scenario.hydrants
+    if spec is None:
+        raise InputError(
+            f"scenario {prep.scenario.name!r} has no hydrants section: add hydrants: "
+            "{file: hydrants.geojson, datum: wgs84} or hydrants: {osm: true}"
+        )
+    if spec.get("osm"):
+        source = prep.scenario.network.get("source")
+        if not isinstance(source, str):
+            raise InputError(
+                "hydrants: {osm: true} needs the network from an OSM file (network: {file: ...}); "
+                "for downloaded networks give a hydrants file"
+            )
+        if source == "default":
+            from .network import default_network_source
+
+            source = default_network_source()
+        hyd = load_hydrants(source)
+    else:
+        ref = spec["file"]
+        hyd = load_hydrants(ref.path, datum=ref.datum)
+    return analyse_hydrants(prep.network, hyd, area=prep.area, progress=progress)

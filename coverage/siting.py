@@ -1,0 +1,275 @@
+"""Propose new station sites for a scenario: candidates on the network, coverage matrix, solve.
+
+Existing stations are fixed; the plan's planned stations join the candidates (so the optimum can
+confirm or replace them); other candidates are network crossings in the study area thinned to a
+spacing, or the user's own points / land polygons, filtered by the GB 51080 siting rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from .errors import DataError, InputError
+from .network import RoadNetwork, Snapped, snap_xy
+from .pipeline import Prepared
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Candidate sites: where they are on the network and what they are."""
+
+    at: Snapped
+    kind: np.ndarray        # "existing" / "planned" / "crossing" / "user"
+    label: np.ndarray       # station id, node id or user row
+    district: np.ndarray    # district name or None
+    station_class: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SitingResult:
+    sites: gpd.GeoDataFrame          # selected new sites, ranked, with what each adds
+    uncoverable: gpd.GeoDataFrame    # demand no candidate reaches in time
+    solution: Any                    # coverage.optimise.Solution
+    candidates: Candidates
+    summary: dict = field(default_factory=dict)
+
+
+def _concat(parts: list[Snapped]) -> Snapped:
+    return Snapped(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")))
+
+
+def crossing_nodes(network: RoadNetwork) -> np.ndarray:
+    """Node indices where three or more distinct roads meet, biggest crossings first."""
+    nbrs: list[set] = [set() for _ in range(network.n_nodes)]
+    for u, v in zip(network.edge_u.tolist(), network.edge_v.tolist()):
+        nbrs[u].add(v)
+        nbrs[v].add(u)
+    deg = np.array([len(s) for s in nbrs])
+    nodes = np.flatnonzero(deg >= 3)
+    return nodes[np.argsort(-deg[nodes], kind="stable")]
+
+
+def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> Candidates:
+    """Existing stations (to fix), planned stations, then crossings or the user's candidates."""
+    from .candidates import siting_mask, thin_candidates
+    from .demand import _area_projected, _assign_districts, _districts_projected
+    from .io import read_features
+    from .stations import stations_snapped
+
+    net = prep.network
+    spec = prep.scenario.optimise
+    st = prep.stations
+    parts, kinds, labels, classes = [], [], [], []
+    for status in ("existing", "planned"):
+        rows = st[st["status"] == status]
+        if len(rows):
+            parts.append(stations_snapped(net, rows))
+            kinds += [status] * len(rows)
+            labels += list(rows["id"].astype(str))
+            classes += list(rows["class"])
+    n_fixed_like = sum(len(p) for p in parts)
+
+    if spec.candidates is not None:
+        feats = read_features(spec.candidates.path, datum=spec.candidates.datum, what="candidates").to_crs(net.crs)
+        polys = feats[feats.geom_type.isin(["Polygon", "MultiPolygon"])]
+        pts = feats[~feats.geom_type.isin(["Polygon", "MultiPolygon"])]
+        cx, cy, lab = [], [], []
+        if len(pts):
+            rp = pts.geometry.representative_point()
+            cx += list(rp.x)
+            cy += list(rp.y)
+            lab += [f"user:{i}" for i in pts.index]
+        if len(polys):
+            land = shapely.union_all(polys.geometry.to_numpy())
+            inside = np.flatnonzero(shapely.contains_xy(land, net.x, net.y))
+            if len(inside) == 0:
+                raise DataError("no road node lies inside the candidate land polygons")
+            cx += list(net.x[inside])
+            cy += list(net.y[inside])
+            lab += [f"node:{net.node_ids[i]}" for i in inside]
+        cx, cy = np.array(cx, float), np.array(cy, float)
+        kind = "user"
+    else:
+        nodes = crossing_nodes(net)
+        area_p = _area_projected(net, prep.area)
+        if area_p is not None:
+            nodes = nodes[shapely.contains_xy(area_p, net.x[nodes], net.y[nodes])]
+        cx, cy = net.x[nodes], net.y[nodes]
+        lab = [f"node:{n}" for n in net.node_ids[nodes]]
+        kind = "crossing"
+    if len(cx) and spacing_m > 0:
+        keep = thin_candidates(cx, cy, spacing_m)
+        cx, cy, lab = cx[keep], cy[keep], [lab[i] for i in keep]
+    if len(cx) and (spec.hazards is not None or spec.venues is not None):
+        hz = _points_xy(spec.hazards, net)
+        vn = _points_xy(spec.venues, net)
+        ok = siting_mask(cx, cy, hazard_x=hz[0], hazard_y=hz[1], venue_x=vn[0], venue_y=vn[1])
+        cx, cy, lab = cx[ok], cy[ok], [l for l, k in zip(lab, ok) if k]
+    if len(cx):
+        parts.append(snap_xy(net, cx, cy, max_distance_m=300.0, labels=lab))
+        kinds += [kind] * len(cx)
+        labels += lab
+        classes += [station_class] * len(cx)
+    if len(kinds) == n_fixed_like and not any(k == "planned" for k in kinds):
+        raise InputError(
+            "no candidate sites: the study area has no road crossings and no candidates file was "
+            "given (optimise.candidates: {file: ...})"
+        )
+    at = _concat(parts)
+    d = _districts_projected(net, prep.districts, prep.district_field) if prep.districts is not None else None
+    district = _assign_districts(at.x, at.y, d)
+    return Candidates(at=at, kind=np.array(kinds, dtype=object), label=np.array(labels, dtype=object),
+                      district=district, station_class=np.array(classes, dtype=object))
+
+
+def _points_xy(ref, net: RoadNetwork):
+    if ref is None:
+        return None, None
+    from .io import read_features
+
+    g = read_features(ref.path, datum=ref.datum, what="siting rule points").to_crs(net.crs)
+    rp = g.geometry.representative_point()
+    return rp.x.to_numpy(), rp.y.to_numpy()
+
+
+def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None,
+                  time_limit_s: float = 60.0, progress: bool = False) -> SitingResult:
+    """Solve the scenario's siting model.
+
+    ``lscp`` needs no ``new``; ``mclp``/``backup``/``pmedian`` need ``new`` (the number of new
+    stations). Quotas come from the scenario (``optimise.quotas``: district -> (min, max)).
+    """
+    from . import optimise as opt
+    from .isochrones import isochrones
+    from .traveltime import point_times
+
+    spec = prep.scenario.optimise
+    standard = prep.scenario.standard
+    if model not in ("lscp", "mclp", "backup", "pmedian"):
+        raise InputError(f"model {model!r} is unknown: expected lscp, mclp, backup or pmedian")
+    if model != "lscp" and new is None:
+        raise InputError(f"model {model!r} needs the number of new stations: --new N (or optimise.new)")
+    cands = make_candidates(prep, spacing_m=spec.candidate_spacing_m, station_class=spec.station_class)
+    budgets = np.array([standard.travel_for(c) for c in cands.station_class], float)
+    net = prep.network
+    demand = prep.demand
+    horizon = max(budgets.max(), 4 * standard.travel_s) if model == "pmedian" else budgets.max()
+    times = point_times(net, cands.at, demand.at, cutoff_s=horizon).tocsr()  # cand x demand
+    tc = times.tocoo()
+    ok = tc.data <= budgets[tc.row] + 1e-9
+    covers = sp.csr_matrix((np.ones(ok.sum(), bool), (tc.col[ok], tc.row[ok])),
+                           shape=(len(demand), len(budgets)))
+    fixed = np.flatnonzero(cands.kind == "existing")
+    groups = None
+    gmin = gmax = None
+    if spec.quotas:
+        names = sorted({str(k) for k in spec.quotas})
+        groups = np.array([d if d is not None else "" for d in cands.district], dtype=object)
+        gmin = {k: v[0] for k, v in spec.quotas.items() if v[0] is not None}
+        gmax = {k: v[1] for k, v in spec.quotas.items() if v[1] is not None}
+        missing = [n for n in names if n not in set(groups[cands.kind != "existing"])]
+        if missing:
+            known = sorted({g for g in groups if g})
+            raise InputError(
+                f"quota district(s) {missing} have no candidate sites: expected district names "
+                f"from the districts file, known: {known}"
+            )
+    w = demand.weight
+    common = dict(fixed=fixed, groups=groups, group_min=gmin, group_max=gmax,
+                  time_limit_s=time_limit_s, progress=progress)
+    if model == "lscp":
+        sol = opt.min_cover(covers, **common)
+    elif model == "mclp":
+        sol = opt.max_cover(covers, w, new, **common)
+    elif model == "backup":
+        sol = opt.backup_cover(covers, w, new, **common)
+    else:
+        sol = opt.p_median(times.T.tocsr(), w, new, **common)
+
+    total = float(w.sum())
+    uncov_idx = np.asarray(sol.uncoverable, dtype=np.int64)
+    dg = demand.gdf()
+    uncoverable = dg.iloc[uncov_idx].to_crs(4326) if len(uncov_idx) else dg.iloc[:0].to_crs(4326)
+
+    # what each selected new site adds: demand (from the solver) and area (isochrones, in order)
+    sel = np.asarray(sol.selected, dtype=np.int64)
+    marg = dict(zip(sel.tolist(), np.asarray(sol.marginal, float).tolist()))
+    uniq = dict(zip(sel.tolist(), np.asarray(sol.unique, float).tolist()))
+    new_sites = np.asarray(sol.new, dtype=np.int64)
+    order = sorted(new_sites.tolist(), key=lambda j: -marg.get(j, 0.0))
+    area_add = _marginal_area(net, cands, fixed, order, budgets)
+    rows = []
+    for rank, j in enumerate(order, 1):
+        rows.append({
+            "rank": rank, "candidate": int(j), "kind": cands.kind[j], "label": cands.label[j],
+            "class": cands.station_class[j], "district": cands.district[j],
+            "lon": float(cands.at.lon[j]), "lat": float(cands.at.lat[j]),
+            "adds_weight": marg.get(j, 0.0), "adds_share": marg.get(j, 0.0) / total if total else np.nan,
+            "unique_weight": uniq.get(j, 0.0), "adds_km2": area_add.get(j, 0.0),
+        })
+    sites = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["rank", "candidate", "kind", "label", "class", "district", "lon", "lat",
+                                    "adds_weight", "adds_share", "unique_weight", "adds_km2"]),
+        geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]), crs=4326)
+
+    # the plan's own planned stations, for comparison with the optimum
+    planned = np.flatnonzero(cands.kind == "planned")
+    plan_cols = np.concatenate([fixed, planned])
+    plan_cov = float(w[np.asarray(covers[:, plan_cols].sum(axis=1)).ravel() > 0].sum()) if len(plan_cols) else 0.0
+    after_cov = float(w[np.asarray(covers[:, sel].sum(axis=1)).ravel() > 0].sum()) if len(sel) else 0.0
+    before_cov = float(w[np.asarray(covers[:, fixed].sum(axis=1)).ravel() > 0].sum()) if len(fixed) else 0.0
+    summary = {
+        "model": model, "status": sol.status, "objective": _f(sol.objective), "bound": _f(sol.bound),
+        "gap": _f(sol.gap), "solve_seconds": round(float(sol.solve_seconds), 3),
+        "candidates": int(len(budgets) - len(fixed)), "fixed_existing": int(len(fixed)),
+        "new_sites": int(len(new_sites)),
+        "covered_share_before": round(before_cov / total, 6) if total else None,
+        "covered_share_after": round(after_cov / total, 6) if total else None,
+        "covered_share_plan": round(plan_cov / total, 6) if total else None,
+        "planned_selected": [str(cands.label[j]) for j in planned if j in set(sel.tolist())],
+        "uncoverable_share": round(float(w[uncov_idx].sum()) / total, 6) if total else None,
+        "uncoverable_units": int(len(uncov_idx)),
+        "quotas": {k: {"min": v[0], "max": v[1]} for k, v in spec.quotas.items()},
+        "sites": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()} for r in rows],
+    }
+    return SitingResult(sites=sites, uncoverable=uncoverable, solution=sol, candidates=cands, summary=summary)
+
+
+def _f(v) -> float | None:
+    v = float(v)
+    return round(v, 6) if np.isfinite(v) else None
+
+
+def _marginal_area(net: RoadNetwork, cands: Candidates, fixed: np.ndarray, order: list[int],
+                   budgets: np.ndarray) -> dict[int, float]:
+    """km² each new site adds to the reach of the fixed sites and the sites ranked before it."""
+    from .isochrones import isochrones
+    from .scoring import _subset
+
+    cols = list(fixed) + list(order)
+    if not order:
+        return {}
+    polys = {}
+    for b in np.unique(budgets[cols]):
+        idx = [c for c in cols if budgets[c] == b]
+        iso = isochrones(net, _subset(cands.at, np.array(idx)), cutoff_s=float(b), mode="overlap")
+        iso = iso.to_crs(net.crs)
+        for o, g in zip(iso["origin"].to_numpy(int), iso.geometry):
+            polys[idx[o]] = g
+    done = shapely.union_all([polys[c] for c in fixed if c in polys]) if len(fixed) else shapely.Polygon()
+    out = {}
+    for j in order:
+        g = polys.get(j)
+        if g is None:
+            out[j] = 0.0
+            continue
+        out[j] = float(shapely.area(shapely.difference(g, done)) / 1e6)
+        done = shapely.union(done, g)
+    return out

@@ -1,0 +1,115 @@
+"""Scenario files: valid ones load into frozen objects; bad ones report every problem at once."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from coverage.errors import ScenarioError
+from coverage.scenario import Standard, load_scenario, parse_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
+
+
+def write(tmp_path: Path, data) -> Path:
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenarios_validate(path):
+    sc = load_scenario(path)
+    assert sc.name
+    assert sc.network["kind"] in ("file", "shared", "default", "place", "bbox")
+    ids = [s.id for s in sc.stations]
+    assert len(ids) == len(set(ids))
+
+
+def test_luoyang_scenario_keeps_the_plan_wording():
+    sc = load_scenario(REPO / "scenarios" / "luoyang_13th.yaml")
+    crossings = {s.at.crossing for s in sc.stations if s.at.kind == "crossing"}
+    assert crossings == {("联盟路", "黔川路"), ("周山路", "渠北路"), ("秦岭东路", "蓬莱路"),
+                         ("丽春东路", "御博路"), ("金业路", "豫通街")}
+    places = {s.at.place for s in sc.stations if s.at.kind == "place"}
+    assert places == {"安乐镇", "龙门园区"}
+    assert sc.optimise.new == 8
+    assert sum(q[0] for q in sc.optimise.quotas.values()) == 8
+
+
+def test_minimal_scenario_defaults(tmp_path):
+    p = write(tmp_path, {"name": "x", "network": {"default": "helsinki"},
+                         "stations": [{"id": "a", "at": {"lon": 24.94, "lat": 60.17}}]})
+    sc = load_scenario(p)
+    assert sc.standard.response_s == 300
+    assert sc.stations[0].station_class == "class1"
+    assert sc.stations[0].status == "existing"
+    assert sc.stations[0].at.datum == "wgs84"
+    assert sc.demand.kind == "roads"
+    with pytest.raises(Exception):
+        sc.name = "changed"  # frozen
+
+
+def test_many_mistakes_are_all_reported(tmp_path):
+    data = {
+        "name": "",
+        "network": {"file": "missing.osm"},
+        "standard": {"turnout_s": -5, "travel_s": "four minutes", "caps_km2": {"class9": 3}},
+        "speeds": {"primary": -10, "congestion": 1.5},
+        "stations": [
+            {"id": "a", "class": "huge", "status": "dreamed", "at": {"lon": 200, "lat": 39}},
+            {"id": "a", "at": {"crossing": ["联盟路"]}},
+            {"id": "c", "at": {"lon": 117.2, "lat": 39.1, "datum": "wgs99"}},
+            {"id": "d"},
+        ],
+        "demand": {"kind": "people"},
+        "optimise": {"model": "magic", "new": -1, "quotas": {"涧西区": {"min": 3, "max": 1}}},
+        "colour": "red",
+    }
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, data))
+    problems = info.value.problems
+    text = "\n".join(problems)
+    expected_fragments = [
+        "name", "network.file", "standard.turnout_s", "standard.travel_s", "standard.caps_km2.class9",
+        "speeds.primary", "speeds.congestion", ".class", ".status", ".at.lon", "(a).at.crossing",
+        "unique id", ".datum", "(d).at", "demand.kind", "optimise.model", "optimise.new",
+        "optimise.quotas.涧西区", "colour",
+    ]
+    for frag in expected_fragments:
+        assert frag in text, f"{frag!r} not reported in:\n{text}"
+    assert len(problems) >= len(expected_fragments)
+    # each names the value and what was expected
+    assert any("'huge'" in p and "special" in p for p in problems)
+    assert any("'wgs99'" in p and "gcj02" in p for p in problems)
+
+
+def test_not_a_mapping_and_bad_yaml(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: [unclosed", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(p)
+    with pytest.raises(ScenarioError, match="expected a mapping"):
+        parse_scenario(["a", "b"])
+    with pytest.raises(ScenarioError, match="does not exist"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def test_standard_class_budgets_and_caps():
+    st = Standard(travel_s=240, class_travel_s={"small": 180})
+    assert st.travel_for("small") == 180
+    assert st.travel_for("class1") == 240
+    assert st.cap_for("class1") == 7 and st.cap_for("class2") == 4 and st.cap_for("small") == 2
+    assert Standard(suburban=True).cap_for("class1") == 15
+
+
+def test_relative_paths_resolve_against_the_scenario(tmp_path):
+    (tmp_path / "sub").mkdir()
+    net = tmp_path / "sub" / "roads.osm"
+    net.write_text("<osm></osm>", encoding="utf-8")
+    p = tmp_path / "sub" / "s.yaml"
+    p.write_text(yaml.safe_dump({"name": "x", "network": {"file": "roads.osm"}}), encoding="utf-8")
+    sc = load_scenario(p)
+    assert sc.network["source"] == str(net.resolve())
