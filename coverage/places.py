@@ -43,9 +43,11 @@ CLUSTER_M = 150.0
 
 # Road-type suffixes, longest first so that 高架路 is removed whole, not just its 路.
 _TYPE_SUFFIXES = ("高架路", "快速路", "大马路", "大道", "大街", "公路", "胡同", "高架", "马路",
-                  "路", "街", "道", "巷", "弄", "里")
-_DIRECTIONS = "东西南北中"
+                  "路", "街", "道", "巷", "弄")
+_DIRECTIONS = "东東西南北中"  # 東: traditional characters (Taiwan, Hong Kong)
 _SECTION = re.compile(r"(?:[一二三四五六七八九十]+|\d+)段$")
+# A numbered part after a direction: 中山东一路 is the first stretch of 中山东路.
+_NUMBERED_DIRECTION = re.compile(r"([东東西南北中])(?:[一二三四五六七八九十]+|\d+)$")
 _TIER_TEXT = {0: "exact", 1: "same name, other road type", 2: "family (direction/section dropped)"}
 
 
@@ -130,10 +132,12 @@ def _core_key(norm: str) -> str:
 def family_key(name: str) -> str:
     """The road family a name belongs to: 南京西路, 南京东路, 南京路 -> 南京.
 
-    Drops a trailing section (一段), the road type (路, 街, 大道, 高架路 ...) and one direction part
-    (东/西/南/北/中) when at least two characters remain (湖南路 stays 湖南).
+    Drops a trailing section (一段), the road type (路, 街, 大道, 高架路 ...), a number after a
+    direction (中山东一路) and one direction part (东/西/南/北/中) when at least two characters
+    remain (湖南路 stays 湖南).
     """
     core = _core_key(normalise_name(name))
+    core = _NUMBERED_DIRECTION.sub(r"\1", core)
     if len(core) >= 3 and core[-1] in _DIRECTIONS:
         core = core[:-1]
     return core

@@ -71,6 +71,9 @@ def test_normalisation_and_family_keys():
     assert family_key("光復路一段") == family_key("光復路二段") == "光復"
     assert family_key("湖南路") == "湖南"  # a direction is dropped only when 2+ characters stay
     assert family_key("河南中路") == "河南"
+    assert family_key("中山东一路") == family_key("中山南二路") == "中山"
+    assert family_key("龍山東路") == family_key("龍山西路") == "龍山"
+    assert family_key("园区一路") == "园区一"  # a number alone is part of the name
 
 
 def test_single_crossing_at_a_shared_node():
