@@ -83,6 +83,11 @@ _BAND_COLOURS = ["#006d2c", "#31a354", "#74c476", "#bae4b3", "#edf8e9"]
 
 _LANGS = ("zh+en", "zh", "en")
 
+#: Drawing order independent of layer order: areas under roads (overlayPane, 400), then lines,
+#: then points; all below Leaflet's marker (600), tooltip (650) and popup (700) panes.
+_AREAS, _LINES, _POINTS = "covplanAreas", "covplanLines", "covplanPoints"
+_PANES = {_AREAS: 350, _LINES: 410, _POINTS: 450}
+
 #: AMap / Gaode / Tencent style tile names that are GCJ-02.
 _GCJ_TILES = ("amap", "gaode", "autonavi", "tencent", "qq")
 
@@ -154,7 +159,7 @@ def _raw_element(text: str):
     return el
 
 
-def _geojson_layer(features: list[dict]):
+def _geojson_layer(features: list[dict], pane: str | None = None):
     """A MacroElement adding a GeoJSON FeatureCollection to its parent FeatureGroup.
 
     Each feature's ``properties`` hold ``s`` (Leaflet path style), ``p`` (popup HTML, already
@@ -171,6 +176,7 @@ def _geojson_layer(features: list[dict]):
         (function () {
             var data = {{ this.data_js }};
             L.geoJSON(data, {
+                {% if this.pane %}pane: {{ this.pane|tojson }},{% endif %}
                 style: function (f) { return f.properties.s; },
                 pointToLayer: function (f, ll) { return L.circleMarker(ll, f.properties.s); },
                 onEachFeature: function (f, layer) {
@@ -183,6 +189,7 @@ def _geojson_layer(features: list[dict]):
         """
     )
     el.data_js = _safe_json({"type": "FeatureCollection", "features": features})
+    el.pane = pane
     return el
 
 
@@ -387,7 +394,10 @@ def reviewer_map(
     t = _Text(lang)
     tile_layers = _tile_layers(tiles, t)
 
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True, prefer_canvas=True)
+    # SVG (not canvas): each pane gets its own SVG and pointer events reach every layer
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True)
+    for pane, z in _PANES.items():
+        folium.map.CustomPane(pane, z_index=z, pointer_events=True).add_to(m)
     if offline:
         js, css, _ = leaflet_assets()
         # instance attributes: never touch folium's class-level lists
@@ -440,7 +450,7 @@ def reviewer_map(
         fg = group("研究范围", "Study area")
         style = {"color": "#252525", "weight": 2.5, "dashArray": "8 4", "fill": False}
         _geojson_layer(_features(g, [style] * len(g), [None] * len(g),
-                                 [t("研究范围", "study area")] * len(g))).add_to(fg)
+                                 [t("研究范围", "study area")] * len(g)), pane=_AREAS).add_to(fg)
     if districts is not None:
         g = _to_wgs84(districts, "districts")
         note_bounds(g)
@@ -449,7 +459,7 @@ def reviewer_map(
         names = [str(v) for v in g[name_col]] if name_col else [""] * len(g)
         style = {"color": "#636363", "weight": 1.5, "fill": True, "fillOpacity": 0.02}
         tips = [_esc(n) if n else None for n in names]
-        _geojson_layer(_features(g, [style] * len(g), [None] * len(g), tips)).add_to(fg)
+        _geojson_layer(_features(g, [style] * len(g), [None] * len(g), tips), pane=_AREAS).add_to(fg)
 
     # isochrones -------------------------------------------------------------------------
     if isochrones is not None:
@@ -467,7 +477,7 @@ def reviewer_map(
             _esc(f"{t('消防站', 'station')} {o} ≤ {b / 60:g} min" if o is not None else f"≤ {b / 60:g} min")
             for o, b in zip(origin, g["_b"])
         ]
-        _geojson_layer(_features(g, styles, [None] * len(g), tips)).add_to(fg)
+        _geojson_layer(_features(g, styles, [None] * len(g), tips), pane=_AREAS).add_to(fg)
         rows = "".join(_legend_line(colour[b], f"≤ {b / 60:g} min ({b:g} s)", kind="box") for b in bands)
         legend_sections.append(f"<div><b>{t('等时圈', 'Isochrones')}</b>{rows}</div>")
 
@@ -488,7 +498,7 @@ def reviewer_map(
                 [(_label(k, t), v) for k, v in _row_items(row, {g.geometry.name})],
             ))
             tips.append(_esc(f"{row['origin']}: {float(row['area_km2']):.2f} / {float(row['cap_km2']):g} km²"))
-        _geojson_layer(_features(g, styles, popups, tips)).add_to(fg)
+        _geojson_layer(_features(g, styles, popups, tips), pane=_AREAS).add_to(fg)
         legend_sections.append(
             f"<div><b>{t('辖区', 'Station districts')}</b>"
             + _legend_line("#3182bd", t("面积达标", "within cap"), kind="box")
@@ -503,7 +513,7 @@ def reviewer_map(
         style = {"color": "#e7298a", "weight": 3, "radius": 3, "fillColor": "#e7298a",
                  "fillOpacity": 0.5, "opacity": 0.9}
         tips = [t("5分钟内未到达", "not reached within the standard")] * len(g)
-        _geojson_layer(_features(g, [style] * len(g), [None] * len(g), tips)).add_to(fg)
+        _geojson_layer(_features(g, [style] * len(g), [None] * len(g), tips), pane=_LINES).add_to(fg)
         legend_sections.append(_legend_line("#e7298a", t("未覆盖需求", "uncovered demand"), kind="line"))
 
     # hydrant gaps, hydrants, proposals -------------------------------------------------
@@ -516,7 +526,7 @@ def reviewer_map(
                          [(_label(k, t), v) for k, v in _row_items(r, {g.geometry.name})])
                   for _, r in g.iterrows()]
         tips = [t("超出消火栓保护范围", "beyond hydrant reach")] * len(g)
-        _geojson_layer(_features(g, [style] * len(g), popups, tips)).add_to(fg)
+        _geojson_layer(_features(g, [style] * len(g), popups, tips), pane=_LINES).add_to(fg)
     if hydrants is not None:
         g = _to_wgs84(hydrants, "hydrants")
         note_bounds(g)
@@ -525,7 +535,7 @@ def reviewer_map(
         popups = [_popup(t("消火栓", "Hydrant"),
                          [(_label(k, t), v) for k, v in _row_items(r, {g.geometry.name})])
                   for _, r in g.iterrows()]
-        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g))).add_to(fg)
+        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
     if hydrant_proposals is not None:
         g = _to_wgs84(hydrant_proposals, "hydrant_proposals")
         note_bounds(g)
@@ -534,7 +544,7 @@ def reviewer_map(
         popups = [_popup(t("建议消火栓", "Proposed hydrant"),
                          [(_label(k, t), v) for k, v in _row_items(r, {g.geometry.name})])
                   for _, r in g.iterrows()]
-        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g))).add_to(fg)
+        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
     if any(x is not None for x in (hydrants, hydrant_gaps, hydrant_proposals)):
         legend_sections.append(
             f"<div><b>{t('消火栓', 'Hydrants')}</b>"
@@ -563,7 +573,7 @@ def reviewer_map(
             rows += [(_label(k, t), v) for k, v in _row_items(row, {g.geometry.name, "id", "name", "class", "status"})]
             popups.append(_popup(str(name), rows))
             tips.append(f"{_esc(name)} ({html.escape(t(czh, cen))}, {html.escape(t(szh, sen))})")
-        _geojson_layer(_features(g, styles, popups, tips)).add_to(fg)
+        _geojson_layer(_features(g, styles, popups, tips), pane=_POINTS).add_to(fg)
         present_classes = [c for c in STATION_CLASSES if c in set(g["class"].astype(str))]
         present_status = [s for s in STATION_STATUSES if s in set(g["status"].astype(str))]
         rows = "".join(
@@ -593,7 +603,7 @@ def reviewer_map(
             adds = [f"{_label(k, t)} {_esc(row[k])}" for k in ("adds_weight", "adds_km2", "adds_km")
                     if k in g.columns]
             tips.append(_esc(title_txt) + ("<br>" + ", ".join(adds) if adds else ""))
-        _geojson_layer(_features(g, [style] * len(g), popups, tips)).add_to(fg)
+        _geojson_layer(_features(g, [style] * len(g), popups, tips), pane=_POINTS).add_to(fg)
         legend_sections.append(_legend_line("#d4009b", t("建议站址", "proposed site"), kind="ring"))
 
     # bounds, controls, legend, title ----------------------------------------------------
@@ -667,8 +677,8 @@ def _legend_status(style: Mapping[str, Any], text: str) -> str:
 
 def _legend_html(t: _Text, sections: list[str]) -> str:
     return (
-        "<div class='covplan-legend' style='position:fixed;bottom:30px;right:10px;z-index:1000;"
-        "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;max-height:60%;"
+        "<div class='covplan-legend' style='position:fixed;bottom:60px;left:10px;z-index:1000;"
+        "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;max-height:calc(100% - 170px);"
         "overflow:auto;font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
         f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(t('图例', 'Legend'))}</div>"
         + "".join(sections) + "</div>"
