@@ -101,7 +101,7 @@ def road_pieces(
     keep = (rev < 0) | (idx < rev)
     edges = idx[keep]
     length = network.edge_length[edges]
-    n_pieces = np.maximum(1, np.ceil(length / piece_m).astype(np.int64))
+    n_pieces = np.maximum(1, np.ceil(length / piece_m - 1e-6).astype(np.int64))
     edge_of = np.repeat(edges, n_pieces)
     k = np.arange(n_pieces.sum()) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
     n_rep = np.repeat(n_pieces, n_pieces)

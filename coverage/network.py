@@ -764,7 +764,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         d["length"] = float(length[i])
         d["travel_time"] = float(time[i])
         d["speed_kph"] = float(3.6 * length[i] / max(time[i] - delay[i], 1e-9))
-    reverse = _reverse_edges(eu, ev, length)
+    reverse = _reverse_edges(eu, ev, length, geoms)
     return RoadNetwork(
         graph=graph, crs=crs, node_ids=node_ids, x=x, y=y, lon=lon, lat=lat,
         edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
@@ -773,8 +773,12 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
     )
 
 
-def _reverse_edges(eu: np.ndarray, ev: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """For each edge, the edge back over the same road (same ends swapped, same length), or -1."""
+def _reverse_edges(eu: np.ndarray, ev: np.ndarray, length: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """For each edge, the edge back over the same road (ends swapped, same length and the same
+    course: midpoints within a few metres), or -1. Two different one-way carriageways between
+    the same crossings are not the same road."""
+    mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    mx, my = shapely.get_x(mids), shapely.get_y(mids)
     by_pair: dict[tuple[int, int], list[int]] = {}
     for i, (a, b) in enumerate(zip(eu.tolist(), ev.tolist())):
         by_pair.setdefault((a, b), []).append(i)
@@ -783,9 +787,11 @@ def _reverse_edges(eu: np.ndarray, ev: np.ndarray, length: np.ndarray) -> np.nda
         cands = by_pair.get((b, a))
         if not cands:
             continue
-        j = min(cands, key=lambda c: abs(length[c] - length[i]))
-        if abs(length[j] - length[i]) <= max(1.0, 0.02 * length[i]):
-            out[i] = j
+        tol = max(2.0, 0.01 * length[i])
+        good = [c for c in cands if c != i and abs(length[c] - length[i]) <= tol
+                and math.hypot(mx[c] - mx[i], my[c] - my[i]) <= tol]
+        if good:
+            out[i] = min(good, key=lambda c: math.hypot(mx[c] - mx[i], my[c] - my[i]))
     return out
 
 
