@@ -79,6 +79,13 @@ ROAD_STYLES: Mapping[str, tuple[str, float]] = {
 }
 _ROAD_OTHER = ("#969696", 0.9)
 
+#: Chinese names of the road classes for the legend.
+_ROAD_ZH = {
+    "motorway": "高速公路", "trunk": "快速路", "primary": "主干路", "secondary": "次干路",
+    "tertiary": "支路", "unclassified": "其他道路", "residential": "居住区道路",
+    "living_street": "生活街道", "service": "服务道路",
+}
+
 _BAND_COLOURS = ["#006d2c", "#31a354", "#74c476", "#bae4b3", "#edf8e9"]
 
 _LANGS = ("zh+en", "zh", "en")
@@ -438,7 +445,7 @@ def reviewer_map(
             tips = [html.escape(f"{t('道路等级', 'road class')}: {c}") for c in roads["cls"]]
             _geojson_layer(_features(roads, styles, [None] * len(roads), tips)).add_to(fg)
             rows = "".join(
-                _legend_line(ROAD_STYLES.get(c, _ROAD_OTHER)[0], c, kind="line")
+                _legend_line(ROAD_STYLES.get(c, _ROAD_OTHER)[0], t(_ROAD_ZH[c], c), kind="line")
                 for c in classes if c in ROAD_STYLES
             )
             legend_sections.append(f"<div><b>{t('道路', 'Roads')}</b>{rows}</div>")

@@ -177,18 +177,25 @@ def test_offline_map_in_headless_chromium(driver, tmp_path):
     state = json.loads(driver.execute_script(_STATE_JS))
     assert state["xss"] is None
 
-    # every request stayed on the machine (the page itself, data: URIs) and none failed
-    requests, failed = [], []
+    # every request of the page stayed on the machine (the page itself, data: URIs), none failed,
+    # and the browser sent nothing over the network at all while the page was open
+    uri = path.resolve().as_uri()
+    page_requests, network_requests, failed = {}, [], []
     for entry in driver.get_log("performance"):
         msg = json.loads(entry["message"])["message"]
+        params = msg.get("params", {})
         if msg["method"] == "Network.requestWillBeSent":
-            requests.append(msg["params"]["request"]["url"])
+            url = params["request"]["url"]
+            if url.startswith(("http:", "https:", "ws:", "wss:")):
+                network_requests.append(url)
+            if params.get("documentURL") == uri:
+                page_requests[params["requestId"]] = url
         elif msg["method"] == "Network.loadingFailed":
-            failed.append(msg["params"])
-    assert requests, "performance log recorded no request at all: the check would be blind"
-    external = [u for u in requests if not u.startswith(("file://", "data:"))]
-    assert external == []
-    assert failed == []
+            failed.append(params)
+    assert uri in page_requests.values(), "performance log missed the page: the check would be blind"
+    assert network_requests == []
+    assert [u for u in page_requests.values() if not u.startswith(("file://", "data:"))] == []
+    assert [f for f in failed if f["requestId"] in page_requests] == []
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
 
