@@ -7,7 +7,6 @@ import re
 import folium
 import geopandas as gpd
 import networkx as nx
-import numpy as np
 import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box, shape
