@@ -19,6 +19,7 @@ Travel times come from :mod:`coverage.traveltime` (``reach`` for overlapping pol
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -26,7 +27,7 @@ import numpy as np
 import shapely
 from shapely.ops import substring
 
-from .errors import InputError
+from .errors import CoverageWarning, InputError
 from .network import RoadNetwork, Snapped
 
 #: Accepted values of ``mode``.
@@ -35,7 +36,7 @@ MODES = ("overlap", "dissolve", "split")
 _PIECE_COLUMNS = ["origin", "label", "edge", "u", "v", "from_fraction", "to_fraction",
                   "t_start", "t_end", "length_m"]
 _POLYGON_COLUMNS = ["origin", "label", "band_s", "area_km2", "road_km"]
-_QUAD_SEGS = 16
+_QUAD_SEGS = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,6 +167,16 @@ def isochrones(
     width = _check_width(road_width_m)
     org = _parse_origins(network, origins, labels)
     pieces = _compute_pieces(network, org, cutoff, mode)
+    if mode == "overlap":
+        stuck = np.setdiff1d(np.arange(org.n), pieces.origin)
+        if len(stuck):
+            names = ", ".join(repr(org.labels[i]) for i in stuck[:5].tolist())
+            warnings.warn(
+                f"{len(stuck)} origin(s) reach no road within {cutoff:g} s, so their isochrones "
+                f"are empty: {names}{' ...' if len(stuck) > 5 else ''} (dead-end one-way or a "
+                "part of the network cut off from the rest?)",
+                CoverageWarning, stacklevel=2,
+            )
 
     rows: list[dict] = []
     geoms: list = []
@@ -489,7 +500,7 @@ def _pieces_frame(network: RoadNetwork, org: _Origins, pieces: _Pieces):
 def _buffer_group(lines: np.ndarray, width: float):
     if len(lines) == 0:
         return shapely.Polygon()
-    return shapely.buffer(shapely.multilinestrings(lines), width, quad_segs=_QUAD_SEGS)
+    return shapely.union_all(shapely.buffer(lines, width, quad_segs=_QUAD_SEGS))
 
 
 def _buffer_groups(lines: np.ndarray, group: np.ndarray, n: int, width: float) -> list:
@@ -497,11 +508,13 @@ def _buffer_groups(lines: np.ndarray, group: np.ndarray, n: int, width: float) -
     out = [shapely.Polygon()] * n
     if len(lines) == 0:
         return out
-    present = np.unique(group)
-    multi = shapely.multilinestrings(lines, indices=np.searchsorted(present, group))
-    polys = shapely.buffer(multi, width, quad_segs=_QUAD_SEGS)
-    for g, poly in zip(present.tolist(), polys):
-        out[g] = poly
+    # buffering each piece and unioning is about twice as fast in GEOS as buffering one
+    # MultiLineString of heavily overlapping pieces
+    strips = shapely.buffer(lines, width, quad_segs=_QUAD_SEGS)
+    order = np.argsort(group, kind="stable")
+    present, starts = np.unique(group[order], return_index=True)
+    for g, chunk in zip(present.tolist(), np.split(strips[order], starts[1:])):
+        out[g] = shapely.union_all(chunk)
     return out
 
 
@@ -535,6 +548,16 @@ def _split_polygons(lines: np.ndarray, group: np.ndarray, n: int, width: float) 
     ))
     cells = shapely.transform(cells, lambda c: c + [x0, y0])
     for g in np.unique(owner).tolist():
-        region = shapely.coverage_union_all(cells[owner == g])
+        region = _union_cells(cells[owner == g])
         out[g] = shapely.intersection(whole, region)
     return out
+
+
+def _union_cells(cells: np.ndarray):
+    """Union of Voronoi cells: the fast coverage union, or the general one where GEOS finds the
+    cells not exactly noded."""
+    try:
+        return shapely.coverage_union_all(cells)
+    except shapely.errors.GEOSException:
+        # regular grids give cocircular points and degenerate cells: repair, snap-round to 1 mm
+        return shapely.union_all(shapely.make_valid(cells), grid_size=1e-3)

@@ -11,7 +11,7 @@ import pyproj
 import pytest
 import shapely
 
-from coverage.errors import InputError
+from coverage.errors import CoverageWarning, InputError
 from coverage.isochrones import isochrones, reached_pieces
 from coverage.network import load_network, network_from_graph, snap_xy
 
@@ -110,6 +110,11 @@ def test_one_way_street_reached_only_forward():
     net = _net({1: (0, 0), 2: (1000, 0), 3: (1000, 1000)}, [(1, 2, True), (2, 3, False)])
     # from the start of the one-way: 500 m of it
     assert isochrones(net, [1], cutoff_s=50, road_width_m=W).road_km.iloc[0] == pytest.approx(0.5)
+    # from node 2 of a plain one-way: nothing at all, and a warning naming it
+    dead = _net({1: (0, 0), 2: (1000, 0)}, [(1, 2, True)])
+    with pytest.warns(CoverageWarning, match=r"reach no road within 50 s.*'end'"):
+        iso = isochrones(dead, [2], cutoff_s=50, labels=["end"])
+    assert iso.road_km.iloc[0] == 0 and iso.geometry.iloc[0].is_empty
     # from its end: nothing of it, 500 m of the two-way street
     pieces = reached_pieces(net, [2], cutoff_s=50)
     assert set(zip(pieces.u, pieces.v)) == {(2, 3)}
@@ -150,6 +155,20 @@ def test_split_at_point_of_equal_arrival(straight):
     assert whole.road_km.iloc[0] == pytest.approx(1.0)
     assert iso.area_km2.sum() == pytest.approx(whole.area_km2.iloc[0], rel=1e-6)
     assert whole.area_km2.iloc[0] * 1e6 == pytest.approx(2 * W * 1000 + math.pi * W**2, rel=1e-3)
+
+
+def test_split_on_a_regular_grid(grid):
+    # opposite corners: by symmetry each gets half of the 2.4 km grid; the regular grid gives
+    # cocircular points, the degenerate case of the Voronoi split
+    kw = dict(cutoff_s=80, road_width_m=W)
+    split = isochrones(grid, [0, 22], mode="split", **kw)
+    whole = isochrones(grid, [0, 22], mode="dissolve", **kw)
+    assert split.road_km.tolist() == pytest.approx([1.2, 1.2], rel=1e-9)
+    assert whole.road_km.iloc[0] == pytest.approx(2.4, rel=1e-9)
+    assert split.area_km2.sum() == pytest.approx(whole.area_km2.iloc[0], rel=1e-6)
+    a, b = _proj(split, grid).geometry
+    assert a.intersection(b).area < 1e-3
+    assert a.contains(_xy(50, 0)) and b.contains(_xy(350, 400))
 
 
 def test_output_crs_columns_and_labels(grid):
