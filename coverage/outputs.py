@@ -109,10 +109,7 @@ def _json_text(obj: Any) -> str:
 
 def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
     """Add map.html built from every layer the outputs hold."""
-    import os
-    import tempfile
-
-    from .maps import reviewer_map, save_map
+    from .maps import map_html, reviewer_map
 
     L = out.layers
     score = out.objects.get("score")
@@ -122,7 +119,7 @@ def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
         area=L.get("area"),
         districts=L.get("districts"),
         stations=prep.stations.drop(columns=["edge", "fraction"]),
-        isochrones=score.reach.rename(columns={"band_s": "band_s"}) if score is not None else None,
+        isochrones=score.reach if score is not None else None,
         network_districts=score.districts if score is not None else None,
         uncovered=score.uncovered if score is not None else None,
         proposed=L.get("proposed"),
@@ -133,13 +130,7 @@ def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
         offline=offline,
         tiles=None if offline else "osm",
     )
-    fd, tmp = tempfile.mkstemp(suffix=".html")
-    os.close(fd)
-    try:
-        save_map(m, tmp)
-        html = Path(tmp).read_text(encoding="utf-8")
-    finally:
-        os.unlink(tmp)
+    html = map_html(m)
     return replace(out, extra_files={**out.extra_files, "map.html": html})
 
 
