@@ -139,12 +139,35 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
     candidates; hydrants when it names them; the map; one report folder."""
     parts = [score_outputs(prep, progress=progress)]
     sc = prep.scenario
+    lscp = None
     if sc.optimise.new is not None or sc.optimise.model == "lscp" or sc.optimise.candidates is not None:
-        parts.append(optimise_outputs(prep, progress=progress))
+        opt = optimise_outputs(prep, progress=progress)
+        parts.append(opt)
+        if sc.optimise.model == "lscp":
+            lscp = opt.summary["optimise"]
+    if lscp is None:
+        from .siting import propose_sites
+
+        lscp = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
+                             progress=progress).summary
+    parts.append(Outputs(summary={"requirement": requirement(lscp)}))
     if sc.hydrants is not None:
         parts.append(hydrant_outputs(prep, progress=progress))
     merged = merge(parts)
     return with_map(prep, merged, offline=offline_map)
+
+
+def requirement(lscp: dict) -> dict:
+    """How many stations the standard requires, from a set-cover (LSCP) solution."""
+    return {
+        "stations_existing": lscp["fixed_existing"],
+        "stations_required": lscp["fixed_existing"] + lscp["new_sites"],
+        "new_needed": lscp["new_sites"],
+        "status": lscp["status"],
+        "uncoverable_share": lscp["uncoverable_share"],
+        "method": "fewest stations (existing fixed, new of the optimise class) reaching all "
+                  "coverable demand within the standard (set cover, exact unless status says not)",
+    }
 
 
 def merge(parts: list[Outputs]) -> Outputs:

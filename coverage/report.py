@@ -389,16 +389,34 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         req_lines.append(_shortfall_line("消防站 stations", st_req, st_ex))
     hyd = s.get("hydrants")
     if isinstance(hyd, Mapping):
-        h_req = hyd.get("required")
+        h_req = hyd.get("required", hyd.get("required_min_placement"))
         h_ex = hyd.get("existing")
+        if hyd.get("required_spacing_rule") is not None:
+            req_lines.append(_shortfall_line("消火栓 hydrants (间距规则 spacing rule)",
+                                             hyd["required_spacing_rule"], h_ex))
         if h_req is not None:
-            req_lines.append(_shortfall_line("消火栓 hydrants", h_req, h_ex))
+            req_lines.append(_shortfall_line("消火栓 hydrants (最少布置 minimum placement)", h_req, h_ex))
         elif h_ex is not None:
             req_lines.append(f"- 消火栓 hydrants: {_num(h_ex, 0)} existing")
-        if hyd.get("covered_share") is not None:
-            req_lines.append(f"- 消火栓覆盖道路 / roads within hydrant reach: {_pct(hyd['covered_share'])}")
+        cov = hyd.get("protected_share", hyd.get("covered_share"))
+        if cov is not None:
+            req_lines.append(f"- 消火栓保护道路 / road length protected by hydrants: {_pct(cov)}")
         if hyd.get("proposed") is not None:
             req_lines.append(f"- 建议新增消火栓 / proposed hydrants: {_num(hyd['proposed'], 0)}")
+    opt = s.get("optimise")
+    if isinstance(opt, Mapping):
+        o = [f"- 模型 / model: {opt.get('model')} ({opt.get('status')}, gap {_pct(opt.get('gap') or 0)})",
+             f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)}; 覆盖 / coverage "
+             f"{_pct(opt.get('covered_share_before'))} → {_pct(opt.get('covered_share_after'))}"]
+        if opt.get("covered_share_plan") is not None:
+            o.append(f"- 规划方案覆盖 / the plan's own sites: {_pct(opt['covered_share_plan'])}")
+        for site in (opt.get("sites") or [])[:20]:
+            if isinstance(site, Mapping):
+                o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))} ({site.get('district') or '-'}): "
+                         f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²")
+        if opt.get("uncoverable_share"):
+            o.append(f"- 任何候选点都无法覆盖 / no candidate can reach: {_pct(opt['uncoverable_share'])}")
+        lines += ["## 选址 Proposed sites", ""] + o + [""]
     if req_lines:
         lines += ["## 需求与缺口 Required vs existing", ""] + req_lines + [""]
 
