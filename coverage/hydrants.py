@@ -1,0 +1,1517 @@
+"""Hydrant protection along roads: which road pieces are protected, how many hydrants are
+required, and where new ones should go.
+
+Model (GB 50974-2014 defaults, all configurable)
+------------------------------------------------
+* Hose is laid along streets in both directions, so protection is measured on the UNDIRECTED
+  road network by length (not travel time): a point of road is protected when some hydrant lies
+  within ``radius_m`` (default 150 m) of it along roads. Every road counts once, not once per
+  direction; the two carriageways of a dual carriageway are two roads (as OSM maps them).
+* Wide roads (OSM ``width`` > ``wide_road_m``, or ``lanes`` x ``lane_width_m`` > ``wide_road_m``;
+  default 60 m) have two sides that are protected separately. A hydrant on such a road protects
+  only its own side of that road directly (side = the side of the centreline its mapped point
+  lies on). Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
+  hydrant reaches through a node is protected on both sides of the roads meeting there, so a
+  hydrant AT a crossing protects both sides of the wide roads meeting there.
+* Road pieces are exact: a partially protected road is cut at the exact point (from the
+  node distances and same-road hydrant positions), no sampling.
+* Required count by the spacing rule: total road length / ``spacing_m``, wide roads counted per
+  side (rounded up once for the whole network).
+* Required count by minimum placement: existing hydrants are kept (fixed sites) and the fewest
+  new hydrants are added so that every road piece is protected; required = existing + new. The
+  new positions come from an exact set cover (:func:`coverage.optimise.min_cover`, HiGHS) over
+  candidate positions - every road node (crossings, bends, dead ends) and points every
+  ``candidate_spacing_m`` along every road near a gap (on each side of wide roads) - covering the
+  elementary pieces of the unprotected road length (the gaps cut at every candidate's reach
+  boundary, so "covers" is exact for the candidate set). Large models stop at ``time_limit_s``
+  with the best plan found and a lower bound (``status``, ``gap``); ``solver="greedy"`` skips
+  HiGHS and reports a packing lower bound. Crossings are preferred: after solving, each new
+  mid-road site is swapped for a crossing that protects everything only it protects (count
+  unchanged).
+* The shortfall is stated the way the plans state it: (required - existing) / required, with the
+  spacing-rule count (``shortfall_share``) and with the minimum placement
+  (``shortfall_share_min_placement``); a surplus gives 0.
+
+Kinds (OSM wiki conventions)
+----------------------------
+* ``hydrant``: ``emergency=fire_hydrant`` (``fire_hydrant:type`` pipe/underground/pillar/wall is
+  kept as ``subtype``). Only this kind protects roads.
+* ``water_crane`` (消防水鹤, high-flow truck filling crane): OSM has no approved tag; we read
+  ``emergency=water_crane`` and ``fire_hydrant:type=water_crane`` (``railway=water_crane`` is a
+  steam-locomotive crane and is NOT read).
+* ``suction_point``: ``emergency=suction_point`` (a place where a truck drafts water with its pump),
+  and the static water stores drafted the same way: ``emergency=water_tank`` and
+  ``emergency=fire_water_pond``. ``man_made=water_tap`` is a drinking tap and is not read.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import math
+import os
+import time
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from .errors import CoverageWarning, DataError, InputError
+from .network import RoadNetwork, snap_xy
+
+__all__ = [
+    "KINDS",
+    "HydrantResult",
+    "SnappedHydrants",
+    "analyse_hydrants",
+    "load_hydrants",
+    "snap_hydrants",
+    "water_cranes",
+]
+
+#: Hydrant kinds, in output order.
+KINDS = ("hydrant", "water_crane", "suction_point")
+
+_HYDRANT_TYPES = ("pipe", "underground", "pillar", "wall")
+_TOL = 1e-3  # metres: positions closer than this are the same point
+_MERGE_TOL = 1e-2  # metres: protected pieces closer than this are merged (numerical noise)
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def _osm_kind(tags: Mapping[str, Any]) -> str | None:
+    """Kind of one OSM object from its tags, or None when it is not a water source we read."""
+    em = str(tags.get("emergency") or "").strip()
+    ftype = str(tags.get("fire_hydrant:type") or "").strip()
+    if em == "water_crane" or ftype == "water_crane":
+        return "water_crane"
+    if em == "fire_hydrant":
+        return "hydrant"
+    if em in ("suction_point", "water_tank", "fire_water_pond"):
+        return "suction_point"
+    return None
+
+
+def _check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    out = tuple(kinds)
+    bad = [k for k in out if k not in KINDS]
+    if bad or not out:
+        raise InputError(f"hydrant kinds {list(out)!r} are invalid: expected a subset of {list(KINDS)}")
+    return out
+
+
+def load_hydrants(
+    source: Any,
+    *,
+    datum: str = "wgs84",
+    kinds: Sequence[str] = KINDS,
+    id_column: str | None = None,
+    kind_column: str | None = None,
+) -> "gpd.GeoDataFrame":  # noqa: F821
+    """Load hydrants, water cranes and suction points as WGS-84 points.
+
+    Parameters
+    ----------
+    source
+        A GeoDataFrame (OSM POIs with an ``emergency`` column or a ``tags`` column, or any points
+        with an optional ``kind`` column), or a path: ``.geojson``/``.json``/``.gpkg``/``.shp``,
+        ``.csv`` with lon/lat columns (``lon``/``lng``/``longitude``/``x`` and
+        ``lat``/``latitude``/``y``), or an OSM file (``.osm``, ``.osm.bz2``, ``.osm.gz``,
+        ``.osm.pbf``).
+    datum
+        Datum of the coordinates: ``"wgs84"`` (OSM, GPS), ``"gcj02"`` (AMap, Tencent) or
+        ``"bd09"`` (Baidu); converted to WGS-84 with :func:`coverage.datum.to_wgs84`.
+    kinds
+        Kinds to keep (see the module notes for the OSM tags behind each kind).
+    id_column, kind_column
+        Columns with the id and kind for non-OSM tables; default ``id``/``@id``/``osmid`` and
+        ``kind`` (rows without a kind are hydrants).
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``id`` (str), ``kind``, ``subtype`` (OSM ``fire_hydrant:type`` or ""), geometry
+        (WGS-84 points), CRS EPSG:4326.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, no geometry / coordinates, or no objects of the wanted kinds.
+    InputError
+        Unknown datum or kinds, bad coordinates.
+    """
+    import geopandas as gpd
+
+    kinds = _check_kinds(kinds)
+    from .datum import normalise_datum  # lazy: datum.py is another engineer's module
+
+    datum_name = normalise_datum(datum)
+    name = "GeoDataFrame"
+    if isinstance(source, gpd.GeoDataFrame):
+        table = source.copy()
+    elif isinstance(source, pd.DataFrame):
+        table = _from_csv_table(source, "DataFrame")
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        name = str(path)
+        if not path.is_file():
+            raise DataError(f"hydrant file {name!r} does not exist: expected a GeoJSON, GPKG, CSV or OSM file")
+        if path.stat().st_size == 0:
+            raise DataError(f"hydrant file {name!r} is empty (0 bytes)")
+        low = path.name.lower()
+        if low.endswith((".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2")):
+            table = _read_osm_xml_pois(path)
+        elif low.endswith(".pbf"):
+            table = _read_pbf_pois(path)
+        elif low.endswith((".csv", ".txt")):
+            try:
+                raw = pd.read_csv(path)
+            except Exception as exc:
+                raise DataError(f"hydrant file {name!r} could not be read as CSV ({exc})") from None
+            table = _from_csv_table(raw, name)
+        elif low.endswith((".geojson", ".json", ".gpkg", ".shp", ".fgb")):
+            try:
+                table = gpd.read_file(path)
+            except Exception as exc:
+                raise DataError(
+                    f"hydrant file {name!r} could not be read ({type(exc).__name__}: {exc}); "
+                    "expected GeoJSON/GPKG with point geometries"
+                ) from None
+        else:
+            raise DataError(
+                f"hydrant file {name!r} has an unknown type: expected .geojson, .gpkg, .csv "
+                "(lon, lat), .osm, .osm.bz2 or .osm.pbf"
+            )
+    else:
+        raise InputError(
+            f"hydrant source {source!r} is not understood: expected a GeoDataFrame or a file path"
+        )
+    return _normalise(table, name, datum_name, kinds, id_column, kind_column)
+
+
+def _from_csv_table(raw: pd.DataFrame, name: str):
+    import geopandas as gpd
+
+    cols = {c.lower().strip(): c for c in raw.columns}
+    lon_c = next((cols[c] for c in ("lon", "lng", "longitude", "long", "x") if c in cols), None)
+    lat_c = next((cols[c] for c in ("lat", "latitude", "y") if c in cols), None)
+    if lon_c is None or lat_c is None:
+        raise DataError(
+            f"hydrant table {name!r} has no coordinate columns (columns: {list(raw.columns)}): "
+            "expected 'lon' and 'lat' (or longitude/latitude, x/y)"
+        )
+    lon = pd.to_numeric(raw[lon_c], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(raw[lat_c], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5].tolist()
+        raise DataError(
+            f"hydrant table {name!r}: {int(bad.sum())} row(s) without numeric {lon_c}/{lat_c} "
+            f"(rows {rows}); every hydrant needs coordinates"
+        )
+    return gpd.GeoDataFrame(raw.drop(columns=[lon_c, lat_c]), geometry=gpd.points_from_xy(lon, lat),
+                            crs=4326)
+
+
+def _open_text(path: Path):
+    low = path.name.lower()
+    if low.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    if low.endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _read_osm_xml_pois(path: Path):
+    """Water-source nodes (and ways, at their centroid) of an OSM XML file."""
+    import geopandas as gpd
+
+    rows = []
+    coords: dict[str, tuple[float, float]] = {}
+    way_rows = []
+    try:
+        with _open_text(path) as fh:
+            for _, el in ET.iterparse(fh, events=("end",)):
+                if el.tag == "node":
+                    lon, lat = el.get("lon"), el.get("lat")
+                    if lon is not None and lat is not None:
+                        coords[el.get("id")] = (float(lon), float(lat))
+                    tags = {t.get("k"): t.get("v") for t in el.findall("tag")}
+                    if tags and _osm_kind(tags) is not None and lon is not None:
+                        rows.append({"id": f"node/{el.get('id')}", **tags,
+                                     "geometry": shapely.Point(float(lon), float(lat))})
+                    el.clear()
+                elif el.tag == "way":
+                    tags = {t.get("k"): t.get("v") for t in el.findall("tag")}
+                    if tags and _osm_kind(tags) is not None:
+                        refs = [nd.get("ref") for nd in el.findall("nd")]
+                        way_rows.append((el.get("id"), tags, refs))
+                    el.clear()
+    except (ET.ParseError, OSError, EOFError) as exc:
+        raise DataError(
+            f"hydrant file {str(path)!r} could not be read as OSM XML ({type(exc).__name__}: {exc})"
+        ) from None
+    for wid, tags, refs in way_rows:
+        pts = [coords[r] for r in refs if r in coords]
+        if pts:
+            geom = shapely.MultiPoint(pts).centroid
+            rows.append({"id": f"way/{wid}", **tags, "geometry": geom})
+    if not rows:
+        return gpd.GeoDataFrame({"id": [], "emergency": []}, geometry=[], crs=4326)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def _read_pbf_pois(path: Path):
+    import geopandas as gpd
+
+    try:
+        import pyrosm
+    except ImportError as exc:  # pragma: no cover - dependency
+        raise DataError("reading .osm.pbf hydrants needs 'pyrosm': pip install pyrosm") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            osm = pyrosm.OSM(str(path))
+            pois = osm.get_data_by_custom_criteria(
+                custom_filter={"emergency": ["fire_hydrant", "water_crane", "suction_point",
+                                             "water_tank", "fire_water_pond"]},
+                osm_keys_to_keep=["emergency"], filter_type="keep",
+                keep_nodes=True, keep_ways=True, keep_relations=False,
+            )
+    except Exception as exc:
+        raise DataError(
+            f"hydrant file {str(path)!r} could not be read as OSM PBF ({type(exc).__name__}: {exc})"
+        ) from None
+    if pois is None or len(pois) == 0:
+        return gpd.GeoDataFrame({"id": [], "emergency": []}, geometry=[], crs=4326)
+    pois = pois.copy()
+    types = pois["osm_type"].astype(str) if "osm_type" in pois.columns else "node"
+    pois["id"] = types + "/" + pois["id"].astype(str)
+    return pois
+
+
+def _tag_table(table) -> pd.DataFrame:
+    """Tag columns of a POI table, with pyrosm-style JSON ``tags`` spread into columns."""
+    tags = pd.DataFrame(index=table.index)
+    for col in ("emergency", "fire_hydrant:type"):
+        if col in table.columns:
+            tags[col] = table[col]
+    if "tags" in table.columns:
+        extra = []
+        for t in table["tags"]:
+            if isinstance(t, str) and t:
+                try:
+                    t = json.loads(t)
+                except ValueError:
+                    t = {}
+            extra.append(t if isinstance(t, dict) else {})
+        for col in ("emergency", "fire_hydrant:type"):
+            vals = [e.get(col) for e in extra]
+            if col in tags.columns:
+                tags[col] = tags[col].where(tags[col].notna(), pd.Series(vals, index=table.index))
+            else:
+                tags[col] = vals
+    return tags
+
+
+def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, kind_column):
+    import geopandas as gpd
+
+    from .datum import to_wgs84
+
+    if "geometry" not in getattr(table, "columns", []) or not isinstance(table, gpd.GeoDataFrame):
+        raise DataError(f"hydrants from {name!r} have no geometry column: expected point geometries")
+    if table.crs is not None and not table.crs.equals("EPSG:4326"):
+        if table.crs.is_projected or datum == "wgs84":
+            table = table.to_crs(4326)
+    geom = table.geometry
+    missing = geom.isna() | geom.is_empty
+    if len(table) and missing.all():
+        raise DataError(
+            f"hydrants from {name!r}: none of the {len(table)} feature(s) has a geometry; expected "
+            "point geometries (or a CSV with lon/lat columns)"
+        )
+    # kind
+    tags = _tag_table(table)
+    if kind_column is not None:
+        if kind_column not in table.columns:
+            raise InputError(f"kind_column {kind_column!r} is not a column of {name!r} ({list(table.columns)})")
+        kind = table[kind_column].astype(str).str.strip().to_numpy()
+        unknown = sorted(set(kind) - set(KINDS))
+        if unknown:
+            raise DataError(f"hydrants from {name!r} have unknown kinds {unknown}: expected {list(KINDS)}")
+    elif "emergency" in tags.columns:
+        kind = np.array([_osm_kind(r) for r in tags.to_dict("records")], dtype=object)
+    elif "kind" in table.columns:
+        kind = table["kind"].fillna("hydrant").astype(str).str.strip().to_numpy()
+        unknown = sorted(set(kind) - set(KINDS))
+        if unknown:
+            raise DataError(f"hydrants from {name!r} have unknown kinds {unknown}: expected {list(KINDS)}")
+    else:
+        kind = np.full(len(table), "hydrant", dtype=object)
+    subtype = (tags["fire_hydrant:type"].fillna("").astype(str).to_numpy()
+               if "fire_hydrant:type" in tags.columns else np.full(len(table), "", dtype=object))
+    # id
+    if id_column is not None:
+        if id_column not in table.columns:
+            raise InputError(f"id_column {id_column!r} is not a column of {name!r} ({list(table.columns)})")
+        ids = table[id_column].astype(str).to_numpy()
+    else:
+        col = next((c for c in ("id", "@id", "osmid", "ref") if c in table.columns), None)
+        ids = (table[col].astype(str).to_numpy() if col is not None
+               else np.array([str(i) for i in range(len(table))], dtype=object))
+    keep = np.isin(kind.astype(object), np.array(kinds, dtype=object))
+    wanted_no_geom = keep & missing.to_numpy()
+    if wanted_no_geom.any():
+        bad = ids[wanted_no_geom][:5].tolist()
+        raise DataError(
+            f"hydrants from {name!r}: {int(wanted_no_geom.sum())} feature(s) have no geometry "
+            f"(ids {bad}); expected a point for every hydrant"
+        )
+    if not keep.any():
+        found = sorted({str(k) for k in kind if k is not None})
+        raise DataError(
+            f"hydrants from {name!r}: no objects of kinds {list(kinds)} among {len(table)} "
+            f"feature(s) (kinds found: {found or 'none'}); OSM hydrants are tagged "
+            "emergency=fire_hydrant"
+        )
+    sel = table.loc[keep]
+    pts = sel.geometry
+    nonpoint = ~(pts.geom_type == "Point").to_numpy()
+    if nonpoint.any():  # mapped as areas/lines: use a point inside the shape
+        pts = pts.copy()
+        pts.iloc[nonpoint] = pts.iloc[nonpoint].representative_point()
+    lon = shapely.get_x(pts.to_numpy())
+    lat = shapely.get_y(pts.to_numpy())
+    lon, lat = to_wgs84(lon, lat, datum)
+    return gpd.GeoDataFrame(
+        {"id": ids[keep].astype(str), "kind": kind[keep].astype(str), "subtype": subtype[keep]},
+        geometry=gpd.points_from_xy(np.asarray(lon, float), np.asarray(lat, float)),
+        crs=4326,
+    ).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# roads (undirected, each road once) and their sides
+
+
+@dataclass(frozen=True, eq=False)
+class _Roads:
+    """Undirected roads of a network and the 1-D "line" of their sides.
+
+    Road ``r`` runs from node ``u[r]`` to ``v[r]`` (length ``length[r]``) and stands for network
+    edge ``edge[r]`` and its reverse. Side ``k`` of road ``side_road[k]`` occupies positions
+    ``[off[k], off[k] + length]`` of one global line, so that every interval computation is 1-D.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    edge: np.ndarray
+    wide: np.ndarray
+    width_m: np.ndarray
+    edge_road: np.ndarray  # per network edge: its road
+    edge_flip: np.ndarray  # per network edge: True when it runs v -> u of its road
+    side_road: np.ndarray
+    side_code: np.ndarray  # 0 both (narrow road), 1 left, 2 right (of u -> v)
+    off: np.ndarray
+    first_side: np.ndarray  # per road: its first side index (left for wide roads)
+    node_deg: np.ndarray  # per node: number of road ends
+    graph: sp.csr_matrix  # undirected, min length between node pairs
+
+    @property
+    def n(self) -> int:
+        return len(self.u)
+
+
+def _num(value: Any) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, (list, tuple)):
+        vals = [_num(v) for v in value]
+        vals = [v for v in vals if math.isfinite(v)]
+        return max(vals) if vals else math.nan
+    s = str(value).strip().lower().replace(",", ".")
+    for unit in ("meters", "metres", "meter", "metre", "m"):
+        if s.endswith(unit):
+            s = s[: -len(unit)].strip()
+            break
+    try:
+        return float(s.split(";")[0])
+    except ValueError:
+        return math.nan
+
+
+def _road_widths(net: RoadNetwork, edges: np.ndarray, lane_width_m: float) -> np.ndarray:
+    out = np.full(len(edges), np.nan)
+    for j, e in enumerate(edges.tolist()):
+        u, v, k = net.node_ids[net.edge_u[e]], net.node_ids[net.edge_v[e]], net.edge_key[e]
+        d = net.graph.get_edge_data(u, v, k) or {}
+        w = _num(d.get("width"))
+        if not math.isfinite(w):
+            w = _num(d.get("est_width"))
+        lanes = _num(d.get("lanes"))
+        by_lanes = lanes * lane_width_m if math.isfinite(lanes) else math.nan
+        vals = [x for x in (w, by_lanes) if math.isfinite(x)]
+        out[j] = max(vals) if vals else math.nan
+    return out
+
+
+def _roads(net: RoadNetwork, *, wide_road_m: float, lane_width_m: float) -> _Roads:
+    m = net.n_edges
+    rev = net.edge_reverse
+    idx = np.arange(m)
+    rep = (rev < 0) | (idx < rev)
+    edges = idx[rep]
+    road_of = np.full(m, -1, np.int64)
+    road_of[edges] = np.arange(len(edges))
+    back = rev >= 0
+    pair = idx[back & ~rep]
+    road_of[pair] = road_of[rev[pair]]
+    flip = np.zeros(m, bool)
+    flip[pair] = True
+    u = net.edge_u[edges]
+    v = net.edge_v[edges]
+    length = net.edge_length[edges].astype(float)
+    width = _road_widths(net, edges, lane_width_m)
+    wide = np.nan_to_num(width, nan=0.0) > wide_road_m
+    n_sides = np.where(wide, 2, 1)
+    first = np.zeros(len(edges), np.int64)
+    np.cumsum(n_sides[:-1], out=first[1:])
+    side_road = np.repeat(np.arange(len(edges)), n_sides)
+    side_code = np.zeros(len(side_road), np.int64)
+    side_code[first[wide]] = 1
+    side_code[first[wide] + 1] = 2
+    slen = length[side_road]
+    off = np.zeros(len(side_road))
+    np.cumsum(slen[:-1] + 1.0, out=off[1:])  # 1 m pad keeps sides apart on the line
+    n = net.n_nodes
+    deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    # undirected graph for scipy: min length per node pair (parallel roads), no zero weights
+    a = np.minimum(u, v)
+    b = np.maximum(u, v)
+    order = np.lexsort((length, b, a))
+    a, b, w = a[order], b[order], length[order]
+    first_pair = np.ones(len(a), bool)
+    first_pair[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    a, b, w = a[first_pair], b[first_pair], np.maximum(w[first_pair], 1e-6)
+    loop = a == b
+    a, b, w = a[~loop], b[~loop], w[~loop]
+    g = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+                      shape=(n, n))
+    return _Roads(u=u, v=v, length=length, edge=edges, wide=wide, width_m=width, edge_road=road_of,
+                  edge_flip=flip, side_road=side_road, side_code=side_code, off=off,
+                  first_side=first, node_deg=deg, graph=g)
+
+
+# --------------------------------------------------------------------------------------------
+# shortest paths (scipy until coverage.traveltime lands)
+
+
+def _nearest_distance(roads: _Roads, seed_node: np.ndarray, seed_cost: np.ndarray,
+                      cutoff: float) -> np.ndarray:
+    """Distance from the nearest seed for every node (inf beyond ``cutoff``): one multi-source
+    Dijkstra on the undirected length graph. Seeds are (node, initial cost) pairs."""
+    n = roads.graph.shape[0]
+    if len(seed_node) == 0:
+        return np.full(n, np.inf)
+    try:  # the engine, when it is there
+        from .network import build_csr
+        from .traveltime import nearest_source
+
+        coo = roads.graph.tocoo()
+        csr = build_csr(n, coo.row, coo.col, coo.data)
+        _, cost = nearest_source(csr, np.array([0, len(seed_node)], np.int64),
+                                 np.asarray(seed_node, np.int64), np.asarray(seed_cost, float), cutoff)
+        return np.asarray(cost, float)
+    except (ImportError, AttributeError):  # not written yet (or numba unusable)
+        pass
+    # virtual source node n with edges to every seed (cost + tiny, since scipy drops zeros)
+    k = len(seed_node)
+    coo = roads.graph.tocoo()
+    rows = np.concatenate([coo.row, np.full(k, n)])
+    cols = np.concatenate([coo.col, seed_node])
+    data = np.concatenate([coo.data, np.asarray(seed_cost, float) + 1e-9])
+    order = np.lexsort((data, cols, rows))
+    r2, c2, d2 = rows[order], cols[order], data[order]
+    firsts = np.ones(len(r2), bool)
+    firsts[1:] = (r2[1:] != r2[:-1]) | (c2[1:] != c2[:-1])
+    g = sp.csr_matrix((d2[firsts], (r2[firsts], c2[firsts])), shape=(n + 1, n + 1))
+    dist = dijkstra(g, directed=True, indices=n, limit=cutoff + 1e-9)
+    return np.maximum(dist[:n] - 1e-9, 0.0)
+
+
+def _node_reach(roads: _Roads, net: RoadNetwork, sources: np.ndarray, cutoff: float,
+                *, cell_m: float = 600.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounded shortest distances from many source nodes: (source position, node, cost) for
+    every node within ``cutoff`` along roads.
+
+    Any node within ``cutoff`` along roads is within ``cutoff`` as the crow flies (road lengths
+    are geometric lengths), so sources are processed in spatial cells, each on the sub-network
+    inside its cell grown by ``cutoff``: many small Dijkstra runs instead of one dense matrix.
+    """
+    sources = np.asarray(sources, np.int64)
+    if len(sources) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, np.zeros(0)
+    x, y = net.x, net.y
+    cx = np.floor((x[sources] - x.min()) / cell_m).astype(np.int64)
+    cy = np.floor((y[sources] - y.min()) / cell_m).astype(np.int64)
+    cell = cx * (cy.max() + 1) + cy
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    groups = np.split(order, bounds)
+    g = roads.graph
+    # nodes sorted by x for quick box queries
+    xorder = np.argsort(x)
+    xs = x[xorder]
+    out_s, out_n, out_c = [], [], []
+    for grp in groups:
+        src = sources[grp]
+        x0, x1 = x[src].min() - cutoff, x[src].max() + cutoff
+        y0, y1 = y[src].min() - cutoff, y[src].max() + cutoff
+        lo, hi = np.searchsorted(xs, [x0, x1 + 1e-9])
+        cand = xorder[lo:hi]
+        box = cand[(y[cand] >= y0) & (y[cand] <= y1)]
+        box.sort()
+        sub = g[box][:, box]
+        local = np.searchsorted(box, src)
+        d = dijkstra(sub, directed=False, indices=local, limit=cutoff + 1e-9)
+        d = np.atleast_2d(d)
+        i, j = np.nonzero(np.isfinite(d))
+        out_s.append(grp[i])
+        out_n.append(box[j])
+        out_c.append(d[i, j])
+    return np.concatenate(out_s), np.concatenate(out_n), np.concatenate(out_c)
+
+
+# --------------------------------------------------------------------------------------------
+# intervals on the global line
+
+
+def _union(lo: np.ndarray, hi: np.ndarray, tol: float = _MERGE_TOL) -> tuple[np.ndarray, np.ndarray]:
+    """Union of intervals [lo, hi] (pieces closer than ``tol`` merged), sorted."""
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    if len(lo) == 0:
+        return lo, hi
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    start = np.ones(len(lo), bool)
+    start[1:] = lo[1:] > reach[:-1] + tol
+    idx = np.flatnonzero(start)
+    ends = np.append(idx[1:], len(lo)) - 1
+    return lo[idx], reach[ends]
+
+
+def _complement(lo: np.ndarray, hi: np.ndarray, off: np.ndarray, length: np.ndarray,
+                tol: float = _MERGE_TOL) -> tuple[np.ndarray, np.ndarray]:
+    """Parts of the sides [off, off + length] not covered by the (sorted, disjoint) intervals."""
+    edges_lo = np.concatenate([off, hi])
+    edges_hi = np.concatenate([off + length, lo])
+    # gaps: from each side start / interval end to the next interval start / side end
+    pts = np.concatenate([np.column_stack([off, np.zeros(len(off))]),
+                          np.column_stack([lo, np.ones(len(lo))]),
+                          np.column_stack([hi, np.full(len(hi), 2.0)]),
+                          np.column_stack([off + length, np.full(len(off), 3.0)])])
+    del edges_lo, edges_hi
+    order = np.lexsort((pts[:, 1], pts[:, 0]))
+    pts = pts[order]
+    # walk: a gap opens at side start (0) or interval end (2), closes at interval start (1) or side end (3)
+    opens = (pts[:-1, 1] == 0) | (pts[:-1, 1] == 2)
+    closes = (pts[1:, 1] == 1) | (pts[1:, 1] == 3)
+    ok = opens & closes & (pts[1:, 0] - pts[:-1, 0] > tol)
+    return pts[:-1, 0][ok], pts[1:, 0][ok]
+
+
+def _side_of(pos: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Side index of global positions (``off`` sorted)."""
+    return np.searchsorted(off, pos, side="right") - 1
+
+
+def _node_intervals(roads: _Roads, node: np.ndarray, cost: np.ndarray, radius: float,
+                    owner: np.ndarray | None = None):
+    """Intervals reached from nodes with remaining hose ``radius - cost``, on every side of every
+    road ending there. Returns (lo, hi, owner) on the global line."""
+    rem = radius - cost
+    ok = rem >= 0
+    node, rem = node[ok], rem[ok]
+    own = owner[ok] if owner is not None else np.zeros(len(node), np.int64)
+    n = len(roads.node_deg)
+    # node -> road ends
+    ends_node = np.concatenate([roads.u, roads.v])
+    ends_road = np.concatenate([np.arange(roads.n), np.arange(roads.n)])
+    ends_at_v = np.concatenate([np.zeros(roads.n, bool), np.ones(roads.n, bool)])
+    order = np.argsort(ends_node, kind="stable")
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(ends_node, minlength=n), out=ptr[1:])
+    cnt = ptr[node + 1] - ptr[node]
+    rep = np.repeat(np.arange(len(node)), cnt)
+    pos = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(ptr[node], cnt)
+    e = order[pos]
+    road = ends_road[e]
+    at_v = ends_at_v[e]
+    r_rem = rem[rep]
+    r_own = own[rep]
+    # sides of those roads
+    nside = np.where(roads.wide[road], 2, 1)
+    rep2 = np.repeat(np.arange(len(road)), nside)
+    k = roads.first_side[road][rep2] + (np.arange(len(rep2)) - np.repeat(np.cumsum(nside) - nside, nside))
+    L = roads.length[road][rep2]
+    reach = np.minimum(r_rem[rep2], L)
+    base = roads.off[k]
+    lo = np.where(at_v[rep2], base + L - reach, base)
+    hi = np.where(at_v[rep2], base + L, base + reach)
+    return lo, hi, r_own[rep2]
+
+
+def _own_road_intervals(roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
+                        radius: float, owner: np.ndarray):
+    """Intervals of points placed ON roads, along their own road (own side on wide roads)."""
+    k = roads.first_side[road] + np.where(side == 2, 1, 0)
+    L = roads.length[road]
+    base = roads.off[k]
+    return base + np.clip(pos - radius, 0, L), base + np.clip(pos + radius, 0, L), owner
+
+
+# --------------------------------------------------------------------------------------------
+# snapping
+
+
+@dataclass(frozen=True, eq=False)
+class SnappedHydrants:
+    """Hydrants placed on roads.
+
+    Attributes
+    ----------
+    hydrants
+        Every input row (WGS-84 points, input order) with ``snapped`` (bool), ``distance_m`` to
+        the nearest road, ``duplicate_of`` ("" or the id kept), ``road``, ``position_m`` (along
+        the road from its ``u`` end), ``side`` ("both"/"left"/"right"), ``at_crossing``.
+    unsnapped
+        Table (id, kind, lon, lat, distance_m, reason) of hydrants farther than the tolerance.
+    duplicates
+        Table (id, kind, duplicate_of, distance_m, reason) of hydrants within ``duplicate_m`` of
+        an earlier one, or with the same id; only the first is used.
+    datum_warning
+        A message when the offsets look like a wrong datum (also issued as a warning), else "".
+    tolerance_m
+        The snapping tolerance used.
+    """
+
+    hydrants: Any
+    unsnapped: pd.DataFrame
+    duplicates: pd.DataFrame
+    datum_warning: str
+    tolerance_m: float
+
+    def used(self, kind: str = "hydrant") -> np.ndarray:
+        """Row indices of snapped, non-duplicate rows of a kind."""
+        h = self.hydrants
+        return np.flatnonzero((h["kind"] == kind).to_numpy() & h["snapped"].to_numpy()
+                              & (h["duplicate_of"] == "").to_numpy())
+
+
+def snap_hydrants(
+    network: RoadNetwork,
+    hydrants: Any,
+    *,
+    tolerance_m: float = 50.0,
+    duplicate_m: float = 2.0,
+    wide_road_m: float = 60.0,
+    lane_width_m: float = 3.5,
+    crossing_m: float = 1.0,
+) -> SnappedHydrants:
+    """Snap hydrants onto the road network; report the unsnappable and duplicates.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    hydrants
+        GeoDataFrame from :func:`load_hydrants` (WGS-84 points, ``id``, ``kind``).
+    tolerance_m
+        Hydrants farther than this from any drivable road are not used and are listed in
+        ``unsnapped`` with their distance (never dropped silently).
+    duplicate_m
+        Hydrants of one kind within this distance of an earlier one (or with the same id) are
+        listed in ``duplicates`` and used once.
+    wide_road_m, lane_width_m
+        Wide-road rule (which side of a wide road each hydrant is on).
+    crossing_m
+        A hydrant within this distance of a road end counts as at the crossing.
+
+    Warns
+    -----
+    CoverageWarning
+        When most hydrants are far from roads and converting them from GCJ-02 (or BD-09) to
+        WGS-84 brings them onto the roads: the coordinates are probably in that datum.
+    """
+    for name, val in (("tolerance_m", tolerance_m), ("duplicate_m", duplicate_m)):
+        if not (isinstance(val, (int, float)) and math.isfinite(val) and val >= 0):
+            raise InputError(f"{name} {val!r} is invalid: expected metres >= 0")
+    h = _check_hydrant_frame(hydrants)
+    roads = _roads(network, wide_road_m=wide_road_m, lane_width_m=lane_width_m)
+    n = len(h)
+    lon = shapely.get_x(h.geometry.to_numpy())
+    lat = shapely.get_y(h.geometry.to_numpy())
+    if n == 0:
+        sn = None
+        dist = np.zeros(0)
+    else:
+        px, py = network.to_projected(lon, lat)
+        px, py = np.asarray(px, float), np.asarray(py, float)
+        sn = snap_xy(network, px, py, max_distance_m=math.inf)
+        dist = sn.distance_m
+    ok = dist <= tolerance_m
+    out = h[["id", "kind", "subtype"]].copy() if "subtype" in h.columns else h[["id", "kind"]].copy()
+    out["snapped"] = ok
+    out["distance_m"] = dist
+    road = np.full(n, -1, np.int64)
+    pos = np.full(n, np.nan)
+    side = np.zeros(n, np.int64)
+    at_cross = np.zeros(n, bool)
+    if n:
+        e = sn.edge
+        road = roads.edge_road[e]
+        L = roads.length[road]
+        frac = np.where(roads.edge_flip[e], 1.0 - sn.fraction, sn.fraction)
+        pos = frac * L
+        # side of a wide road: sign of the cross product road direction x (point - snapped)
+        g = network.edge_geometry[e]
+        d = shapely.length(g)
+        a = shapely.line_interpolate_point(g, np.clip(sn.fraction * d - 0.5, 0, d))
+        b = shapely.line_interpolate_point(g, np.clip(sn.fraction * d + 0.5, 0, d))
+        tx, ty = shapely.get_x(b) - shapely.get_x(a), shapely.get_y(b) - shapely.get_y(a)
+        cross = tx * (py - sn.y) - ty * (px - sn.x)
+        cross = np.where(roads.edge_flip[e], -cross, cross)
+        side = np.where(roads.wide[road], np.where(cross >= 0, 1, 2), 0)
+        at_cross = (pos <= crossing_m) | (L - pos <= crossing_m)
+    out["road"] = road
+    out["position_m"] = pos
+    out["side"] = np.array(["both", "left", "right"], dtype=object)[side]
+    out["at_crossing"] = at_cross
+    # duplicates: same id, or same kind within duplicate_m (first one kept)
+    dup_of = np.full(n, "", dtype=object)
+    dup_d = np.full(n, np.nan)
+    reason = np.full(n, "", dtype=object)
+    ids = out["id"].astype(str).to_numpy()
+    seen: dict[str, int] = {}
+    for i, s in enumerate(ids.tolist()):
+        if s in seen:
+            dup_of[i] = ids[seen[s]]
+            reason[i] = "same id"
+            dup_d[i] = 0.0
+        else:
+            seen[s] = i
+    if n > 1 and duplicate_m > 0:
+        from scipy.spatial import cKDTree
+
+        px2, py2 = network.to_projected(lon, lat)
+        xy = np.column_stack([px2, py2])
+        kinds = out["kind"].to_numpy()
+        pairs = cKDTree(xy).query_pairs(duplicate_m, output_type="ndarray")
+        if len(pairs):
+            pairs = pairs[kinds[pairs[:, 0]] == kinds[pairs[:, 1]]]
+            pairs = np.sort(pairs, axis=1)
+            pairs = pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))]
+            for i, j in pairs.tolist():  # j > i: j duplicates i unless i itself is a duplicate
+                if dup_of[j] == "" and dup_of[i] == "":
+                    dup_of[j] = ids[i]
+                    reason[j] = f"within {duplicate_m:g} m"
+                    dup_d[j] = float(np.hypot(*(xy[j] - xy[i])))
+    out["duplicate_of"] = dup_of
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(out, geometry=h.geometry.to_numpy(), crs=4326)
+    far = ~ok
+    unsnapped = pd.DataFrame({
+        "id": ids[far], "kind": out["kind"].to_numpy()[far], "lon": lon[far], "lat": lat[far],
+        "distance_m": dist[far],
+        "reason": [f"{d:.0f} m from the nearest drivable road (tolerance {tolerance_m:g} m)"
+                   for d in dist[far]],
+    })
+    isdup = dup_of != ""
+    duplicates = pd.DataFrame({
+        "id": ids[isdup], "kind": out["kind"].to_numpy()[isdup], "duplicate_of": dup_of[isdup],
+        "distance_m": dup_d[isdup], "reason": reason[isdup],
+    })
+    message = _datum_check(network, lon, lat, dist, tolerance_m) if n else ""
+    if message:
+        warnings.warn(message, CoverageWarning, stacklevel=2)
+    if far.any():
+        shown = ", ".join(f"{i} ({d:.0f} m)" for i, d in zip(ids[far][:5], dist[far][:5]))
+        warnings.warn(
+            f"{int(far.sum())} of {n} hydrant(s) lie farther than {tolerance_m:g} m from any "
+            f"drivable road and are not used: {shown}{' ...' if far.sum() > 5 else ''} "
+            "(see .unsnapped)", CoverageWarning, stacklevel=2)
+    if isdup.any():
+        shown = ", ".join(f"{i} = {j}" for i, j in zip(ids[isdup][:5], dup_of[isdup][:5]))
+        warnings.warn(
+            f"{int(isdup.sum())} duplicate hydrant(s) counted once: {shown}"
+            f"{' ...' if isdup.sum() > 5 else ''} (see .duplicates)", CoverageWarning, stacklevel=2)
+    return SnappedHydrants(hydrants=gdf, unsnapped=unsnapped, duplicates=duplicates,
+                           datum_warning=message, tolerance_m=float(tolerance_m))
+
+
+def _check_hydrant_frame(hydrants: Any):
+    import geopandas as gpd
+
+    if isinstance(hydrants, SnappedHydrants):
+        hydrants = hydrants.hydrants
+    if not isinstance(hydrants, gpd.GeoDataFrame):
+        raise InputError(
+            f"hydrants must be a GeoDataFrame from load_hydrants(), got {type(hydrants).__name__}"
+        )
+    missing = [c for c in ("id", "kind") if c not in hydrants.columns]
+    if missing:
+        raise InputError(
+            f"hydrants lack column(s) {missing} (columns: {list(hydrants.columns)}): load them "
+            "with load_hydrants()"
+        )
+    if hydrants.crs is not None and not hydrants.crs.equals("EPSG:4326"):
+        hydrants = hydrants.to_crs(4326)
+    geom = hydrants.geometry
+    bad = (geom.isna() | geom.is_empty | (geom.geom_type != "Point")).to_numpy()
+    if bad.any():
+        ids = hydrants["id"].astype(str).to_numpy()[bad][:5].tolist()
+        raise DataError(f"{int(bad.sum())} hydrant(s) without a point geometry (ids {ids})")
+    unknown = sorted(set(hydrants["kind"].astype(str)) - set(KINDS))
+    if unknown:
+        raise InputError(f"hydrant kinds {unknown} are unknown: expected {list(KINDS)}")
+    return hydrants.reset_index(drop=True)
+
+
+def _datum_check(net: RoadNetwork, lon, lat, dist, tolerance_m: float) -> str:
+    """A warning when hydrants sit systematically off the roads and a datum change fixes it."""
+    if len(dist) < 3:
+        return ""
+    far_share = float(np.mean(dist > tolerance_m))
+    med = float(np.median(dist))
+    if far_share < 0.5 or med < 2 * tolerance_m:
+        return ""
+    from .datum import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
+
+    best = ("", med)
+    trials = {
+        "gcj02": gcj02_to_wgs84,
+        "bd09": bd09_to_wgs84,
+        "wgs84 converted as if GCJ-02": wgs84_to_gcj02,
+    }
+    for name, fn in trials.items():
+        x, y = fn(lon, lat)
+        if np.allclose(x, lon) and np.allclose(y, lat):
+            continue  # outside China: no offset to try
+        px, py = net.to_projected(x, y)
+        d = snap_xy(net, np.asarray(px, float), np.asarray(py, float), max_distance_m=math.inf).distance_m
+        m = float(np.median(d))
+        if m < best[1]:
+            best = (name, m)
+    # consistent direction of the offsets
+    px, py = net.to_projected(lon, lat)
+    sn = snap_xy(net, np.asarray(px, float), np.asarray(py, float), max_distance_m=math.inf)
+    dx, dy = np.asarray(px) - sn.x, np.asarray(py) - sn.y
+    mean_vec = float(np.hypot(dx.mean(), dy.mean()))
+    if best[0] and best[1] <= max(tolerance_m, 0.25 * med):
+        if best[0].startswith("wgs84"):
+            hint = ("they look like WGS-84 coordinates that were converted from GCJ-02 although "
+                    "they already were WGS-84; load them with the datum they really have")
+        else:
+            hint = (f"they look like {best[0].upper()} coordinates given as WGS-84; load them "
+                    f"with datum={best[0]!r}")
+        return (f"{far_share:.0%} of the hydrants lie more than {tolerance_m:g} m from any road "
+                f"(median {med:.0f} m, mean offset {mean_vec:.0f} m in one direction); read as "
+                f"{best[0]} the median distance falls to {best[1]:.0f} m: {hint}")
+    if mean_vec > 0.5 * med:
+        return (f"{far_share:.0%} of the hydrants lie more than {tolerance_m:g} m from any road, "
+                f"offset consistently by about {mean_vec:.0f} m in one direction (median "
+                f"{med:.0f} m): check the datum of the coordinates (WGS-84 / GCJ-02 / BD-09)")
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# analysis
+
+
+@dataclass(frozen=True, eq=False)
+class HydrantResult:
+    """Everything :func:`analyse_hydrants` found; every field is always present.
+
+    Attributes
+    ----------
+    protected, unprotected
+        Road pieces (GeoDataFrame, network CRS): ``road``, ``u``, ``v`` (graph node ids),
+        ``side``, ``start_m``, ``end_m`` (along the road from ``u``), ``length_m``, ``highway``.
+    protected_share
+        Protected length / road length (wide roads counted per side).
+    road_m, protected_m, unprotected_m
+        Lengths in metres (wide roads per side).
+    existing
+        Hydrants used (kind ``hydrant``, snapped, duplicates once).
+    required_spacing_rule
+        ceil(road length per side / spacing_m).
+    required_min_placement
+        existing + the fewest new hydrants protecting every road (see ``status``/``gap``).
+    proposals
+        GeoDataFrame (WGS-84) of new positions: ``site`` (crossing/road/dead_end), ``road``,
+        ``side``, ``position_m``, ``node`` (graph id or -1), ``newly_protected_m`` (gap length it
+        protects), ``unique_m`` (gap length no other proposal protects), ``lon``, ``lat``.
+    status, gap, bound
+        Solver status (``optimal``, ``time_limit``, ``greedy``, ``not_run``, ``nothing_to_do``),
+        relative gap and lower bound on the number of new hydrants.
+    snapped
+        The :class:`SnappedHydrants` used (unsnapped and duplicates reported there).
+    water_cranes
+        Suggested water-crane positions (empty unless ``high_risk`` was given).
+    options
+        The parameters used.
+    """
+
+    protected: Any
+    unprotected: Any
+    protected_share: float
+    road_m: float
+    protected_m: float
+    unprotected_m: float
+    existing: int
+    required_spacing_rule: int
+    required_min_placement: int | None
+    proposals: Any
+    status: str
+    gap: float
+    bound: float
+    snapped: SnappedHydrants
+    water_cranes: Any
+    options: Mapping[str, Any] = field(default_factory=dict)
+    seconds: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def proposed(self) -> int:
+        return int(len(self.proposals))
+
+    def summary(self) -> dict[str, Any]:
+        """Plain numbers for ``hydrants.json``."""
+        req_s = self.required_spacing_rule
+        req_m = self.required_min_placement
+        return {
+            "protected_share": float(self.protected_share),
+            "existing": int(self.existing),
+            "required_spacing_rule": int(req_s),
+            "required_min_placement": None if req_m is None else int(req_m),
+            "proposed": self.proposed,
+            "shortfall_share": _shortfall(req_s, self.existing),
+            "shortfall_share_min_placement": None if req_m is None else _shortfall(req_m, self.existing),
+            "road_km": self.road_m / 1000.0,
+            "unprotected_km": self.unprotected_m / 1000.0,
+            "unsnapped": int(len(self.snapped.unsnapped)),
+            "duplicates": int(len(self.snapped.duplicates)),
+            "status": self.status,
+            "gap": float(self.gap),
+            "bound": float(self.bound),
+            "datum_warning": self.snapped.datum_warning,
+            "water_cranes": int(len(self.water_cranes)),
+            "radius_m": self.options.get("radius_m"),
+            "spacing_m": self.options.get("spacing_m"),
+            "wide_road_m": self.options.get("wide_road_m"),
+        }
+
+
+def _shortfall(required: int, existing: int) -> float:
+    if required <= 0:
+        return 0.0
+    return max(0.0, (required - existing) / required)
+
+
+def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"{name} {value!r} is invalid: expected a number of metres > 0")
+    return float(value)
+
+
+def _protection_intervals(roads: _Roads, seeds_road: np.ndarray, seeds_pos: np.ndarray,
+                          seeds_side: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Protected intervals (global line) of hydrants at (road, position, side)."""
+    seed_node = np.concatenate([roads.u[seeds_road], roads.v[seeds_road]])
+    seed_cost = np.concatenate([seeds_pos, roads.length[seeds_road] - seeds_pos])
+    dist = _nearest_distance(roads, seed_node, seed_cost, radius)
+    reached = np.flatnonzero(np.isfinite(dist) & (dist <= radius))
+    lo1, hi1, _ = _node_intervals(roads, reached, dist[reached], radius)
+    lo2, hi2, _ = _own_road_intervals(roads, seeds_road, seeds_pos, seeds_side, radius,
+                                      np.zeros(len(seeds_road), np.int64))
+    return _union(np.concatenate([lo1, lo2]), np.concatenate([hi1, hi2]))
+
+
+def _pieces(net: RoadNetwork, roads: _Roads, lo: np.ndarray, hi: np.ndarray):
+    """GeoDataFrame of road pieces for global intervals (cut exactly, vectorised)."""
+    import geopandas as gpd
+
+    k = _side_of(lo, roads.off)
+    r = roads.side_road[k]
+    start = lo - roads.off[k]
+    end = hi - roads.off[k]
+    L = roads.length[r]
+    start = np.clip(start, 0, L)
+    end = np.clip(end, 0, L)
+    geoms = _substrings(net.edge_geometry[roads.edge[r]], start, end)
+    hw = net.edge_highway[roads.edge[r]]
+    return gpd.GeoDataFrame({
+        "road": r, "u": net.node_ids[roads.u[r]], "v": net.node_ids[roads.v[r]],
+        "side": np.array(["both", "left", "right"], dtype=object)[roads.side_code[k]],
+        "start_m": start, "end_m": end, "length_m": end - start, "highway": hw,
+    }, geometry=geoms, crs=net.crs)
+
+
+def _substrings(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Pieces [start, end] (metres from the line start) of LineStrings, vectorised."""
+    if len(lines) == 0:
+        return np.empty(0, dtype=object)
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    n = len(lines)
+    seg = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+    same = idx[1:] == idx[:-1]
+    seg = np.where(same, seg, 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    first = np.searchsorted(idx, np.arange(n))
+    last = np.searchsorted(idx, np.arange(n), side="right") - 1
+    base = cum[first]
+    # scale to the stored road length (geometry length == edge length up to float error)
+    glen = cum[last] - base
+    gstart = base + np.minimum(start, glen)
+    gend = base + np.minimum(end, glen)
+
+    def interp(p):
+        j = np.clip(np.searchsorted(cum, p, side="right") - 1, first, np.maximum(last - 1, first))
+        span = cum[j + 1] - cum[j]
+        t = np.where(span > 0, (p - cum[j]) / np.where(span > 0, span, 1), 0.0)
+        return coords[j] + t[:, None] * (coords[j + 1] - coords[j])
+
+    a = interp(gstart)
+    b = interp(gend)
+    # interior vertices strictly between start and end
+    i0 = np.searchsorted(cum, gstart, side="right")
+    i1 = np.searchsorted(cum, gend, side="left")
+    i0 = np.maximum(i0, first)
+    i1 = np.minimum(i1, last + 1)
+    cnt = np.maximum(i1 - i0, 0)
+    total = cnt + 2
+    out = np.empty((int(total.sum()), 2))
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(total, out=ptr[1:])
+    out[ptr[:-1]] = a
+    out[ptr[1:] - 1] = b
+    rep = np.repeat(np.arange(n), cnt)
+    within = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    out[ptr[:-1][rep] + 1 + within] = coords[i0[rep] + within]
+    ind = np.repeat(np.arange(n), total)
+    return shapely.linestrings(out, indices=ind)
+
+
+def analyse_hydrants(
+    network: RoadNetwork,
+    hydrants: Any,
+    *,
+    radius_m: float = 150.0,
+    spacing_m: float = 120.0,
+    wide_road_m: float = 60.0,
+    lane_width_m: float = 3.5,
+    tolerance_m: float = 50.0,
+    duplicate_m: float = 2.0,
+    propose: bool = True,
+    candidate_spacing_m: float = 50.0,
+    crossing_bonus: bool = True,
+    time_limit_s: float = 60.0,
+    solver: str = "highs",
+    high_risk: Any = None,
+    crane_area_km2: float | None = None,
+    progress: bool = False,
+) -> HydrantResult:
+    """Protection of roads by hydrants along roads, required counts and proposed new hydrants.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    hydrants
+        GeoDataFrame from :func:`load_hydrants` or a :class:`SnappedHydrants`; only kind
+        ``hydrant`` protects roads.
+    radius_m
+        Protection radius along roads (hose length), metres.
+    spacing_m
+        Spacing rule for the simple required count (per side of wide roads).
+    wide_road_m, lane_width_m
+        Roads wider than ``wide_road_m`` (OSM ``width``, or ``lanes`` x ``lane_width_m``) have
+        two sides protected separately (see the module notes).
+    tolerance_m, duplicate_m
+        Snapping tolerance and duplicate distance (see :func:`snap_hydrants`).
+    propose
+        Compute the minimum placement and proposals (set cover).
+    candidate_spacing_m
+        Spacing of candidate positions along roads (besides every road node); must be below
+        ``2 * radius_m`` so that every gap can be protected.
+    crossing_bonus
+        Swap new mid-road sites for crossings that protect the same gap pieces.
+    time_limit_s, solver
+        Passed to :func:`coverage.optimise.min_cover` (``"highs"`` exact within the time limit,
+        ``"greedy"``).
+    high_risk, crane_area_km2
+        High-risk polygons (GeoDataFrame/GeoSeries/list, WGS-84) for :func:`water_cranes`.
+    progress
+        Show solver progress.
+
+    Returns
+    -------
+    HydrantResult
+    """
+    t0 = time.perf_counter()
+    radius = _positive("radius_m", radius_m)
+    spacing = _positive("spacing_m", spacing_m)
+    wide_m = _positive("wide_road_m", wide_road_m)
+    cand_sp = _positive("candidate_spacing_m", candidate_spacing_m)
+    if cand_sp >= 2 * radius:
+        raise InputError(
+            f"candidate_spacing_m {candidate_spacing_m!r} is too coarse for radius_m {radius_m!r}: "
+            "expected less than 2 x radius so that every road point can be protected"
+        )
+    if isinstance(hydrants, SnappedHydrants):
+        snapped = hydrants
+    else:
+        snapped = snap_hydrants(network, hydrants, tolerance_m=tolerance_m, duplicate_m=duplicate_m,
+                                wide_road_m=wide_m, lane_width_m=lane_width_m)
+    roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
+    use = snapped.used("hydrant")
+    H = snapped.hydrants
+    h_road = H["road"].to_numpy()[use].astype(np.int64)
+    h_pos = H["position_m"].to_numpy()[use].astype(float)
+    h_side = pd.Series(H["side"].to_numpy()[use]).map({"both": 0, "left": 1, "right": 2}).to_numpy(np.int64)
+    side_len = roads.length[roads.side_road]
+    road_m = float(side_len.sum())
+    p_lo, p_hi = _protection_intervals(roads, h_road, h_pos, h_side, radius)
+    g_lo, g_hi = _complement(p_lo, p_hi, roads.off, side_len)
+    protected_m = float((p_hi - p_lo).sum())
+    unprotected_m = float((g_hi - g_lo).sum())
+    t_prot = time.perf_counter()
+    protected = _pieces(network, roads, p_lo, p_hi)
+    unprotected = _pieces(network, roads, g_lo, g_hi)
+    t_geo = time.perf_counter()
+    required_spacing = int(math.ceil(road_m / spacing - 1e-9))
+    existing = int(len(use))
+    import geopandas as gpd
+
+    empty_props = gpd.GeoDataFrame(
+        {"site": [], "road": [], "side": [], "position_m": [], "node": [], "newly_protected_m": [],
+         "unique_m": [], "lon": [], "lat": []}, geometry=[], crs=4326)
+    if not propose:
+        props, status, gap, bound, req_min = empty_props, "not_run", math.nan, math.nan, None
+    elif len(g_lo) == 0:
+        props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing
+    else:
+        props, status, gap, bound = _propose(
+            network, roads, g_lo, g_hi, radius=radius, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
+            time_limit_s=time_limit_s, solver=solver, progress=progress)
+        req_min = existing + len(props)
+    t_prop = time.perf_counter()
+    cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
+              if high_risk is not None else _empty_cranes())
+    options = {"radius_m": radius, "spacing_m": spacing, "wide_road_m": wide_m,
+               "lane_width_m": lane_width_m, "tolerance_m": snapped.tolerance_m,
+               "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s}
+    seconds = {"protection": t_prot - t0, "pieces": t_geo - t_prot, "proposal": t_prop - t_geo,
+               "total": time.perf_counter() - t0}
+    return HydrantResult(
+        protected=protected, unprotected=unprotected,
+        protected_share=protected_m / road_m if road_m > 0 else 1.0, road_m=road_m,
+        protected_m=protected_m, unprotected_m=unprotected_m, existing=existing,
+        required_spacing_rule=required_spacing, required_min_placement=req_min, proposals=props,
+        status=status, gap=float(gap), bound=float(bound), snapped=snapped, water_cranes=cranes,
+        options=options, seconds=seconds,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Candidates:
+    node: np.ndarray  # graph index or -1
+    road: np.ndarray  # road or -1 (node candidates)
+    pos: np.ndarray
+    side: np.ndarray  # 0/1/2
+    crossing: np.ndarray  # bool: node of >= 3 road ends
+
+
+def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand_sp: float) -> _Candidates:
+    """Every node and points every ``cand_sp`` along roads, limited to those near a gap."""
+    gk = _side_of(g_lo, roads.off)
+    gap_roads = np.unique(roads.side_road[gk])
+    seed = np.unique(np.concatenate([roads.u[gap_roads], roads.v[gap_roads]]))
+    near = _nearest_distance(roads, seed, np.zeros(len(seed)), radius)
+    node_ok = np.isfinite(near)
+    nodes = np.flatnonzero(node_ok)
+    # roads with a reached end (or a gap) get mid-road candidates
+    road_ok = node_ok[roads.u] | node_ok[roads.v]
+    road_ok[gap_roads] = True
+    rr = np.flatnonzero(road_ok)
+    L = roads.length[rr]
+    parts = np.maximum(np.ceil(L / cand_sp - 1e-9).astype(np.int64), 1)
+    cnt = parts - 1
+    rep = np.repeat(np.arange(len(rr)), cnt)
+    j = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
+    m_road = rr[rep]
+    m_pos = L[rep] * j / parts[rep]
+    wide = roads.wide[m_road]
+    m_road = np.concatenate([m_road, m_road[wide]])
+    m_pos = np.concatenate([m_pos, m_pos[wide]])
+    m_side = np.concatenate([np.where(wide, 1, 0), np.full(int(wide.sum()), 2)])
+    deg = roads.node_deg[nodes]
+    return _Candidates(
+        node=np.concatenate([nodes, np.full(len(m_road), -1)]),
+        road=np.concatenate([np.full(len(nodes), -1), m_road]),
+        pos=np.concatenate([np.zeros(len(nodes)), m_pos]),
+        side=np.concatenate([np.zeros(len(nodes), np.int64), m_side]),
+        crossing=np.concatenate([deg >= 3, np.zeros(len(m_road), bool)]),
+    )
+
+
+def _candidate_intervals(net: RoadNetwork, roads: _Roads, cand: _Candidates, radius: float):
+    """(lo, hi, candidate) intervals on the global line protected by each candidate alone."""
+    is_node = cand.node >= 0
+    mid = np.flatnonzero(~is_node)
+    srcs = np.unique(np.concatenate([cand.node[is_node], roads.u[cand.road[mid]], roads.v[cand.road[mid]]]))
+    s_i, s_node, s_cost = _node_reach(roads, net, srcs, radius)
+    # rows of the reach per source node
+    order = np.argsort(s_i, kind="stable")
+    s_i, s_node, s_cost = s_i[order], s_node[order], s_cost[order]
+    ptr = np.zeros(len(srcs) + 1, np.int64)
+    np.cumsum(np.bincount(s_i, minlength=len(srcs)), out=ptr[1:])
+
+    def expand(cidx: np.ndarray, src_node: np.ndarray, extra: np.ndarray):
+        si = np.searchsorted(srcs, src_node)
+        cnt = ptr[si + 1] - ptr[si]
+        rep = np.repeat(np.arange(len(cidx)), cnt)
+        pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(ptr[si], cnt)
+        return cidx[rep], s_node[pos], s_cost[pos] + extra[rep]
+
+    nodes_c = np.flatnonzero(is_node)
+    a = expand(nodes_c, cand.node[nodes_c], np.zeros(len(nodes_c)))
+    r = cand.road[mid]
+    b = expand(mid, roads.u[r], cand.pos[mid])
+    c = expand(mid, roads.v[r], roads.length[r] - cand.pos[mid])
+    cc = np.concatenate([a[0], b[0], c[0]])
+    nn = np.concatenate([a[1], b[1], c[1]])
+    dd = np.concatenate([a[2], b[2], c[2]])
+    keep = dd <= radius
+    cc, nn, dd = cc[keep], nn[keep], dd[keep]
+    # min cost per (candidate, node)
+    o = np.lexsort((dd, nn, cc))
+    cc, nn, dd = cc[o], nn[o], dd[o]
+    f = np.ones(len(cc), bool)
+    f[1:] = (cc[1:] != cc[:-1]) | (nn[1:] != nn[:-1])
+    lo1, hi1, own1 = _node_intervals(roads, nn[f], dd[f], radius, owner=cc[f])
+    lo2, hi2, own2 = _own_road_intervals(roads, r, cand.pos[mid], cand.side[mid], radius, mid)
+    return (np.concatenate([lo1, lo2]), np.concatenate([hi1, hi2]), np.concatenate([own1, own2]))
+
+
+def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_limit_s, solver, progress):
+    import geopandas as gpd
+
+    cand = _candidates(net, roads, g_lo, g_hi, radius, cand_sp)
+    lo, hi, own = _candidate_intervals(net, roads, cand, radius)
+    # elementary gap pieces: gaps cut at every candidate interval end inside them
+    cut = np.unique(np.round(np.concatenate([lo, hi]) / _TOL).astype(np.int64)) * _TOL
+    gi = np.searchsorted(g_lo, cut, side="right") - 1
+    inner = (gi >= 0) & (cut > g_lo[np.maximum(gi, 0)] + _TOL) & (cut < g_hi[np.maximum(gi, 0)] - _TOL)
+    bp = np.sort(np.concatenate([g_lo, g_hi, cut[inner]]))
+    s_lo, s_hi = bp[:-1], bp[1:]
+    mid = 0.5 * (s_lo + s_hi)
+    gj = np.searchsorted(g_lo, mid, side="right") - 1
+    ok = (gj >= 0) & (mid < g_hi[np.maximum(gj, 0)]) & (s_hi - s_lo > _TOL / 2)
+    s_lo, s_hi = s_lo[ok], s_hi[ok]
+    seg_len = s_hi - s_lo
+    # covers: piece j inside candidate interval [lo, hi]
+    j0 = np.searchsorted(s_lo, lo - _TOL, side="left")
+    j1 = np.searchsorted(s_hi, hi + _TOL, side="right")
+    cnt = np.maximum(j1 - j0, 0)
+    rows = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(j0, cnt)
+    cols = np.repeat(own, cnt)
+    useful = np.unique(cols)
+    colmap = np.full(len(cand.node), -1, np.int64)
+    colmap[useful] = np.arange(len(useful))
+    A = sp.csr_matrix((np.ones(len(rows), bool), (rows, colmap[cols])), shape=(len(s_lo), len(useful)))
+    A.sum_duplicates()
+    A.data[:] = True
+    from .optimise import min_cover
+
+    sol = min_cover(A, weights=seg_len, time_limit_s=time_limit_s, solver=solver, progress=progress)
+    if len(sol.uncoverable):
+        raise DataError(  # cannot happen with candidate_spacing_m < 2 radius; never silent
+            f"{len(sol.uncoverable)} unprotected road piece(s) cannot be protected by any candidate "
+            f"(total {seg_len[sol.uncoverable].sum():.1f} m)")
+    chosen = np.asarray(sol.new, np.int64)
+    crossing = cand.crossing[useful]
+    if crossing_bonus and len(chosen):
+        chosen = _prefer_crossings(A.tocsc(), chosen, crossing)
+    Ac = A.tocsc()
+    sub = Ac[:, chosen]
+    newly = np.asarray(sub.T @ seg_len).ravel()
+    times = np.asarray(sub.sum(axis=1)).ravel()
+    unique = np.asarray(sub.T @ (seg_len * (times == 1))).ravel()
+    ci = useful[chosen]
+    node = cand.node[ci]
+    road = cand.road[ci]
+    pos = cand.pos[ci]
+    # coordinates
+    x = np.where(node >= 0, net.x[np.maximum(node, 0)], np.nan)
+    y = np.where(node >= 0, net.y[np.maximum(node, 0)], np.nan)
+    m = node < 0
+    if m.any():
+        e = roads.edge[road[m]]
+        pts = shapely.line_interpolate_point(net.edge_geometry[e], pos[m])
+        x[m], y[m] = shapely.get_x(pts), shapely.get_y(pts)
+    lon, lat = net.to_wgs84(x, y)
+    deg = np.where(node >= 0, roads.node_deg[np.maximum(node, 0)], 2)
+    site = np.where(node < 0, "road", np.where(deg >= 3, "crossing", np.where(deg == 1, "dead_end", "node")))
+    props = gpd.GeoDataFrame({
+        "site": site, "road": road, "side": np.array(["both", "left", "right"], dtype=object)[cand.side[ci]],
+        "position_m": pos, "node": np.where(node >= 0, net.node_ids[np.maximum(node, 0)], -1),
+        "newly_protected_m": newly, "unique_m": unique, "lon": np.asarray(lon), "lat": np.asarray(lat),
+    }, geometry=shapely.points(np.asarray(lon), np.asarray(lat)), crs=4326)
+    props = props.sort_values("newly_protected_m", ascending=False, kind="stable").reset_index(drop=True)
+    return props, sol.status, sol.gap, sol.bound
+
+
+def _prefer_crossings(A: sp.csc_matrix, chosen: np.ndarray, crossing: np.ndarray) -> np.ndarray:
+    """Swap each chosen mid-road site for a crossing covering every piece only it covers."""
+    chosen = chosen.copy()
+    cross_cols = np.flatnonzero(crossing)
+    if len(cross_cols) == 0:
+        return chosen
+    Acr = A.tocsr()
+    for t in range(len(chosen)):
+        c = chosen[t]
+        if crossing[c]:
+            continue
+        times = np.asarray(A[:, chosen].sum(axis=1)).ravel()
+        col = A[:, c].indices
+        only = col[times[col] == 1]
+        if len(only) == 0:
+            continue
+        # crossings covering all of `only`
+        hits = np.asarray(Acr[only][:, cross_cols].sum(axis=0)).ravel()
+        good = cross_cols[hits == len(only)]
+        good = good[~np.isin(good, chosen)]
+        if len(good):
+            # the one covering most pieces overall
+            sizes = np.diff(A.indptr)[good]
+            chosen[t] = good[np.argmax(sizes)]
+    return chosen
+
+
+# --------------------------------------------------------------------------------------------
+# water cranes
+
+
+def _empty_cranes():
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({"polygon": [], "crane": [], "area_km2": [], "node": [], "distance_m": [],
+                             "lon": [], "lat": []}, geometry=[], crs=4326)
+
+
+def water_cranes(
+    network: RoadNetwork,
+    high_risk_polygons: Any,
+    *,
+    area_per_crane_km2: float | None = None,
+    datum: str = "wgs84",
+) -> "gpd.GeoDataFrame":  # noqa: F821
+    """Suggest water-crane positions for high-risk areas.
+
+    One crane per polygon, or ``ceil(area / area_per_crane_km2)`` per polygon when given. Each
+    crane goes to a road node (cranes are driven to) inside the polygon: with one crane, the
+    node nearest the polygon's road-weighted centre; with several, the nodes nearest the
+    centres of a k-means split of the road nodes inside. A polygon without road nodes gets the
+    node nearest its centre (``distance_m`` says how far outside).
+
+    Parameters
+    ----------
+    network
+        The road network.
+    high_risk_polygons
+        GeoDataFrame / GeoSeries / list of shapely polygons (``datum`` coordinates).
+    area_per_crane_km2
+        Area served by one crane; None: one per polygon.
+    datum
+        Datum of the polygon coordinates.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``polygon`` (input position), ``crane``, ``area_km2``, ``node`` (graph id),
+        ``distance_m`` (node to polygon), ``lon``, ``lat``, WGS-84 points.
+    """
+    import geopandas as gpd
+    from scipy.cluster.vq import kmeans2
+
+    from .datum import to_wgs84
+
+    if isinstance(high_risk_polygons, gpd.GeoDataFrame):
+        gs = high_risk_polygons.geometry
+    elif isinstance(high_risk_polygons, gpd.GeoSeries):
+        gs = high_risk_polygons
+    else:
+        gs = gpd.GeoSeries(list(high_risk_polygons), crs=4326)
+    if gs.crs is not None and not gs.crs.equals("EPSG:4326"):
+        gs = gs.to_crs(4326)
+    geoms = gs.to_numpy()
+    bad = [i for i, g in enumerate(geoms)
+           if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon")]
+    if bad:
+        raise InputError(f"high-risk areas {bad[:5]} are not polygons: expected Polygon/MultiPolygon geometries")
+    if area_per_crane_km2 is not None:
+        _positive("area_per_crane_km2", area_per_crane_km2)
+
+    def project(xy):
+        lon, lat = to_wgs84(xy[:, 0], xy[:, 1], datum)
+        px, py = network.to_projected(lon, lat)
+        return np.column_stack([px, py])
+
+    rows = []
+    nodes_xy = np.column_stack([network.x, network.y])
+    rng = np.random.default_rng(0)
+    for i, g in enumerate(geoms):
+        pg = shapely.transform(g, project)
+        area = pg.area / 1e6
+        k = 1 if area_per_crane_km2 is None else max(1, math.ceil(area / area_per_crane_km2 - 1e-9))
+        inside = np.flatnonzero(shapely.contains_xy(pg, network.x, network.y))
+        if len(inside) == 0:
+            c = pg.representative_point()
+            j = int(np.argmin(np.hypot(network.x - c.x, network.y - c.y)))
+            picks = [j]
+        elif len(inside) <= k:
+            picks = inside.tolist()
+        elif k == 1:
+            centre = nodes_xy[inside].mean(axis=0)
+            picks = [int(inside[np.argmin(np.hypot(*(nodes_xy[inside] - centre).T))])]
+        else:
+            cent, lab = kmeans2(nodes_xy[inside], k, seed=rng, minit="++")
+            picks = []
+            for c in cent:
+                order = inside[np.argsort(np.hypot(*(nodes_xy[inside] - c).T))]
+                picks.append(int(next(o for o in order if o not in picks)))
+        for n_, j in enumerate(picks):
+            d = float(pg.distance(shapely.Point(network.x[j], network.y[j])))
+            rows.append((i, n_, area, int(network.node_ids[j]), d, float(network.lon[j]), float(network.lat[j])))
+    if not rows:
+        return _empty_cranes()
+    df = pd.DataFrame(rows, columns=["polygon", "crane", "area_km2", "node", "distance_m", "lon", "lat"])
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
