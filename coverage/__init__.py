@@ -5,6 +5,22 @@ same environment); the command line is ``covplan``.
 """
 from __future__ import annotations
 
+import sys as _sys
+
+
+def _imported_by_numba_probe() -> bool:
+    """True when numba's coverage.py probe is importing us by mistake (same import name)."""
+    f = _sys._getframe(1)
+    while f is not None:
+        if f.f_globals.get("__name__") == "numba.misc.coverage_support":
+            return True
+        f = f.f_back
+    return False
+
+
+if _imported_by_numba_probe():
+    raise ImportError("this 'coverage' is the station-coverage planner, not coverage.py")
+
 from .errors import CoverageError
 from .network import RoadNetwork, load_network
 

@@ -168,4 +168,11 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False):
     else:
         ref = spec["file"]
         hyd = load_hydrants(ref.path, datum=ref.datum)
-    return analyse_hydrants(prep.network, hyd, area=prep.area, progress=progress)
+    network = prep.network
+    if prep.area is not None:
+        # hydrants protect the study area's roads only: no buffer here
+        from .network import network_from_graph
+
+        network = network_from_graph(network.graph, speeds=network.speed_model, clip=prep.area,
+                                     clip_buffer_m=0.0, retain_all=True, simplify=False)
+    return analyse_hydrants(network, hyd, progress=progress)

@@ -1,0 +1,283 @@
+"""Score stations against the response standard: coverage, overlap, gaps, response times.
+
+Per station: area and road length reached within its class's driving budget, demand reached,
+unique and shared coverage, what is lost if it is removed, its network district (the roads it
+reaches first) against its class's area cap. Per scenario: share of demand covered in time,
+response-time percentiles, uncovered demand, existing vs existing + planned, per district.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from .demand import Demand
+from .errors import InputError
+from .network import RoadNetwork
+from .scenario import Standard
+from .stations import stations_snapped
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Weighted quantile (lower), ``inf`` values allowed; ``nan`` when there is no weight."""
+    values = np.asarray(values, float)
+    weights = np.asarray(weights, float)
+    if len(values) == 0 or weights.sum() <= 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    cw = np.cumsum(weights[order])
+    k = int(np.searchsorted(cw, q * cw[-1], side="left"))
+    return float(values[order][min(k, len(values) - 1)])
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageState:
+    """Coverage of demand by one set of stations."""
+
+    covered: np.ndarray        # bool per demand unit
+    n_covering: np.ndarray     # int per demand unit
+    response_s: np.ndarray     # turnout + fastest drive per demand unit (inf beyond the horizon)
+    nearest: np.ndarray        # station row index reaching first, -1 if none
+
+    def share(self, weight: np.ndarray, mask: np.ndarray | None = None) -> float:
+        w = weight if mask is None else weight[mask]
+        c = self.covered if mask is None else self.covered[mask]
+        total = w.sum()
+        return float(w[c].sum() / total) if total > 0 else float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreResult:
+    """Everything a reviewer needs; all parts are computed when the result is made."""
+
+    stations: gpd.GeoDataFrame          # per station scores (WGS-84 points)
+    demand: gpd.GeoDataFrame            # per demand unit: response, covered, nearest (WGS-84)
+    uncovered: gpd.GeoDataFrame         # demand not covered in time (WGS-84)
+    reach: gpd.GeoDataFrame             # isochrone per station within its standard (WGS-84)
+    districts: gpd.GeoDataFrame         # network districts (split mode) with caps (WGS-84)
+    by_district: pd.DataFrame           # coverage per administrative district
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+
+def coverage_state(times: sp.csr_matrix, budgets: np.ndarray, turnout_s: float,
+                   columns: np.ndarray | None = None) -> CoverageState:
+    """Coverage of demand from a station x demand matrix of driving seconds.
+
+    ``budgets`` is each station's driving budget; ``columns`` selects a subset of stations.
+    Stored matrix entries are reached pairs (a stored 0 s is a real 0).
+    """
+    t = times.tocsr()
+    if columns is not None:
+        t = t[columns]
+        budgets = budgets[columns]
+    n_dem = t.shape[1]
+    coo = t.tocoo()
+    ok = coo.data <= budgets[coo.row] + 1e-9
+    n_cov = np.bincount(coo.col[ok], minlength=n_dem)
+    best = np.full(n_dem, np.inf)
+    nearest = np.full(n_dem, -1, dtype=np.int64)
+    if coo.nnz:
+        order = np.lexsort((coo.data, coo.col))
+        first = np.ones(len(order), bool)
+        first[1:] = coo.col[order][1:] != coo.col[order][:-1]
+        sel = order[first]
+        best[coo.col[sel]] = coo.data[sel]
+        nearest[coo.col[sel]] = coo.row[sel] if columns is None else np.asarray(columns)[coo.row[sel]]
+    return CoverageState(covered=n_cov > 0, n_covering=n_cov, response_s=best + turnout_s,
+                         nearest=nearest)
+
+
+def _response_stats(state: CoverageState, weight: np.ndarray, mask: np.ndarray | None = None) -> dict:
+    r = state.response_s if mask is None else state.response_s[mask]
+    w = weight if mask is None else weight[mask]
+    finite = np.isfinite(r)
+    out = {
+        "p50": weighted_quantile(r, w, 0.5),
+        "p90": weighted_quantile(r, w, 0.9),
+        "max": float(r[finite].max()) if finite.any() else float("nan"),
+        "mean": float(np.average(r[finite], weights=w[finite])) if finite.any() and w[finite].sum() > 0 else float("nan"),
+        "beyond_horizon_share": float(w[~finite].sum() / w.sum()) if w.sum() > 0 else float("nan"),
+    }
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else round(v, 2)) for k, v in out.items()}
+
+
+def score(
+    network: RoadNetwork,
+    stations: gpd.GeoDataFrame,
+    demand: Demand,
+    standard: Standard,
+    *,
+    area=None,
+    horizon_s: float | None = None,
+    road_width_m: float = 50.0,
+    progress: bool = False,
+) -> ScoreResult:
+    """Score placed stations (from :func:`coverage.stations.place_stations`) against a standard.
+
+    Parameters
+    ----------
+    horizon_s
+        Longest drive computed for response times (default 4 x the driving budget, at least
+        900 s); demand beyond it counts as not reached, and is reported as such.
+    area
+        Study area (WGS-84) to clip network districts to.
+    """
+    from .isochrones import isochrones
+    from .traveltime import point_times
+
+    if len(stations) == 0:
+        raise InputError("the scenario has no stations to score: add stations with status existing or planned")
+    if len(demand) == 0:
+        raise InputError("there is no demand to score against: check the study area and demand settings")
+    stations = stations.reset_index(drop=True)
+    snapped = stations_snapped(network, stations)
+    budgets = np.array([standard.travel_for(c) for c in stations["class"]], float)
+    horizon = float(horizon_s) if horizon_s is not None else max(4 * budgets.max(), 900.0)
+    times = point_times(network, snapped, demand.at, cutoff_s=horizon).tocsr()
+    weight = demand.weight
+    total = float(weight.sum())
+
+    status = stations["status"].to_numpy()
+    existing = np.flatnonzero(status == "existing")
+    plan = np.flatnonzero(np.isin(status, ["existing", "planned"]))
+    scored = plan if len(plan) else np.arange(len(stations))
+    state = coverage_state(times, budgets, standard.turnout_s, scored)
+
+    # per-station figures (within the scored set: existing + planned)
+    tc = times.tocoo()
+    in_time = tc.data <= budgets[tc.row] + 1e-9
+    cov = sp.csr_matrix((np.ones(in_time.sum()), (tc.row[in_time], tc.col[in_time])),
+                        shape=times.shape)
+    reached_w = np.asarray(cov @ weight).ravel()
+    only = state.n_covering == 1
+    unique_w = np.asarray(cov @ (weight * only)).ravel()
+    shared_w = reached_w - unique_w
+
+    # isochrones within each station's own budget
+    reach_parts = []
+    for b in np.unique(budgets):
+        rows = np.flatnonzero(budgets == b)
+        sub = _subset(snapped, rows)
+        iso = isochrones(network, sub, cutoff_s=float(b), mode="overlap", road_width_m=road_width_m,
+                         labels=list(stations["id"].iloc[rows]))
+        iso = iso.copy()
+        iso["station_row"] = rows[iso["origin"].to_numpy(int)]
+        reach_parts.append(iso)
+    reach = pd.concat(reach_parts, ignore_index=True)
+    reach = gpd.GeoDataFrame(reach, geometry="geometry", crs=4326)
+    area_by_row = reach.groupby("station_row")["area_km2"].sum()
+    road_by_row = reach.groupby("station_row")["road_km"].sum() if "road_km" in reach else None
+
+    # network districts: the roads each station reaches first (scored stations only)
+    dist = isochrones(network, _subset(snapped, scored), cutoff_s=horizon, mode="split",
+                      road_width_m=road_width_m, labels=list(stations["id"].iloc[scored]))
+    dist = dist.copy()
+    dist["station_row"] = scored[dist["origin"].to_numpy(int)]
+    if area is not None:
+        dist_p = dist.to_crs(network.crs)
+        from .demand import _area_projected
+
+        a = _area_projected(network, area)
+        dist_p["geometry"] = shapely.intersection(dist_p.geometry.to_numpy(), a)
+        dist_p["area_km2"] = dist_p.geometry.area / 1e6
+        dist = dist_p.to_crs(4326)
+    dist_area = dist.groupby("station_row")["area_km2"].sum()
+    caps = np.array([standard.cap_for(c) for c in stations["class"]])
+    dist["id"] = stations["id"].to_numpy()[dist["station_row"].to_numpy(int)]
+    dist["class"] = stations["class"].to_numpy()[dist["station_row"].to_numpy(int)]
+    dist["cap_km2"] = caps[dist["station_row"].to_numpy(int)]
+    dist["over_cap"] = dist["area_km2"] > dist["cap_km2"]
+
+    table = stations.drop(columns=["edge", "fraction"]).copy()
+    n = len(stations)
+    table["travel_budget_s"] = budgets
+    table["reach_km2"] = [float(area_by_row.get(i, 0.0)) for i in range(n)]
+    if road_by_row is not None:
+        table["reach_road_km"] = [float(road_by_row.get(i, 0.0)) for i in range(n)]
+    table["demand_reached"] = reached_w
+    table["demand_reached_share"] = reached_w / total
+    in_scored = np.isin(np.arange(n), scored)
+    table["scored"] = in_scored
+    table["unique_demand"] = np.where(in_scored, unique_w, np.nan)
+    table["shared_demand"] = np.where(in_scored, shared_w, np.nan)
+    table["loss_if_removed_share"] = np.where(in_scored, unique_w / total, np.nan)
+    table["district_km2"] = [float(dist_area.get(i, 0.0)) if in_scored[i] else np.nan for i in range(n)]
+    table["cap_km2"] = caps
+    table["over_cap"] = table["district_km2"] > table["cap_km2"]
+
+    # demand table
+    dgdf = demand.gdf()
+    dgdf["response_s"] = state.response_s
+    dgdf["covered"] = state.covered
+    dgdf["n_covering"] = state.n_covering
+    nearest_id = np.full(len(demand), None, dtype=object)
+    ok = state.nearest >= 0
+    nearest_id[ok] = stations["id"].to_numpy()[state.nearest[ok]]
+    dgdf["nearest_station"] = nearest_id
+    dgdf = dgdf.to_crs(4326)
+    uncovered = dgdf[~dgdf["covered"]].copy()
+
+    # comparison existing vs existing + planned, overall and per district
+    base_state = coverage_state(times, budgets, standard.turnout_s, existing) if len(existing) else None
+    districts_names = [d for d in pd.unique(demand.district) if d is not None]
+    rows = []
+    for name in districts_names:
+        mask = demand.district == name
+        rows.append({
+            "district": name,
+            "demand": float(weight[mask].sum()),
+            "covered_share_existing": base_state.share(weight, mask) if base_state else 0.0,
+            "covered_share_plan": state.share(weight, mask),
+            "stations_existing": int(((stations["district"] == name) & (stations["status"] == "existing")).sum()),
+            "response_p90_s": _response_stats(state, weight, mask)["p90"],
+        })
+    by_district = pd.DataFrame(rows)
+
+    share_plan = state.share(weight)
+    share_existing = base_state.share(weight) if base_state else 0.0
+    summary = {
+        "covered_share": round(share_plan, 6),
+        "response_s": _response_stats(state, weight),
+        "standard": {"turnout_s": standard.turnout_s, "travel_s": standard.travel_s,
+                     "response_s": standard.response_s},
+        "demand": {"kind": demand.kind, "units": int(len(demand)), "total_weight": round(total, 3),
+                   "uncovered_units": int((~state.covered).sum())},
+        "horizon_s": horizon,
+        "comparison": {
+            "existing": {"stations": int(len(existing)), "covered_share": round(share_existing, 6),
+                         "response_s": _response_stats(base_state, weight) if base_state else None},
+            "existing_plus_planned": {"stations": int(len(plan)), "covered_share": round(share_plan, 6),
+                                      "response_s": _response_stats(state, weight)},
+            "added_share": round(share_plan - share_existing, 6),
+        },
+        "stations_over_cap": [str(s) for s in table.loc[table["over_cap"], "id"]],
+        "stations": [_station_dict(r) for r in pd.DataFrame(table.drop(columns="geometry")).to_dict("records")],
+        "districts": by_district.to_dict(orient="records"),
+    }
+    return ScoreResult(stations=table, demand=dgdf, uncovered=uncovered, reach=reach,
+                       districts=dist, by_district=by_district, summary=summary)
+
+
+def _subset(s, rows):
+    from .network import Snapped
+
+    return Snapped(*(getattr(s, f)[rows] for f in ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")))
+
+
+def _station_dict(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (np.floating, float)):
+            out[k] = None if not np.isfinite(v) else round(float(v), 4)
+        elif isinstance(v, (np.integer,)):
+            out[k] = int(v)
+        elif isinstance(v, (np.bool_,)):
+            out[k] = bool(v)
+        else:
+            out[k] = v
+    return out

@@ -1,0 +1,124 @@
+"""Scoring: hand-computed answers on a straight road, and a networkx cross-check on real data."""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pyproj
+import pytest
+
+from coverage.demand import road_pieces
+from coverage.network import load_network, network_from_graph, snap_points
+from coverage.scenario import Standard
+from coverage.scoring import score, weighted_quantile
+
+UTM50 = pyproj.CRS.from_epsg(32650)
+X0, Y0 = 450_000.0, 4_330_000.0
+
+
+def line_net(length_m=2000.0, kmh=36.0):
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for n, x in ((1, 0.0), (2, length_m / 2), (3, length_m)):
+        lon, lat = inv.transform(X0 + x, Y0)
+        g.add_node(n, x=lon, y=lat)
+    for u, v in ((1, 2), (2, 3)):
+        g.add_edge(u, v, highway="residential")
+        g.add_edge(v, u, highway="residential")
+    return network_from_graph(g, speeds={"residential": kmh}, simplify=False, retain_all=True)
+
+
+def stations_at(net, xy_m, classes, statuses, ids=None):
+    import geopandas as gpd
+
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    lon, lat = inv.transform([X0 + x for x, _ in xy_m], [Y0 + y for _, y in xy_m])
+    s = snap_points(net, lon, lat)
+    ids = ids or [f"s{i}" for i in range(len(xy_m))]
+    return gpd.GeoDataFrame({
+        "id": ids, "name": ids, "class": classes, "status": statuses, "district": None,
+        "plan_text": "", "method": "test", "lon": s.lon, "lat": s.lat, "moved_m": s.distance_m,
+        "warnings": "", "edge": s.edge, "fraction": s.fraction,
+    }, geometry=gpd.points_from_xy(s.lon, s.lat), crs=4326)
+
+
+def test_weighted_quantile():
+    assert weighted_quantile(np.array([1, 2, 3, 4.0]), np.ones(4), 0.5) == 2
+    assert weighted_quantile(np.array([1, 2, 3, 4.0]), np.array([0, 0, 0, 1.0]), 0.5) == 4
+    assert weighted_quantile(np.array([5.0, np.inf]), np.array([1, 3.0]), 0.9) == np.inf
+
+
+def test_straight_road_hand_computed():
+    net = line_net()  # 2 km, 10 m/s: 200 s end to end
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0)], ["class1"], ["existing"])
+    res = score(net, st, demand, Standard(turnout_s=60, travel_s=100), road_width_m=20)
+    # pieces with midpoints 25, 75, ... 975 m are within 100 s: half the road
+    assert res.summary["covered_share"] == pytest.approx(0.5)
+    # weighted median piece midpoint ~ 975-1025 m: 97.5 s drive + 60 s turnout
+    assert res.summary["response_s"]["p50"] == pytest.approx(60 + 97.5, abs=0.01)
+    assert res.summary["response_s"]["max"] == pytest.approx(60 + 197.5, abs=0.01)
+    row = res.stations.iloc[0]
+    assert row["reach_road_km"] == pytest.approx(1.0, rel=1e-6)
+    assert row["demand_reached"] == pytest.approx(1000.0, rel=1e-6)
+    assert row["unique_demand"] == pytest.approx(1000.0, rel=1e-6)
+    assert len(res.uncovered) == 20
+
+
+def test_planned_station_adds_coverage_and_overlap_is_counted():
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0), (2000, 0), (500, 0)], ["class1", "small", "class2"],
+                     ["existing", "planned", "candidate"])
+    res = score(net, st, demand, Standard(turnout_s=60, travel_s=100, class_travel_s={"small": 50}),
+                road_width_m=20)
+    cmp_ = res.summary["comparison"]
+    assert cmp_["existing"]["covered_share"] == pytest.approx(0.5)
+    # the small station reaches 500 m in its 50 s: 1,000 + 500 of 2,000 m
+    assert cmp_["existing_plus_planned"]["covered_share"] == pytest.approx(0.75)
+    assert cmp_["added_share"] == pytest.approx(0.25)
+    small = res.stations.set_index("id").loc["s1"]
+    assert small["demand_reached"] == pytest.approx(500.0, rel=1e-6)
+    # the candidate is not part of the plan: reported, not scored
+    cand = res.stations.set_index("id").loc["s2"]
+    assert not cand["scored"] and np.isnan(cand["unique_demand"])
+    # network districts split the road between the two scored stations and respect caps
+    d = res.districts.set_index("id")
+    assert set(d.index) == {"s0", "s1"}
+    assert (d["cap_km2"].to_dict() == {"s0": 7.0, "s1": 2.0})
+
+
+def test_real_extract_matches_networkx(shared_data):
+    net = load_network(shared_data / "osm" / "shanghai_huangpu_osmnx_drive.osm")
+    demand = road_pieces(net, piece_m=50)
+    rng = np.random.default_rng(3)
+    nodes = rng.choice(net.n_nodes, 3, replace=False)
+    # stations exactly at nodes: snap gives fraction 0/1 on an edge touching the node
+    import geopandas as gpd
+
+    s = snap_points(net, net.lon[nodes], net.lat[nodes])
+    st = gpd.GeoDataFrame({
+        "id": ["a", "b", "c"], "name": ["a", "b", "c"], "class": ["class1"] * 3,
+        "status": ["existing"] * 3, "district": None, "plan_text": "", "method": "", "lon": s.lon,
+        "lat": s.lat, "moved_m": 0.0, "warnings": "", "edge": s.edge, "fraction": s.fraction,
+    }, geometry=gpd.points_from_xy(s.lon, s.lat), crs=4326)
+    standard = Standard(turnout_s=60, travel_s=120)
+    res = score(net, st, demand, standard)
+
+    # independent: networkx multi-source Dijkstra from the station nodes, then each piece's
+    # midpoint reached from either end of its road
+    src = [int(net.node_ids[i]) for i in nodes]
+    t = nx.multi_source_dijkstra_path_length(net.graph, src, weight="travel_time")
+    best = np.full(len(demand), np.inf)
+    for k, (e, f) in enumerate(zip(demand.at.edge, demand.at.fraction)):
+        u, v = net.node_ids[net.edge_u[e]], net.node_ids[net.edge_v[e]]
+        cand = [t.get(int(u), np.inf) + f * net.edge_time[e]]
+        r = net.edge_reverse[e]
+        if r >= 0:
+            cand.append(t.get(int(v), np.inf) + (1 - f) * net.edge_time[r])
+        best[k] = min(cand)
+    covered = best <= 120 + 1e-9
+    expected = demand.weight[covered].sum() / demand.weight.sum()
+    assert res.summary["covered_share"] == pytest.approx(expected, abs=1e-6)
+    got = res.demand["response_s"].to_numpy() - 60
+    finite = np.isfinite(best)
+    assert np.allclose(got[finite], best[finite], atol=1e-6)
