@@ -190,6 +190,7 @@ def write(out_dir: str | Path, out: Outputs) -> Path:
     from .report import markdown_summary, write_report
 
     layers = {k: _wgs(v) for k, v in out.layers.items() if v is not None and len(v)}
+    Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
     write_report(out_dir, layers=layers, tables=out.tables, summary=out.summary,
                  markdown=markdown_summary(out.summary), extra_files=out.extra_files)
     return Path(out_dir)

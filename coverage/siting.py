@@ -113,7 +113,17 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         ok = siting_mask(cx, cy, hazard_x=hz[0], hazard_y=hz[1], venue_x=vn[0], venue_y=vn[1])
         cx, cy, lab = cx[ok], cy[ok], [l for l, k in zip(lab, ok) if k]
     if len(cx):
-        parts.append(snap_xy(net, cx, cy, max_distance_m=300.0, labels=lab))
+        from .traveltime import on_main_network
+
+        snapped = snap_xy(net, cx, cy, max_distance_m=300.0, labels=lab)
+        ok = on_main_network(net, snapped)  # a site on an island or one-way dead end is useless
+        from .scoring import _subset
+
+        snapped = _subset(snapped, np.flatnonzero(ok))
+        lab = [l for l, k in zip(lab, ok) if k]
+        cx = cx[ok]
+    if len(cx):
+        parts.append(snapped)
         kinds += [kind] * len(cx)
         labels += lab
         classes += [station_class] * len(cx)

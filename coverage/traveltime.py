@@ -373,6 +373,15 @@ def _main_component(network: RoadNetwork) -> np.ndarray:
     return cached
 
 
+def on_main_network(network: RoadNetwork, origins: Any) -> np.ndarray:
+    """Bool per origin: it can reach the main (largest strongly connected) part of the network."""
+    ptr, node, _ = origin_seeds(network, origins)
+    main = _main_component(network)
+    ok = np.zeros(len(ptr) - 1, bool)
+    np.logical_or.at(ok, np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)), main[node])
+    return ok
+
+
 def _warn_islands(network: RoadNetwork, seed_ptr: np.ndarray, seed_node: np.ndarray, origins: Any) -> None:
     """Warn about origins that cannot reach the main part of the network (an island, or a
     one-way dead end leaving the map)."""
