@@ -79,13 +79,24 @@ def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
     res = hydrants_scenario(prep, progress=progress)
     s = res.summary()
     layers = _base_layers(prep)
-    for name in ("hydrants", "protected", "unprotected", "proposals"):
+    points = _hydrant_points(res)
+    if points is not None and len(points):
+        layers["hydrants"] = points
+    for name in ("protected", "unprotected", "proposals"):
         g = getattr(res, name, None)
         if isinstance(g, gpd.GeoDataFrame) and len(g):
-            layers[f"hydrant_{name}" if not name.startswith("hydrant") else name] = _wgs(g)
+            layers[f"hydrant_{name}"] = _wgs(g)
     summary = {**summary_header(prep), "hydrants": s}
     return Outputs(layers=layers, summary=summary, extra_files={"hydrants.json": _json_text(s)},
                    objects={"hydrants": res})
+
+
+def _hydrant_points(res) -> gpd.GeoDataFrame | None:
+    """The snapped hydrants of a hydrant result (WGS-84), or None."""
+    if res is None:
+        return None
+    g = getattr(getattr(res, "snapped", None), "hydrants", None)
+    return _wgs(g) if isinstance(g, gpd.GeoDataFrame) else None
 
 
 def _json_text(obj: Any) -> str:
@@ -123,7 +134,7 @@ def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
         network_districts=score.districts if score is not None else None,
         uncovered=score.uncovered if score is not None else None,
         proposed=L.get("proposed"),
-        hydrants=_wgs(hyd.hydrants) if hyd is not None and getattr(hyd, "hydrants", None) is not None else None,
+        hydrants=_hydrant_points(hyd),
         hydrant_gaps=_wgs(hyd.unprotected) if hyd is not None and getattr(hyd, "unprotected", None) is not None else None,
         hydrant_proposals=_wgs(hyd.proposals) if hyd is not None and getattr(hyd, "proposals", None) is not None else None,
         title=prep.scenario.name,
