@@ -36,8 +36,11 @@ class ScenarioError(InputError):
     def __init__(self, path: str, problems: list[str]):
         self.path = str(path)
         self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in scenario {self.path}:\n{lines}")
+        if len(self.problems) == 1:
+            super().__init__(f"scenario {self.path}: {self.problems[0]}")
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            super().__init__(f"{len(self.problems)} problems in scenario {self.path}:\n{lines}")
 
 
 class InfeasibleError(CoverageError):
