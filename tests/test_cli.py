@@ -1,0 +1,128 @@
+"""The covplan command line: the README's main job, each subcommand, errors as one line."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from coverage.cli import EXIT_DATA, EXIT_INPUT, EXIT_OFFLINE, main
+
+REPO = Path(__file__).resolve().parent.parent
+HELSINKI = REPO / "scenarios" / "helsinki.yaml"
+
+
+@pytest.fixture(scope="module")
+def helsinki_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "helsinki"
+    code = main(["--quiet", "run", str(HELSINKI), "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_run_writes_a_complete_report(helsinki_run):
+    out = helsinki_run
+    for name in ("summary.json", "summary.md", "layers.gpkg", "map.html", "hydrants.json"):
+        assert (out / name).exists(), name
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert 0 < s["covered_share"] <= 1
+    assert s["comparison"]["existing_plus_planned"]["covered_share"] >= s["comparison"]["existing"]["covered_share"]
+    assert [p["id"] for p in s["stations_placed"]] == ["erottaja", "hakaniemi"]
+    assert s["requirement"]["stations_required"] >= s["requirement"]["stations_existing"]
+    h = json.loads((out / "hydrants.json").read_text(encoding="utf-8"))
+    for key in ("protected_share", "existing", "required_spacing_rule", "required_min_placement",
+                "proposed", "shortfall_share"):
+        assert key in h
+    assert h["existing"] > 0  # the extract's real hydrants
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "Erottajan paloasema" in html
+    assert "https://cdn" not in html
+
+
+def test_score_subcommand_and_summary(tmp_path):
+    out = tmp_path / "score"
+    assert main(["--quiet", "score", str(HELSINKI), "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert 0 <= s["covered_share"] <= 1
+    assert {"p50", "p90", "max"} <= set(s["response_s"])
+    assert len(s["stations"]) == 2
+
+
+def test_compare_two_result_folders(helsinki_run, tmp_path, capsys):
+    other = tmp_path / "copy"
+    shutil.copytree(helsinki_run, other)
+    s = json.loads((other / "summary.json").read_text(encoding="utf-8"))
+    s["covered_share"] = s["covered_share"] / 2
+    s["scenario"] = "halved"
+    (other / "summary.json").write_text(json.dumps(s), encoding="utf-8")
+    assert main(["compare", str(helsinki_run), str(other), "--out", str(tmp_path / "cmp")]) == 0
+    table = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    row = next(r for r in table["metrics"] if r["metric"] == "covered_share")
+    assert row["better"] == "A"
+    assert row["b_minus_a"] == pytest.approx(-s["covered_share"])
+
+
+def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
+    assert main(["score", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")]) == EXIT_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist" in err[0]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"name": "x", "network": {"default": "helsinki"},
+                                   "stations": [{"id": "a", "class": "huge",
+                                                 "at": {"lon": 24.9, "lat": 60.17}}]}), encoding="utf-8")
+    assert main(["score", str(bad), "--out", str(tmp_path / "o")]) == EXIT_INPUT
+    assert "'huge'" in capsys.readouterr().err
+
+    off = tmp_path / "offline.yaml"
+    off.write_text(yaml.safe_dump({"name": "x", "network": {"bbox": [117.15, 39.08, 117.24, 39.16]}}), encoding="utf-8")
+    import os
+
+    os.environ["COVPLAN_CACHE"] = str(tmp_path / "cache")
+    try:
+        assert main(["--offline", "score", str(off), "--out", str(tmp_path / "o")]) == EXIT_OFFLINE
+    finally:
+        del os.environ["COVPLAN_CACHE"]
+    assert "covplan fetch" in capsys.readouterr().err
+
+    far = tmp_path / "far.yaml"
+    far.write_text(yaml.safe_dump({"name": "x", "network": {"default": "helsinki"},
+                                   "stations": [{"id": "tianjin", "at": {"lon": 117.2, "lat": 39.1}}]}),
+                   encoding="utf-8")
+    assert main(["score", str(far), "--out", str(tmp_path / "o")]) == EXIT_INPUT
+    assert "tianjin" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_run_leaves_previous_results(helsinki_run, tmp_path):
+    out = tmp_path / "keep"
+    shutil.copytree(helsinki_run, out)
+    before = (out / "summary.json").read_bytes()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"name": "x", "network": {"default": "helsinki"},
+                                   "stations": [{"id": "a", "at": {"crossing": ["Nowhere street", "Mannerheimintie"]}}]}),
+                   encoding="utf-8")
+    assert main(["--quiet", "run", str(bad), "--out", str(out)]) != 0
+    assert (out / "summary.json").read_bytes() == before
+
+
+def test_console_script_is_covplan():
+    exe = shutil.which("covplan")
+    if exe is None:
+        pytest.skip("covplan console script not on PATH (package not installed with pip install -e .)")
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "score" in r.stdout and "hydrants" in r.stdout
+
+
+def test_readme_opens_with_the_two_commands():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0].strip() for b in text.split("```bash")[1:3]]
+    assert "pip install -e" in blocks[0] and "covplan run scenarios/helsinki.yaml" in blocks[0]
+    assert "pytest" in blocks[1]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    test_cmd = blocks[1].split("&&")[-1].strip()
+    assert test_cmd in ci
