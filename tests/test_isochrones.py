@@ -106,6 +106,7 @@ def test_cutoff_exactly_on_a_node():
     assert set(zip(pieces.u, pieces.v)) == {(1, 2)}
 
 
+@pytest.mark.filterwarnings("ignore:.*cannot reach the main road network")
 def test_one_way_street_reached_only_forward():
     net = _net({1: (0, 0), 2: (1000, 0), 3: (1000, 1000)}, [(1, 2, True), (2, 3, False)])
     # from the start of the one-way: 500 m of it
@@ -334,77 +335,3 @@ def test_bad_origins_named(grid):
     with pytest.raises(InputError, match="'nope'"):
         reached_pieces(grid, [11], cutoff_s=60, mode="nope")
 
-
-# --------------------------------------------------------------------------------------------
-# TEMPORARY private reference engine (networkx) until coverage.traveltime lands
-
-
-def _ref_engine():
-    import types
-
-    def origin_seeds(net, origins):
-        from coverage.network import Snapped
-
-        ptr, nodes, times = [0], [], []
-        if isinstance(origins, Snapped):
-            for e, f in zip(origins.edge.tolist(), origins.fraction.tolist()):
-                nodes.append(net.edge_v[e]); times.append((1 - f) * net.edge_time[e])
-                r = net.edge_reverse[e]
-                if r >= 0:
-                    nodes.append(net.edge_u[e]); times.append(f * net.edge_time[r])
-                ptr.append(len(nodes))
-        else:
-            for i in net.node_index(origins).tolist():
-                nodes.append(i); times.append(0.0); ptr.append(len(nodes))
-        return np.array(ptr), np.array(nodes, dtype=np.int64), np.array(times)
-
-    def _graph(csr):
-        g = nx.DiGraph()
-        g.add_nodes_from(range(csr.n_nodes))
-        for a in range(csr.n_nodes):
-            for j in range(csr.indptr[a], csr.indptr[a + 1]):
-                b, w = int(csr.indices[j]), float(csr.weights[j])
-                if not g.has_edge(a, b) or g[a][b]["w"] > w:
-                    g.add_edge(a, b, w=w)
-        return g
-
-    def _one(g, seeds, times, cutoff):
-        g.add_node("s")
-        for n, t in zip(seeds, times):
-            g.add_edge("s", int(n), w=float(t))
-        d = nx.single_source_dijkstra_path_length(g, "s", cutoff=cutoff, weight="w")
-        g.remove_node("s")
-        d.pop("s")
-        return d
-
-    def reach(net, origins, *, cutoff_s):
-        ptr, sn, st = origin_seeds(net, origins)
-        g = _graph(net.csr)
-        ip, nd, co = [0], [], []
-        for i in range(len(ptr) - 1):
-            d = _one(g, sn[ptr[i]:ptr[i + 1]], st[ptr[i]:ptr[i + 1]], cutoff_s)
-            ks = sorted(d)
-            nd += ks; co += [d[k] for k in ks]; ip.append(len(nd))
-        return types.SimpleNamespace(indptr=np.array(ip), node=np.array(nd, dtype=np.int64),
-                                     cost=np.array(co))
-
-    def nearest_source(csr, ptr, sn, st, cutoff=np.inf):
-        g = _graph(csr)
-        lab = np.full(csr.n_nodes, -1); cost = np.full(csr.n_nodes, np.inf)
-        for i in range(len(ptr) - 1):
-            for n, t in _one(g, sn[ptr[i]:ptr[i + 1]], st[ptr[i]:ptr[i + 1]], cutoff).items():
-                if t < cost[n]:
-                    cost[n], lab[n] = t, i
-        return lab, cost
-
-    return types.SimpleNamespace(origin_seeds=origin_seeds, reach=reach,
-                                 nearest_source=nearest_source)
-
-
-@pytest.fixture(autouse=True)
-def _engine(monkeypatch):
-    import sys
-    try:
-        import coverage.traveltime  # noqa: F401
-    except ImportError:
-        monkeypatch.setitem(sys.modules, "coverage.traveltime", _ref_engine())
