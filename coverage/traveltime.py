@@ -360,15 +360,24 @@ def reach(network: RoadNetwork, origins: Any, *, cutoff_s: float, threads: int |
 
 
 def _main_component(network: RoadNetwork) -> np.ndarray:
-    """Bool per node: in the largest strongly connected piece (can reach and be reached)."""
+    """Bool per node: it can drive into the largest strongly connected part of the network
+    (the part where every node reaches every other). A one-way street leading in qualifies;
+    an island or a one-way dead end leading out does not."""
     cached = network.__dict__.get("_main_scc")
     if cached is None:
-        from scipy.sparse.csgraph import connected_components
+        from scipy.sparse.csgraph import breadth_first_order, connected_components
 
         n = network.n_nodes
         g = sp.csr_matrix((np.ones(network.n_edges), (network.edge_u, network.edge_v)), shape=(n, n))
         _, lab = connected_components(g, directed=True, connection="strong")
-        cached = lab == np.bincount(lab).argmax()
+        main = np.flatnonzero(lab == np.bincount(lab).argmax())
+        # reverse reachability from the main part, through a virtual node n pointing at it
+        rows = np.concatenate([network.edge_v, np.full(len(main), n)])
+        cols = np.concatenate([network.edge_u, main])
+        rg = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + 1, n + 1))
+        order = breadth_first_order(rg, n, directed=True, return_predecessors=False)
+        cached = np.zeros(n, bool)
+        cached[order[order < n]] = True
         object.__setattr__(network, "_main_scc", cached)
     return cached
 
