@@ -505,14 +505,20 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
 
 
 def _is_connection_error(exc: BaseException) -> bool:
+    """True when the server could not be reached at all (refused, reset, DNS, timeout).
+
+    Not ``OSError``/``socket.error`` in general: every ``requests`` exception is an ``OSError``,
+    including the JSON error osmnx raises on an HTTP 500 or garbage answer, which is a
+    :class:`DataError` (the server answered), not "no connection".
+    """
     import socket
 
+    net_errors: tuple = (ConnectionError, TimeoutError, socket.gaierror)
     try:
         import requests
-        net_errors: tuple = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                             socket.error)
+        net_errors += (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
     except ImportError:  # pragma: no cover
-        net_errors = (socket.error,)
+        pass
     seen = exc
     while seen is not None:
         if isinstance(seen, net_errors):
