@@ -81,7 +81,15 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
         pois = None
         if scenario.pois is not None:
             pois = read_features(scenario.pois.path, datum=scenario.pois.datum, what="pois")
-        stations = place_stations(network, scenario.stations, pois=pois)
+        elif scenario.pois_osm or scenario.osm_stations_class:
+            from .osmfeatures import osm_features
+
+            pois = osm_features(source, cache=cache, offline=offline)
+        station_list = list(scenario.stations)
+        if scenario.osm_stations_class:
+            station_list += _osm_stations(pois, area, scenario.osm_stations_class,
+                                          {s.id for s in station_list})
+        stations = place_stations(network, station_list, pois=pois)
         if districts is not None and len(stations):
             stations = _label_districts(stations, districts, field)
         bar.update(1)
@@ -89,6 +97,27 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
         bar.update(2)
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
                     district_field=field, stations=stations, demand=demand, pois=pois)
+
+
+def _osm_stations(pois, area, station_class: str, taken: set) -> list:
+    """Existing stations from OSM ``amenity=fire_station`` features inside the study area."""
+    from .osmfeatures import fire_stations
+    from .scenario import Location, Station
+
+    fs = fire_stations(pois) if pois is not None else None
+    out = []
+    if fs is None or len(fs) == 0:
+        return out
+    for osmid, name, geom in zip(fs["osmid"], fs["name"], fs.geometry):
+        if area is not None and not area.contains(geom):
+            continue
+        sid = f"osm-{osmid}".replace("/", "-")
+        if sid in taken:
+            continue
+        out.append(Station(id=sid, name=str(name) if isinstance(name, str) else sid,
+                           station_class=station_class, status="existing",
+                           at=Location(lon=float(geom.x), lat=float(geom.y), datum="wgs84")))
+    return out
 
 
 def _label_districts(stations: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, field: str) -> gpd.GeoDataFrame:

@@ -143,6 +143,8 @@ class Scenario:
     pois: FileRef | None
     optimise: OptimiseSpec
     description: str = ""
+    pois_osm: bool = False
+    osm_stations_class: str | None = None
 
     def stations_with(self, *statuses: str) -> tuple[Station, ...]:
         return tuple(s for s in self.stations if s.status in statuses)
@@ -472,7 +474,7 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
 
 
 _TOP_KEYS = ("name", "description", "network", "area", "districts", "standard", "speeds", "stations",
-             "hydrants", "demand", "pois", "optimise")
+             "hydrants", "demand", "pois", "optimise", "stations_from_osm")
 
 
 def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | None = None) -> Scenario:
@@ -504,14 +506,27 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
         else:
             ref = _file_ref(p, "hydrants", hydrants, base)
             hydrants = {"file": ref} if ref is not None else None
+    pois_raw = data.get("pois")
+    pois_osm = isinstance(pois_raw, Mapping) and bool(pois_raw.get("osm"))
+    osm_cls = None
+    sfo = data.get("stations_from_osm")
+    if sfo is not None and sfo is not False:
+        if sfo is True:
+            osm_cls = "class1"
+        elif isinstance(sfo, Mapping) and sfo.get("class", "class1") in STATION_CLASSES:
+            osm_cls = str(sfo.get("class", "class1"))
+        else:
+            p.add("stations_from_osm", sfo, f"true or {{class: one of {', '.join(STATION_CLASSES)}}}")
     scenario = Scenario(
         name=str(name).strip(), path=path.resolve() if path.exists() else path, network=network,
         area=area, districts=districts, standard=_standard(p, data.get("standard")),
         speeds=_speeds(p, data.get("speeds")), stations=_stations(p, data.get("stations")),
         hydrants=hydrants, demand=_demand(p, data.get("demand"), base),
-        pois=_file_ref(p, "pois", data.get("pois"), base),
+        pois=None if pois_osm else _file_ref(p, "pois", pois_raw, base),
         optimise=_optimise(p, data.get("optimise"), base),
         description=str(data.get("description") or ""),
+        pois_osm=pois_osm,
+        osm_stations_class=osm_cls,
     )
     if p.items:
         raise ScenarioError(str(path), p.items)

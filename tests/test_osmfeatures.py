@@ -1,0 +1,46 @@
+"""Named OSM features from the scenario's own source: places, fire stations, hydrants."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from coverage.errors import DataError, NetworkUnavailableError
+from coverage.osmfeatures import fire_stations, osm_features
+from coverage.pipeline import prepare
+from coverage.scenario import load_scenario
+
+
+def test_pbf_default_has_the_real_fire_station_and_hydrants():
+    f = osm_features("default")
+    fs = fire_stations(f)
+    assert list(fs["name"]) == ["Erottajan paloasema"]
+    assert fs.geometry.x.iloc[0] == pytest.approx(24.945, abs=0.002)
+    assert (f["emergency"] == "fire_hydrant").sum() == 37
+
+
+def test_xml_features_parse(shared_data):
+    f = osm_features(shared_data / "osm" / "helsinki_centre_roads.osm.bz2")
+    assert len(f) > 0 and f.crs.to_epsg() == 4326
+    assert f["name"].notna().all()
+
+
+def test_stations_from_osm_become_existing_stations(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump({"name": "osm stations", "network": {"default": "helsinki"},
+                                 "stations_from_osm": True}), encoding="utf-8")
+    prep = prepare(load_scenario(p))
+    st = prep.stations
+    assert list(st["name"]) == ["Erottajan paloasema"]
+    assert list(st["status"]) == ["existing"] and list(st["class"]) == ["class1"]
+    assert st["moved_m"].iloc[0] < 100
+
+
+def test_offline_download_request_without_cache(tmp_path):
+    with pytest.raises(NetworkUnavailableError, match="covplan fetch"):
+        osm_features({"bbox": [117.15, 39.08, 117.24, 39.16]}, cache=tmp_path, offline=True)
+    with pytest.raises(DataError, match="does not exist"):
+        osm_features(tmp_path / "nope.osm")
+    bad = tmp_path / "bad.osm"
+    bad.write_text("<osm><node id='1' lat='1' lon=", encoding="utf-8")
+    with pytest.raises(DataError, match="could not be read"):
+        osm_features(bad)
