@@ -471,16 +471,19 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
     try:
         ox.settings.cache_folder = str(folder / "http")
         ox.settings.use_cache = True
+        # Ask Overpass for every way that may be drivable, not osmnx's "drive" preset (which
+        # drops all service roads and access=private streets): network_from_graph applies the
+        # fire-engine rules, so a download keeps the same roads as a file of the same area.
+        opts = dict(network_type="drive", simplify=False, retain_all=True,
+                    custom_filter='["highway"]["area"!~"yes"]["highway"!~"^('
+                    + "|".join(sorted(NON_DRIVABLE)) + ')$"]')
         with _osmnx_tags():
             if kind == "place":
-                graph = ox.graph_from_place(key_value, network_type="drive", simplify=False,
-                                            retain_all=True)
+                graph = ox.graph_from_place(key_value, **opts)
             elif kind == "bbox":
-                graph = ox.graph_from_bbox(tuple(key_value), network_type="drive", simplify=False,
-                                           retain_all=True)
+                graph = ox.graph_from_bbox(tuple(key_value), **opts)
             else:
-                graph = ox.graph_from_polygon(value, network_type="drive", simplify=False,
-                                              retain_all=True)
+                graph = ox.graph_from_polygon(value, **opts)
     except (InputError, DataError):
         raise
     except Exception as exc:
