@@ -240,3 +240,73 @@ def test_bad_bbox_is_an_input_error(bbox, tmp_path):
         load_network({"bbox": bbox}, cache=tmp_path)
     assert repr(bbox) in str(info.value)
     assert not list(tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------------------------
+# hand-made data: the download keeps the same roads as reading the same data from a file
+
+
+def _grid_elements() -> list[dict]:
+    """A 4 x 4 street grid (about 110 m blocks) near Shanghai, with a mix of road tags."""
+    lon0, lat0, step = 121.470, 31.228, 0.001
+    nodes = {}
+    for i in range(4):
+        for j in range(4):
+            nid = 1000 + 10 * i + j
+            tags = {"highway": "traffic_signals"} if (i, j) == (1, 1) else {}
+            nodes[nid] = {"type": "node", "id": nid, "lat": lat0 + i * step,
+                          "lon": lon0 + j * step, "tags": tags}
+    row = lambda i: [1000 + 10 * i + j for j in range(4)]  # noqa: E731
+    col = lambda j: [1000 + 10 * i + j for i in range(4)]  # noqa: E731
+    ways = [
+        (1, row(0), {"highway": "primary", "name": "南京东路"}),
+        (2, row(1), {"highway": "residential", "oneway": "yes"}),
+        (3, row(2), {"highway": "service"}),                          # a compound road: drivable
+        (4, row(3), {"highway": "service", "service": "parking_aisle"}),  # not a street
+        (5, col(0), {"highway": "secondary", "maxspeed": "40"}),
+        (6, col(1), {"highway": "footway"}),                          # not drivable
+        (7, col(2), {"highway": "residential", "access": "private"}),  # gated: fire engines enter
+        (8, col(3), {"highway": "tertiary", "motor_vehicle": "no"}),  # closed to motor vehicles
+    ]
+    return list(nodes.values()) + [
+        {"type": "way", "id": wid, "nodes": nds, "tags": tags} for wid, nds, tags in ways
+    ]
+
+
+def _write_osm_xml(elements: list[dict], path) -> None:
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("osm", version="0.6", generator="test")
+    for e in elements:
+        if e["type"] == "node":
+            el = ET.SubElement(root, "node", id=str(e["id"]), lat=repr(e["lat"]),
+                               lon=repr(e["lon"]), version="1")
+        else:
+            el = ET.SubElement(root, "way", id=str(e["id"]), version="1")
+            for n in e["nodes"]:
+                ET.SubElement(el, "nd", ref=str(n))
+        for k, v in e["tags"].items():
+            ET.SubElement(el, "tag", k=k, v=v)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def test_download_keeps_the_same_roads_as_a_file(osmnx_to, tmp_path):
+    elements = _grid_elements()
+    osm = tmp_path / "grid.osm"
+    _write_osm_xml(elements, osm)
+    bbox = [121.4695, 31.2275, 121.4735, 31.2315]  # holds the whole grid
+    with FakeOsmServer(elements=elements) as server:
+        osmnx_to(server.url)
+        got = load_network({"bbox": bbox}, cache=tmp_path, retain_all=True,
+                           speeds={"signal_delay_s": 5})
+    want = load_network(osm, retain_all=True, speeds={"signal_delay_s": 5})
+    assert_same_network(got, want)
+    # by hand: the plain service road and the private residential street stay; the parking
+    # aisle, the footway and the motor_vehicle=no street go. Rows 0-2 and columns 0 and 2
+    # remain; column 1's crossings are then plain bends and are simplified away.
+    kept = {d["osmid"] for *_, d in got.graph.edges(data=True)}
+    kept = {w for v in kept for w in (v if isinstance(v, list) else [v])}
+    assert kept == {1, 2, 3, 5, 7}
+    assert set(got.node_ids.tolist()) == (
+        {1000 + 10 * i + j for i in range(3) for j in (0, 2, 3)} | {1030, 1032}
+    )
