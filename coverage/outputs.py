@@ -213,8 +213,8 @@ def one_line(out: Outputs) -> str:
     bits = [s.get("scenario", "")]
     if "covered_share" in s:
         r = s.get("response_s") or {}
-        bits.append(f"covered within standard: {100 * s['covered_share']:.1f}%"
-                    f" (p90 response {r.get('p90')} s)")
+        p90 = f"{r['p90']:.0f} s" if r.get("p90") is not None else f"> {s.get('horizon_s', 0):.0f} s"
+        bits.append(f"covered within standard: {100 * s['covered_share']:.1f}% (p90 response {p90})")
     if "optimise" in s:
         o = s["optimise"]
         bits.append(f"proposed {o.get('new_sites')} new site(s), coverage "

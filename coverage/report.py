@@ -336,9 +336,16 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         )
     rs = s.get("response_s")
     if isinstance(rs, Mapping) and rs:
-        parts = [f"{k} {_num(rs[k], 0)} s" for k in ("p50", "p90", "max") if rs.get(k) is not None]
+        horizon = s.get("horizon_s")
+        parts = [f"{k} {_num(rs[k], 0)} s" if rs.get(k) is not None
+                 else f"{k} > {_num(horizon, 0)} s" for k in ("p50", "p90", "max")
+                 if rs.get(k) is not None or (k != "max" and horizon is not None and rs.get("beyond_horizon_share"))]
         if parts:
             cov_lines.append("- 响应时间 / response time: " + ", ".join(parts))
+        if rs.get("beyond_horizon_share"):
+            cov_lines.append(
+                f"- 无法到达 / not reachable within {_num(horizon, 0)} s: {_pct(rs['beyond_horizon_share'])} "
+                "of demand (islands, one-way dead ends or roads far from every station)")
     if s.get("uncovered_km") is not None:
         cov_lines.append(f"- 未覆盖道路 / uncovered roads: {_num(s['uncovered_km'])} km")
     cmp_ = s.get("comparison")
