@@ -124,6 +124,7 @@ class OptimiseSpec:
     time_limit_s: float = 60.0
     hazards: FileRef | None = None
     venues: FileRef | None = None
+    classes: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -461,6 +462,22 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             p.add(f"optimise.quotas.{district}", dict(spec), "min <= max")
         quotas[str(district)] = (lo, hi)
+    classes: dict[str, int] = {}
+    raw_classes = value.get("classes") or {}
+    if not isinstance(raw_classes, Mapping):
+        p.add("optimise.classes", raw_classes, "a mapping class -> number of new stations, e.g. {small: 6, class1: 2}")
+        raw_classes = {}
+    for k, v in raw_classes.items():
+        if k not in STATION_CLASSES:
+            p.add(f"optimise.classes.{k}", k, f"a station class ({', '.join(STATION_CLASSES)})")
+        elif isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            p.add(f"optimise.classes.{k}", v, "a whole number of new stations >= 0")
+        else:
+            classes[str(k)] = v
+    if classes and new is not None and new != sum(classes.values()):
+        p.add("optimise.new", new, f"the sum of optimise.classes ({sum(classes.values())}) or no value")
+    if classes and new is None:
+        new = sum(classes.values())
     limit = _num(p, "optimise.time_limit_s", value.get("time_limit_s"), positive=True, default=60.0)
     spacing = _num(p, "optimise.candidate_spacing_m", value.get("candidate_spacing_m"), lo=0,
                    hi=10_000, default=300.0)
@@ -470,6 +487,7 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
         quotas=quotas, time_limit_s=limit,
         hazards=_file_ref(p, "optimise.hazards", value.get("hazards"), base),
         venues=_file_ref(p, "optimise.venues", value.get("venues"), base),
+        classes=classes,
     )
 
 

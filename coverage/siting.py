@@ -170,12 +170,18 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     budgets = np.array([standard.travel_for(c) for c in cands.station_class], float)
     net = prep.network
     demand = prep.demand
-    horizon = max(budgets.max(), 4 * standard.travel_s) if model == "pmedian" else budgets.max()
+    class_budget = {c: standard.travel_for(c) for c in spec.classes} if spec.classes and model == "mclp" else {}
+    longest = max([budgets.max(), *class_budget.values()])
+    horizon = max(longest, 4 * standard.travel_s) if model == "pmedian" else longest
     times = point_times(net, cands.at, demand.at, cutoff_s=horizon).tocsr()  # cand x demand
     tc = times.tocoo()
-    ok = tc.data <= budgets[tc.row] + 1e-9
-    covers = sp.csr_matrix((np.ones(ok.sum(), bool), (tc.col[ok], tc.row[ok])),
-                           shape=(len(demand), len(budgets)))
+
+    def covers_within(budget_per_cand: np.ndarray) -> sp.csr_matrix:
+        ok = tc.data <= budget_per_cand[tc.row] + 1e-9
+        return sp.csr_matrix((np.ones(ok.sum(), bool), (tc.col[ok], tc.row[ok])),
+                             shape=(len(demand), len(budget_per_cand)))
+
+    covers = covers_within(budgets)
     fixed = np.flatnonzero(cands.kind == "existing")
     groups = None
     gmin = gmax = None
@@ -194,7 +200,25 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     w = demand.weight
     common = dict(fixed=fixed, groups=groups, group_min=gmin, group_max=gmax,
                   time_limit_s=time_limit_s, progress=progress)
-    if model == "lscp":
+    if class_budget:
+        # each class with its own reach; existing stations keep their own class
+        by_class = {}
+        for c, b in class_budget.items():
+            per = np.full(len(budgets), b)
+            per[fixed] = budgets[fixed]
+            by_class[c] = covers_within(per)
+        fixed_by_class: dict[str, list[int]] = {c: [] for c in class_budget}
+        for j in fixed:
+            c = cands.station_class[j]
+            if c not in fixed_by_class:  # an existing class with no new sites: count 0
+                fixed_by_class[c] = []
+                per = np.full(len(budgets), standard.travel_for(c))
+                by_class[c] = covers_within(per)
+            fixed_by_class[c].append(int(j))
+        counts = {c: int(spec.classes.get(c, 0)) for c in by_class}
+        common.pop("fixed")
+        sol = opt.max_cover_classes(by_class, w, counts, fixed=fixed_by_class, **common)
+    elif model == "lscp":
         sol = opt.min_cover(covers, **common)
     elif model == "mclp":
         sol = opt.max_cover(covers, w, new, **common)
@@ -219,7 +243,9 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     for rank, j in enumerate(order, 1):
         rows.append({
             "rank": rank, "candidate": int(j), "kind": cands.kind[j], "label": cands.label[j],
-            "class": cands.station_class[j], "district": cands.district[j],
+            "class": (sol.site_class[list(sel).index(j)] if getattr(sol, "site_class", None) is not None
+                      else cands.station_class[j]),
+            "district": cands.district[j],
             "lon": float(cands.at.lon[j]), "lat": float(cands.at.lat[j]),
             "adds_weight": marg.get(j, 0.0), "adds_share": marg.get(j, 0.0) / total if total else np.nan,
             "unique_weight": uniq.get(j, 0.0), "adds_km2": area_add.get(j, 0.0),

@@ -1,0 +1,82 @@
+"""Site proposals for scenarios: candidates, classes, quotas, and a brute-force optimality check."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from coverage.errors import InputError
+from coverage.pipeline import prepare
+from coverage.scenario import load_scenario
+from coverage.siting import propose_sites
+from coverage.traveltime import point_times
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def helsinki():
+    return prepare(load_scenario(REPO / "scenarios" / "helsinki.yaml"))
+
+
+def _with_optimise(prep, **changes):
+    spec = replace(prep.scenario.optimise, **changes)
+    return replace(prep, scenario=replace(prep.scenario, optimise=spec))
+
+
+def test_one_new_site_is_the_brute_force_best(helsinki):
+    res = propose_sites(helsinki, model="mclp", new=1)
+    assert res.summary["status"] == "optimal"
+    c = res.candidates
+    budget = np.array([helsinki.scenario.standard.travel_for(k) for k in c.station_class])
+    t = point_times(helsinki.network, c.at, helsinki.demand.at, cutoff_s=budget.max()).toarray()
+    reach = (t > 0) & (t <= budget[:, None] + 1e-9)  # cand x demand
+    w = helsinki.demand.weight
+    fixed = np.flatnonzero(c.kind == "existing")
+    base = reach[fixed].any(axis=0)
+    best = max(w[base | reach[j]].sum() for j in range(len(budget)) if c.kind[j] != "existing")
+    assert res.solution.objective == pytest.approx(best, rel=1e-9)
+    site = res.sites.iloc[0]
+    assert site["adds_weight"] == pytest.approx(best - w[base].sum(), rel=1e-9)
+    assert res.summary["covered_share_after"] >= res.summary["covered_share_before"]
+
+
+def test_planned_stations_are_candidates_and_existing_are_fixed(helsinki):
+    res = propose_sites(helsinki, model="lscp")
+    kinds = list(res.candidates.kind)
+    assert kinds[0] == "existing" and "planned" in kinds
+    assert 0 in set(res.solution.selected.tolist())  # the existing station is always in
+    assert res.summary["fixed_existing"] == 1
+
+
+def test_classes_each_with_their_own_count(helsinki):
+    prep = _with_optimise(helsinki, classes={"small": 2, "class2": 1}, new=3)
+    res = propose_sites(prep, model="mclp", new=3)
+    assert sorted(res.sites["class"]) == ["class2", "small", "small"]
+
+
+def test_quotas_per_district(shared_data):
+    prep = prepare(load_scenario(REPO / "scenarios" / "huangpu_shared.yaml"))
+    res = propose_sites(prep, model="mclp", new=2)
+    assert sorted(res.sites["district"]) == ["东区 East", "西区 West"]
+    bad = _with_optimise(prep, quotas={"北区 North": (1, None)})
+    with pytest.raises(InputError, match="北区 North"):
+        propose_sites(bad, model="mclp", new=2)
+
+
+def test_bad_requests(helsinki, tmp_path):
+    with pytest.raises(InputError, match="--new"):
+        propose_sites(helsinki, model="mclp", new=None)
+    with pytest.raises(InputError, match="'magic'"):
+        propose_sites(helsinki, model="magic", new=1)
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump({"name": "x", "network": {"default": "helsinki"},
+                                 "optimise": {"classes": {"huge": 1, "small": -1}, "new": 5}}),
+                 encoding="utf-8")
+    with pytest.raises(Exception) as info:
+        load_scenario(p)
+    text = str(info.value)
+    assert "optimise.classes.huge" in text and "optimise.classes.small" in text
