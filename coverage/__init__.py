@@ -23,6 +23,9 @@ if _imported_by_numba_probe():
 
 from .errors import CoverageError
 from .network import RoadNetwork, load_network
+# The function, not the submodule of the same name: imported here so that a later
+# ``import coverage.isochrones`` cannot rebind the package attribute to the module.
+from .isochrones import isochrones
 
 __version__ = "0.1.0"
 
@@ -37,9 +40,6 @@ def __getattr__(name: str):
     if name == "travel_times":
         from .traveltime import travel_times
         return travel_times
-    if name == "isochrones":
-        from .isochrones import isochrones
-        return isochrones
     if name == "load_scenario":
         from .scenario import load_scenario
         return load_scenario

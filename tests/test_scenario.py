@@ -113,3 +113,13 @@ def test_relative_paths_resolve_against_the_scenario(tmp_path):
     p.write_text(yaml.safe_dump({"name": "x", "network": {"file": "roads.osm"}}), encoding="utf-8")
     sc = load_scenario(p)
     assert sc.network["source"] == str(net.resolve())
+
+
+def test_public_interface_names():
+    import coverage
+    import coverage.isochrones  # noqa: F401  (must not shadow the function)
+    from coverage.datum import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02  # noqa: F401
+    from coverage.optimise import max_cover, min_cover  # noqa: F401
+
+    for name in ("load_network", "travel_times", "isochrones", "load_scenario", "resolve_crossing"):
+        assert callable(getattr(coverage, name)), name
