@@ -91,6 +91,32 @@ def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
                    objects={"hydrants": res})
 
 
+def _light(g: gpd.GeoDataFrame, prep: Prepared, tolerance_m: float = 3.0) -> gpd.GeoDataFrame:
+    """Polygons simplified for the map (a few metres; reports keep full detail)."""
+    if g is None or len(g) == 0:
+        return g
+    p = g.to_crs(prep.network.crs)
+    p["geometry"] = p.geometry.simplify(tolerance_m, preserve_topology=True)
+    return p.to_crs(4326)
+
+
+def _merged_lines(g: gpd.GeoDataFrame, prep: Prepared) -> gpd.GeoDataFrame:
+    """Uncovered road pieces merged into continuous lines per district for the map."""
+    import shapely
+
+    if g is None or len(g) == 0:
+        return g
+    p = g.to_crs(prep.network.crs)
+    key = p["district"].fillna("") if "district" in p.columns else pd.Series("", index=p.index)
+    rows, geoms = [], []
+    for name, part in p.groupby(key):
+        merged = shapely.line_merge(shapely.union_all(part.geometry.to_numpy()))
+        rows.append({"district": name or None, "weight": float(part["weight"].sum()),
+                     "units": int(len(part)), "km": round(float(part.geometry.length.sum()) / 1000, 3)})
+        geoms.append(shapely.simplify(merged, 2.0))
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=prep.network.crs).to_crs(4326)
+
+
 def _hydrant_points(res) -> gpd.GeoDataFrame | None:
     """The snapped hydrants of a hydrant result (WGS-84), or None."""
     if res is None:
@@ -130,9 +156,9 @@ def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
         area=L.get("area"),
         districts=L.get("districts"),
         stations=prep.stations.drop(columns=["edge", "fraction"]),
-        isochrones=score.reach if score is not None else None,
-        network_districts=score.districts if score is not None else None,
-        uncovered=score.uncovered if score is not None else None,
+        isochrones=_light(score.reach, prep) if score is not None else None,
+        network_districts=_light(score.districts, prep) if score is not None else None,
+        uncovered=_merged_lines(score.uncovered, prep) if score is not None else None,
         proposed=L.get("proposed"),
         hydrants=_hydrant_points(hyd),
         hydrant_gaps=_wgs(hyd.unprotected) if hyd is not None and getattr(hyd, "unprotected", None) is not None else None,
