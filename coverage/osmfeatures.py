@@ -26,9 +26,23 @@ from .settings import cache_dir as default_cache_dir
 FEATURE_TAGS: Mapping[str, Any] = {
     "place": True, "amenity": True, "emergency": True, "building": ["fire_station"],
     "landuse": ["commercial", "retail", "industrial"], "leisure": ["park"], "tourism": True,
+    "shop": ["mall", "department_store", "supermarket"], "man_made": ["storage_tank", "gasometer"],
+}
+#: GB 51080 §4.1.5: stations at least 200 m from sites with flammable or explosive goods ...
+HAZARD_TAGS: Mapping[str, tuple] = {
+    "amenity": ("fuel",), "man_made": ("storage_tank", "gasometer"),
+    "industrial": ("oil", "chemical", "gas", "refinery", "fuel"),
+}
+#: ... and at least 50 m from the main exits of crowded venues.
+VENUE_TAGS: Mapping[str, tuple] = {
+    "amenity": ("school", "kindergarten", "university", "college", "hospital", "marketplace",
+                "theatre", "cinema", "stadium", "place_of_worship"),
+    "shop": ("mall", "department_store", "supermarket"),
+    "leisure": ("stadium",),
 }
 KEEP_COLUMNS = ("osmid", "name", "name:zh", "name:en", "alt_name", "old_name", "place", "amenity",
-                "emergency", "tourism", "landuse", "fire_hydrant:type")
+                "emergency", "tourism", "landuse", "fire_hydrant:type", "shop", "man_made",
+                "industrial", "leisure")
 
 
 def _open(path: Path):
@@ -82,6 +96,8 @@ def _interesting(tags: Mapping[str, str]) -> bool:
         return True
     if tags.get("amenity") == "fire_station":
         return True
+    if any(tags.get(k) in v for k, v in HAZARD_TAGS.items()) or any(tags.get(k) in v for k, v in VENUE_TAGS.items()):
+        return True
     return "name" in tags and any(k in tags for k in ("place", "amenity", "tourism", "landuse",
                                                         "leisure", "building", "shop", "office"))
 
@@ -104,7 +120,8 @@ def _from_pbf(path: Path) -> gpd.GeoDataFrame:
             warnings.simplefilter("ignore")
             osm = pyrosm.OSM(str(path))
             pois = osm.get_pois(custom_filter={"amenity": True, "emergency": True, "place": True,
-                                               "tourism": True})
+                                               "tourism": True, "shop": list(VENUE_TAGS["shop"]),
+                                               "man_made": list(HAZARD_TAGS["man_made"])})
     except Exception as exc:
         raise DataError(f"OSM file {str(path)!r} could not be read for features ({exc})") from None
     if pois is None or len(pois) == 0:
@@ -195,3 +212,23 @@ def fire_stations(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if "name" not in fs.columns:
         fs["name"] = None
     return fs[["osmid", "name", "geometry"]].reset_index(drop=True)
+
+
+def _matching(features: gpd.GeoDataFrame, table: Mapping[str, tuple]) -> gpd.GeoDataFrame:
+    mask = np.zeros(len(features), bool)
+    for key, values in table.items():
+        if key in features.columns:
+            mask |= features[key].isin(values).to_numpy()
+    out = features[mask].copy()
+    out["geometry"] = out.geometry.representative_point()
+    return out.reset_index(drop=True)
+
+
+def hazard_sites(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Sites a station must keep 200 m from (fuel stations, storage tanks, chemical plants)."""
+    return _matching(features, HAZARD_TAGS)
+
+
+def crowded_venues(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Crowded venues whose exits a station must keep 50 m from (schools, hospitals, malls ...)."""
+    return _matching(features, VENUE_TAGS)

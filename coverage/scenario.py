@@ -485,10 +485,17 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
         model=model, new=new, station_class=str(cls), candidate_spacing_m=spacing,
         candidates=_file_ref(p, "optimise.candidates", value.get("candidates"), base),
         quotas=quotas, time_limit_s=limit,
-        hazards=_file_ref(p, "optimise.hazards", value.get("hazards"), base),
-        venues=_file_ref(p, "optimise.venues", value.get("venues"), base),
+        hazards=_rule_ref(p, "optimise.hazards", value.get("hazards"), base),
+        venues=_rule_ref(p, "optimise.venues", value.get("venues"), base),
         classes=classes,
     )
+
+
+def _rule_ref(p: _Problems, where: str, value: Any, base: Path) -> FileRef | None:
+    """A siting-rule layer: a points file, or ``{osm: true}`` for the scenario's OSM features."""
+    if isinstance(value, Mapping) and value.get("osm"):
+        return FileRef(path=Path("<osm>"), options={"osm": True})
+    return _file_ref(p, where, value, base)
 
 
 _TOP_KEYS = ("name", "description", "network", "area", "districts", "standard", "speeds", "stations",

@@ -108,8 +108,8 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         keep = thin_candidates(cx, cy, spacing_m)
         cx, cy, lab = cx[keep], cy[keep], [lab[i] for i in keep]
     if len(cx) and (spec.hazards is not None or spec.venues is not None):
-        hz = _points_xy(spec.hazards, net)
-        vn = _points_xy(spec.venues, net)
+        hz = _points_xy(spec.hazards, net, prep, "hazards")
+        vn = _points_xy(spec.venues, net, prep, "venues")
         ok = siting_mask(cx, cy, hazard_x=hz[0], hazard_y=hz[1], venue_x=vn[0], venue_y=vn[1])
         cx, cy, lab = cx[ok], cy[ok], [l for l, k in zip(lab, ok) if k]
     if len(cx):
@@ -139,12 +139,22 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
                       district=district, station_class=np.array(classes, dtype=object))
 
 
-def _points_xy(ref, net: RoadNetwork):
+def _points_xy(ref, net: RoadNetwork, prep: Prepared, kind: str):
     if ref is None:
         return None, None
-    from .io import read_features
+    if ref.options.get("osm"):
+        from .osmfeatures import crowded_venues, hazard_sites, osm_features
 
-    g = read_features(ref.path, datum=ref.datum, what="siting rule points").to_crs(net.crs)
+        feats = prep.pois if prep.pois is not None and "amenity" in prep.pois.columns else \
+            osm_features(prep.scenario.network["source"])
+        g = (hazard_sites if kind == "hazards" else crowded_venues)(feats)
+        if len(g) == 0:
+            return None, None
+        g = g.to_crs(net.crs)
+    else:
+        from .io import read_features
+
+        g = read_features(ref.path, datum=ref.datum, what="siting rule points").to_crs(net.crs)
     rp = g.geometry.representative_point()
     return rp.x.to_numpy(), rp.y.to_numpy()
 

@@ -80,3 +80,32 @@ def test_bad_requests(helsinki, tmp_path):
         load_scenario(p)
     text = str(info.value)
     assert "optimise.classes.huge" in text and "optimise.classes.small" in text
+
+
+def test_siting_rules_from_osm_keep_candidates_away(shared_data, tmp_path):
+    from scipy.spatial import cKDTree
+
+    from coverage.osmfeatures import crowded_venues, hazard_sites, osm_features
+    from coverage.siting import make_candidates
+
+    base = {"name": "rules", "network": {"shared": "osm/hsinchu_nctu_taiwan.osm.pbf"},
+            "stations": [{"id": "puding", "class": "class2", "at": {"lon": 121.00793, "lat": 24.78903}}]}
+    p = tmp_path / "free.yaml"
+    p.write_text(yaml.safe_dump({**base, "optimise": {"candidate_spacing_m": 0}}), encoding="utf-8")
+    free = make_candidates(prepare(load_scenario(p)), spacing_m=0, station_class="small")
+    p2 = tmp_path / "rules.yaml"
+    p2.write_text(yaml.safe_dump({**base, "optimise": {"candidate_spacing_m": 0, "hazards": {"osm": True},
+                                                       "venues": {"osm": True}}}), encoding="utf-8")
+    prep = prepare(load_scenario(p2))
+    ruled = make_candidates(prep, spacing_m=0, station_class="small")
+    feats = osm_features(shared_data / "osm" / "hsinchu_nctu_taiwan.osm.pbf")
+    hz = hazard_sites(feats).to_crs(prep.network.crs)
+    vn = crowded_venues(feats).to_crs(prep.network.crs)
+    assert len(hz) > 0 and len(vn) > 0
+    new = ruled.kind == "crossing"
+    # the rules are applied to the crossing positions before snapping; snapping moves < 1 m here
+    xy = np.column_stack([ruled.at.x[new], ruled.at.y[new]])
+    d_h, _ = cKDTree(np.column_stack([hz.geometry.x, hz.geometry.y])).query(xy)
+    d_v, _ = cKDTree(np.column_stack([vn.geometry.x, vn.geometry.y])).query(xy)
+    assert (d_h >= 200 - 1).all() and (d_v >= 50 - 1).all()
+    assert new.sum() < (free.kind == "crossing").sum()
