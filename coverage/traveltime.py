@@ -484,20 +484,23 @@ def _same_edge(network: RoadNetwork, origins: Snapped, targets: Snapped, mat: sp
     rows, cols, vals = [], [], []
     for i, (e, f) in enumerate(zip(origins.edge.tolist(), origins.fraction.tolist())):
         r = int(network.edge_reverse[e])
-        for k in by_edge.get(e, ()):  # same direction: target downstream
-            ft = targets.fraction[k]
-            if ft >= f:
-                rows.append(i); cols.append(k); vals.append((ft - f) * network.edge_time[e])
+        # targets on this road, positions measured from u along e (a target on the reverse edge
+        # at fraction ft sits at 1 - ft)
+        cands = [(k, targets.fraction[k]) for k in by_edge.get(e, ())]
         if r >= 0:
-            for k in by_edge.get(r, ()):  # target on the reverse edge, measured from v
-                ft = targets.fraction[k]
-                if ft >= 1 - f:
-                    rows.append(i); cols.append(k); vals.append((ft - (1 - f)) * network.edge_time[r])
+            cands += [(k, 1.0 - targets.fraction[k]) for k in by_edge.get(r, ())]
+        for k, p in cands:
+            best = math.inf
+            if p >= f:  # downstream: straight on along e
+                best = (p - f) * network.edge_time[e]
+            if r >= 0 and p <= f:  # upstream on a two-way road: straight on along the reverse
+                best = min(best, (f - p) * network.edge_time[r])
+            if best <= cutoff:
+                rows.append(i); cols.append(k); vals.append(best)
     if not rows:
         return mat
     vals = np.maximum(np.array(vals), 1e-9)
-    keep = vals <= cutoff
-    extra = sp.csr_matrix((vals[keep], (np.array(rows)[keep], np.array(cols)[keep])), shape=mat.shape)
+    extra = sp.csr_matrix((vals, (np.array(rows), np.array(cols))), shape=mat.shape)
     # element-wise minimum over stored entries
     a = mat.tocoo()
     b = extra.tocoo()
