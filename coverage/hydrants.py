@@ -895,16 +895,17 @@ def _check_hydrant_frame(hydrants: Any):
 
 
 def _datum_check(net: RoadNetwork, lon, lat, dist, tolerance_m: float) -> str:
-    """A warning when hydrants sit systematically off the roads and a datum change fixes it."""
+    """A warning when hydrants sit systematically off the roads: a datum change that brings
+    them onto the roads is named; otherwise a consistent offset in one direction is reported."""
     if len(dist) < 3:
         return ""
     far_share = float(np.mean(dist > tolerance_m))
     med = float(np.median(dist))
-    if far_share < 0.5 or med < 2 * tolerance_m:
+    if far_share < 0.1 and med < 0.5 * tolerance_m:
         return ""
     from .datum import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
-    best = ("", med)
+    best = ("", med, far_share)
     trials = {
         "gcj02": gcj02_to_wgs84,
         "bd09": bd09_to_wgs84,
@@ -918,13 +919,12 @@ def _datum_check(net: RoadNetwork, lon, lat, dist, tolerance_m: float) -> str:
         d = snap_xy(net, np.asarray(px, float), np.asarray(py, float), max_distance_m=math.inf).distance_m
         m = float(np.median(d))
         if m < best[1]:
-            best = (name, m)
-    # consistent direction of the offsets
+            best = (name, m, float(np.mean(d > tolerance_m)))
     px, py = net.to_projected(lon, lat)
     sn = snap_xy(net, np.asarray(px, float), np.asarray(py, float), max_distance_m=math.inf)
     dx, dy = np.asarray(px) - sn.x, np.asarray(py) - sn.y
     mean_vec = float(np.hypot(dx.mean(), dy.mean()))
-    if best[0] and best[1] <= max(tolerance_m, 0.25 * med):
+    if best[0] and best[1] <= 0.5 * med and best[2] <= 0.5 * far_share:
         if best[0].startswith("wgs84"):
             hint = ("they look like WGS-84 coordinates that were converted from GCJ-02 although "
                     "they already were WGS-84; load them with the datum they really have")
@@ -932,9 +932,9 @@ def _datum_check(net: RoadNetwork, lon, lat, dist, tolerance_m: float) -> str:
             hint = (f"they look like {best[0].upper()} coordinates given as WGS-84; load them "
                     f"with datum={best[0]!r}")
         return (f"{far_share:.0%} of the hydrants lie more than {tolerance_m:g} m from any road "
-                f"(median {med:.0f} m, mean offset {mean_vec:.0f} m in one direction); read as "
-                f"{best[0]} the median distance falls to {best[1]:.0f} m: {hint}")
-    if mean_vec > 0.5 * med:
+                f"(median {med:.0f} m); read as {best[0]} the median distance falls to "
+                f"{best[1]:.0f} m and {best[2]:.0%} lie off the roads: {hint}")
+    if far_share >= 0.5 and med >= 2 * tolerance_m and mean_vec > 0.5 * med:
         return (f"{far_share:.0%} of the hydrants lie more than {tolerance_m:g} m from any road, "
                 f"offset consistently by about {mean_vec:.0f} m in one direction (median "
                 f"{med:.0f} m): check the datum of the coordinates (WGS-84 / GCJ-02 / BD-09)")

@@ -1,0 +1,438 @@
+"""Hydrant protection: hand-built networks with known answers, the real Hsinchu hydrants checked
+against an independent networkx computation, and bad input."""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from coverage.errors import CoverageWarning, DataError, InputError
+from coverage.hydrants import analyse_hydrants, load_hydrants, snap_hydrants, water_cranes
+from coverage.network import network_from_graph
+
+R = 150.0
+# a point in Zhengzhou (inside the GCJ-02 rectangle), UTM zone 49N
+CRS = pyproj.CRS.from_epsg(32649)
+X0, Y0 = 760_000.0, 3_850_000.0
+_INV = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True)
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    lon, lat = _INV.transform(X0 + x, Y0 + y)
+    return float(lon), float(lat)
+
+
+def make_net(nodes: dict[int, tuple[float, float]], roads: list[tuple], **tags):
+    """Two-way roads between nodes given in metres; each road (a, b[, extra tags])."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = lonlat(x, y)
+        G.add_node(n, x=lon, y=lat)
+    for road in roads:
+        a, b = road[:2]
+        extra = {**tags, **(road[2] if len(road) > 2 else {})}
+        G.add_edge(a, b, highway="residential", oneway=False, **extra)
+        G.add_edge(b, a, highway="residential", oneway=False, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return network_from_graph(G, simplify=False)
+
+
+def points(xy: list[tuple[float, float]], ids=None, kind="hydrant") -> gpd.GeoDataFrame:
+    ll = [lonlat(x, y) for x, y in xy]
+    return gpd.GeoDataFrame(
+        {"id": [str(i) for i in (ids or range(len(xy)))], "kind": kind},
+        geometry=[shapely.Point(p) for p in ll], crs=4326,
+    )
+
+
+def analyse(net, hyd, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        return analyse_hydrants(net, hyd, **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# an independent computation: networkx on the OSM graph, hydrants inserted as nodes
+
+
+def nx_protected_m(net, lon, lat, radius=R) -> tuple[float, float]:
+    """(protected m, total m) by networkx: undirected roads (each once), hydrants split their
+    road, multi-source Dijkstra on length; an edge of length L with end distances a, b is
+    protected over min(L, max(0, R - a) + max(0, R - b))."""
+    G = nx.Graph()
+    seen = set()
+    geoms = {}
+    for i in range(net.n_edges):
+        u, v = int(net.edge_u[i]), int(net.edge_v[i])
+        key = (min(u, v), max(u, v), round(float(net.edge_length[i]), 1))
+        if key in seen:
+            continue
+        seen.add(key)
+        name = ("e", i)  # each road its own midpoint node, so parallel roads stay distinct
+        g = net.edge_geometry[i]
+        geoms[name] = (u, v, g)
+        G.add_edge(u, name, length=float(net.edge_length[i]) / 2)
+        G.add_edge(name, v, length=float(net.edge_length[i]) / 2)
+    # hydrants: nearest road by plain shapely distance, then split it
+    px, py = net.to_projected(np.asarray(lon), np.asarray(lat))
+    names = list(geoms)
+    lines = [geoms[n][2] for n in names]
+    tree = shapely.STRtree(lines)
+    splits: dict = {}
+    for k, (x, y) in enumerate(zip(px, py)):
+        p = shapely.Point(x, y)
+        j = int(tree.nearest(p))
+        splits.setdefault(names[j], []).append((lines[j].project(p), ("h", k)))
+    sources = []
+    for name, hs in splits.items():
+        u, v, g = geoms[name]
+        L = g.length
+        G.remove_node(name)
+        chain = [(0.0, u)] + sorted(hs) + [(L, v)]
+        for (s0, a), (s1, b) in zip(chain[:-1], chain[1:]):
+            mid = ("m", name, s0, s1)
+            G.add_edge(a, mid, length=(s1 - s0) / 2)
+            G.add_edge(mid, b, length=(s1 - s0) / 2)
+        sources += [h for _, h in hs]
+    dist = nx.multi_source_dijkstra_path_length(G, sources, weight="length")
+    protected = total = 0.0
+    for n in G.nodes:
+        if isinstance(n, tuple) and n[0] in ("e", "m"):
+            nbrs = [(m, d["length"]) for m, d in G[n].items()]
+            if len(nbrs) == 1:  # a loop road: both halves end at the same node
+                (a, la), (b, lb) = nbrs[0], nbrs[0]
+            else:
+                (a, la), (b, lb) = nbrs
+            L = la + lb
+            da, db = dist.get(a, math.inf), dist.get(b, math.inf)
+            protected += min(L, max(0.0, radius - da) + max(0.0, radius - db))
+            total += L
+    return protected, total
+
+
+# --------------------------------------------------------------------------------------------
+# hand-built cases
+
+
+def test_straight_road_hydrants_at_both_ends_protect_300m():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    res = analyse(net, points([(0, 0), (1000, 0)]))
+    assert res.road_m == pytest.approx(1000, abs=0.5)
+    assert res.protected_m == pytest.approx(300, abs=0.5)
+    assert res.unprotected_m == pytest.approx(700, abs=0.5)
+    assert res.protected_share == pytest.approx(0.3, abs=1e-3)
+    # the unprotected piece is cut exactly at 150 and 850 m
+    (gap,) = res.unprotected.itertuples()
+    assert sorted([gap.start_m, gap.end_m]) == pytest.approx([150, 850], abs=0.5)
+    assert gap.geometry.length == pytest.approx(700, abs=0.5)
+    assert res.existing == 2
+    assert res.required_spacing_rule == math.ceil(1000 / 120)  # 9
+    s = res.summary()
+    assert s["shortfall_share"] == pytest.approx((9 - 2) / 9)
+    assert json.dumps(s)  # plain JSON
+
+
+def test_hydrant_mid_road_protects_both_directions():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    res = analyse(net, points([(500, 3)]), propose=False)
+    assert res.protected_m == pytest.approx(300, abs=0.5)
+    (piece,) = res.protected.itertuples()
+    assert sorted([piece.start_m, piece.end_m]) == pytest.approx([350, 650], abs=0.5)
+
+
+def test_one_crossing_hydrant_covers_four_arms():
+    nodes = {0: (0, 0), 1: (200, 0), 2: (-200, 0), 3: (0, 200), 4: (0, -200)}
+    net = make_net(nodes, [(0, 1), (0, 2), (0, 3), (0, 4)])
+    res = analyse(net, points([(0, 0)]))
+    assert res.road_m == pytest.approx(800, abs=0.5)
+    assert res.protected_m == pytest.approx(4 * 150, abs=0.5)
+    assert len(res.protected) == 4
+    # short arms: fully protected, nothing to propose
+    short = make_net({0: (0, 0), 1: (140, 0), 2: (-140, 0), 3: (0, 140), 4: (0, -140)},
+                     [(0, 1), (0, 2), (0, 3), (0, 4)])
+    res2 = analyse(short, points([(0, 0)]))
+    assert res2.protected_share == pytest.approx(1.0)
+    assert res2.proposed == 0 and res2.required_min_placement == 1
+
+
+@pytest.mark.parametrize("length", [290.0, 600.0, 1000.0, 1480.0])
+def test_min_placement_on_a_path_is_ceil_L_over_2R(length):
+    # a path of three roads (crossing-free bends), no hydrants
+    nodes = {1: (0, 0), 2: (length / 3, 0), 3: (2 * length / 3, 0), 4: (length, 0)}
+    net = make_net(nodes, [(1, 2), (2, 3), (3, 4)])
+    res = analyse(net, points([(-5000, 0)]), candidate_spacing_m=10.0)  # one far, unsnapped
+    assert res.existing == 0 and len(res.snapped.unsnapped) == 1
+    assert res.required_min_placement == math.ceil(length / (2 * R))
+    assert res.status == "optimal"
+    assert res.proposals["newly_protected_m"].sum() >= length - 1e-6
+
+
+def test_proposals_close_every_gap_and_prefer_crossings():
+    # a 3 x 3 grid of 100 m blocks: crossings cover their arms; a mid-road site never beats one
+    nodes = {i * 4 + j: (i * 100.0, j * 100.0) for i in range(4) for j in range(4)}
+    roads = [(a, a + 1) for a in nodes if a % 4 < 3] + [(a, a + 4) for a in nodes if a < 12]
+    net = make_net(nodes, roads)
+    res = analyse(net, points([(0, 0)]))
+    assert res.status == "optimal"
+    props = res.proposals
+    both = pd.concat([points([(0, 0)]), gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(len(props))], "kind": "hydrant"},
+        geometry=props.geometry.to_numpy(), crs=4326)], ignore_index=True)
+    after = analyse(net, both, propose=False)
+    assert after.protected_share == pytest.approx(1.0, abs=1e-6)
+    lon = shapely.get_x(both.geometry.to_numpy())
+    lat = shapely.get_y(both.geometry.to_numpy())
+    p, total = nx_protected_m(net, lon, lat)
+    assert p == pytest.approx(total, abs=0.05)
+    assert (props["site"] == "crossing").mean() >= 0.5
+    # removing any one proposal leaves a gap (no proposal is redundant)
+    for k in range(len(props)):
+        sub = both.drop(index=1 + k)
+        assert analyse(net, sub, propose=False).protected_share < 1 - 1e-6
+
+
+def test_wide_road_sides_are_protected_separately():
+    wide = {"lanes": "20"}  # 20 x 3.5 = 70 m > 60 m
+    net = make_net({1: (0, 0), 2: (400, 0)}, [(1, 2, wide)])
+    # a hydrant on the north (left of 1 -> 2) side at 200 m protects that side only
+    res = analyse(net, points([(200, 10)]), propose=False)
+    assert res.road_m == pytest.approx(800, abs=0.5)
+    assert res.protected_m == pytest.approx(300, abs=0.5)
+    assert set(res.protected["side"]) == {"left"}
+    # a hydrant at the crossing (node 1) protects both sides
+    res = analyse(net, points([(200, 10), (0, 0)]), propose=True)
+    assert res.protected_m == pytest.approx(350 + 150, abs=0.5)
+    assert res.required_spacing_rule == math.ceil(800 / 120)
+    assert {"left", "right"} <= set(res.unprotected["side"])
+    # with the threshold raised the road is one side: 400 m, hydrant at 200 covers [50, 350]
+    narrow = analyse(net, points([(200, 10)]), wide_road_m=80, propose=False)
+    assert narrow.road_m == pytest.approx(400, abs=0.5)
+    assert narrow.protected_m == pytest.approx(300, abs=0.5)
+    # the proposals close both sides
+    props = res.proposals
+    both = pd.concat([points([(200, 10), (0, 0)]), gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(len(props))], "kind": "hydrant"},
+        geometry=[_side_point(net, r) for r in props.itertuples()], crs=4326)], ignore_index=True)
+    assert analyse(net, both, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)
+
+
+def _side_point(net, prop):
+    """Proposal on a wide road: nudge the point 5 m to its side so snapping keeps the side."""
+    if prop.side == "both":
+        return prop.geometry
+    x, y = net.to_projected(prop.lon, prop.lat)
+    dy = 5.0 if prop.side == "left" else -5.0  # the test road runs west -> east
+    lon, lat = net.to_wgs84(np.atleast_1d(x), np.atleast_1d(y) + dy)
+    return shapely.Point(float(lon[0]), float(lat[0]))
+
+
+def test_radius_and_spacing_configurable():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    res = analyse(net, points([(500, 0)]), radius_m=100, spacing_m=200, propose=False)
+    assert res.protected_m == pytest.approx(200, abs=0.5)
+    assert res.required_spacing_rule == 5
+
+
+# --------------------------------------------------------------------------------------------
+# bad input
+
+
+def test_far_hydrants_reported_not_dropped():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    with pytest.warns(CoverageWarning, match="farther than 50 m"):
+        s = snap_hydrants(net, points([(500, 0), (500, 400)], ids=["ok", "far"]))
+    assert s.unsnapped["id"].tolist() == ["far"]
+    assert s.unsnapped["distance_m"].iloc[0] == pytest.approx(400, abs=0.5)
+    assert s.hydrants["snapped"].tolist() == [True, False]
+
+
+def test_duplicates_reported_and_counted_once():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    hyd = points([(500, 0), (501, 0), (900, 0), (100, 0)], ids=["a", "b", "c", "c"])
+    with pytest.warns(CoverageWarning, match="duplicate"):
+        s = snap_hydrants(net, hyd)
+    d = s.duplicates.set_index("id")
+    assert d.loc["b", "duplicate_of"] == "a" and d.loc["b", "distance_m"] == pytest.approx(1, abs=0.1)
+    assert d.loc["c", "reason"] == "same id"
+    res = analyse(net, hyd, propose=False)
+    assert res.existing == 2 and res.summary()["duplicates"] == 2
+
+
+def test_gcj02_offset_warns_with_datum_on_hand_built_city():
+    # a 2 km grid in Zhengzhou; hydrants given in GCJ-02 but labelled WGS-84
+    from coverage.datum import wgs84_to_gcj02
+
+    nodes = {i * 11 + j: (i * 200.0, j * 200.0) for i in range(11) for j in range(11)}
+    roads = [(a, a + 1) for a in nodes if a % 11 < 10] + [(a, a + 11) for a in nodes if a < 110]
+    net = make_net(nodes, roads)
+    rng = np.random.default_rng(1)
+    xy = [(float(x), float(rng.uniform(0, 2000))) for x in rng.choice(np.arange(0, 2001, 200), 30)]
+    true = points(xy)
+    glon, glat = wgs84_to_gcj02(shapely.get_x(true.geometry.to_numpy()), shapely.get_y(true.geometry.to_numpy()))
+    shifted = true.set_geometry(gpd.points_from_xy(glon, glat), crs=4326)
+    with pytest.warns(CoverageWarning, match="GCJ02.*datum='gcj02'"):
+        s = snap_hydrants(net, shifted)
+    assert "gcj02" in s.datum_warning
+    # loading with the right datum removes the offset
+    fixed = load_hydrants(shifted, datum="gcj02")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoverageWarning)
+        ok = snap_hydrants(net, fixed)
+    assert ok.hydrants["distance_m"].max() < 1.0
+
+
+def test_files_without_geometry_and_bad_columns(tmp_path):
+    empty_geom = tmp_path / "nogeom.geojson"
+    empty_geom.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"emergency": "fire_hydrant"}, "geometry": None}]}))
+    with pytest.raises(DataError, match="geometry"):
+        load_hydrants(empty_geom)
+    csv = tmp_path / "h.csv"
+    csv.write_text("name,east,north\na,1,2\n")
+    with pytest.raises(DataError, match="'lon' and 'lat'"):
+        load_hydrants(csv)
+    bad = tmp_path / "h2.csv"
+    bad.write_text("id,lon,lat\na,113.6,\n")
+    with pytest.raises(DataError, match="without numeric"):
+        load_hydrants(bad)
+    with pytest.raises(DataError, match="does not exist"):
+        load_hydrants(tmp_path / "missing.geojson")
+
+
+def test_unknown_datum_and_kinds(tmp_path):
+    csv = tmp_path / "h.csv"
+    csv.write_text("id,lon,lat\na,113.6,34.7\n")
+    with pytest.raises(InputError, match="datum"):
+        load_hydrants(csv, datum="beijing54")
+    with pytest.raises(InputError, match="kinds"):
+        load_hydrants(csv, kinds=["tap"])
+
+
+def test_csv_with_gcj02_datum_converted(tmp_path):
+    from coverage.datum import gcj02_to_wgs84
+
+    csv = tmp_path / "h.csv"
+    csv.write_text("id,lon,lat,kind\na,113.6,34.7,hydrant\nb,113.61,34.71,water_crane\n")
+    h = load_hydrants(csv, datum="gcj02")
+    lon, lat = gcj02_to_wgs84(np.array([113.6, 113.61]), np.array([34.7, 34.71]))
+    assert shapely.get_x(h.geometry.to_numpy()) == pytest.approx(lon, abs=1e-9)
+    assert h["kind"].tolist() == ["hydrant", "water_crane"]
+
+
+def test_osm_xml_kinds(tmp_path):
+    osm = tmp_path / "h.osm"
+    osm.write_text("""<?xml version='1.0'?><osm version='0.6'>
+<node id='1' lon='113.6' lat='34.7'><tag k='emergency' v='fire_hydrant'/><tag k='fire_hydrant:type' v='pillar'/></node>
+<node id='2' lon='113.61' lat='34.7'><tag k='emergency' v='water_crane'/></node>
+<node id='3' lon='113.62' lat='34.7'><tag k='emergency' v='suction_point'/></node>
+<node id='4' lon='113.63' lat='34.7'><tag k='amenity' v='school'/></node>
+<node id='5' lon='113.64' lat='34.7'><tag k='railway' v='water_crane'/></node>
+</osm>""")
+    h = load_hydrants(osm)
+    assert h["kind"].tolist() == ["hydrant", "water_crane", "suction_point"]
+    assert h["subtype"].tolist() == ["pillar", "", ""]
+    assert h["id"].tolist() == ["node/1", "node/2", "node/3"]
+    assert load_hydrants(osm, kinds=["hydrant"])["id"].tolist() == ["node/1"]
+    none = tmp_path / "none.osm"
+    none.write_text("<osm version='0.6'><node id='4' lon='113.63' lat='34.7'>"
+                    "<tag k='amenity' v='school'/></node></osm>")
+    with pytest.raises(DataError, match="no objects of kinds"):
+        load_hydrants(none)
+
+
+def test_bad_options():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    with pytest.raises(InputError, match="radius_m"):
+        analyse(net, points([(0, 0)]), radius_m=-1)
+    with pytest.raises(InputError, match="candidate_spacing_m"):
+        analyse(net, points([(0, 0)]), candidate_spacing_m=400)
+    with pytest.raises(InputError, match="GeoDataFrame"):
+        analyse(net, [(0, 0)])
+
+
+def test_water_cranes_one_per_polygon_or_per_area():
+    nodes = {i * 5 + j: (i * 100.0, j * 100.0) for i in range(5) for j in range(5)}
+    roads = [(a, a + 1) for a in nodes if a % 5 < 4] + [(a, a + 5) for a in nodes if a < 20]
+    net = make_net(nodes, roads)
+    ring = [lonlat(-10, -10), lonlat(410, -10), lonlat(410, 410), lonlat(-10, 410)]
+    poly = shapely.Polygon(ring)
+    one = water_cranes(net, [poly])
+    assert len(one) == 1 and one["node"].iloc[0] == 12  # the central node
+    many = water_cranes(net, [poly], area_per_crane_km2=0.05)
+    assert len(many) == math.ceil(one["area_km2"].iloc[0] / 0.05) and many["node"].is_unique
+    res = analyse(net, points([(0, 0)]), high_risk=gpd.GeoSeries([poly], crs=4326), propose=False)
+    assert res.summary()["water_cranes"] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# the real Hsinchu extract
+
+
+@pytest.fixture(scope="module")
+def hsinchu(shared_data):
+    from coverage.network import load_network
+
+    net = load_network(shared_data / "osm" / "hsinchu_nctu_taiwan_roads.osm.bz2")
+    hyd = load_hydrants(shared_data / "osm" / "hsinchu_nctu_taiwan_pois.geojson")
+    return net, hyd
+
+
+def test_hsinchu_real_hydrants_vs_networkx(hsinchu):
+    net, hyd = hsinchu
+    assert len(hyd) == 39 and set(hyd["kind"]) == {"hydrant"}
+    res = analyse(net, hyd)
+    s = res.summary()
+    used = res.snapped.used()
+    assert s["existing"] == len(used) and s["unsnapped"] == len(res.snapped.unsnapped)
+    assert s["existing"] + s["unsnapped"] + s["duplicates"] >= 39
+    # protected length against networkx (hydrants split their nearest road)
+    h = hyd.iloc[used]
+    p, total = nx_protected_m(net, shapely.get_x(h.geometry.to_numpy()), shapely.get_y(h.geometry.to_numpy()))
+    assert res.road_m == pytest.approx(total, rel=1e-6)  # no wide roads in this extract
+    assert res.protected_m == pytest.approx(p, abs=0.5)
+    assert res.protected["length_m"].sum() == pytest.approx(res.protected_m, abs=1e-6)
+    assert res.protected.geometry.length.sum() == pytest.approx(res.protected_m, rel=1e-6)
+    assert 0 < s["protected_share"] < 1
+    # the proposals protect every road; checked independently with networkx
+    assert s["status"] in ("optimal", "time_limit") and s["proposed"] > 0
+    assert s["required_min_placement"] == s["existing"] + s["proposed"]
+    assert s["bound"] <= s["proposed"]
+    lon = np.concatenate([shapely.get_x(h.geometry.to_numpy()), res.proposals["lon"].to_numpy()])
+    lat = np.concatenate([shapely.get_y(h.geometry.to_numpy()), res.proposals["lat"].to_numpy()])
+    p2, total2 = nx_protected_m(net, lon, lat)
+    assert p2 / total2 == pytest.approx(1.0, abs=1e-6)
+    # and with the module itself (snapped again from lon/lat)
+    allh = gpd.GeoDataFrame({"id": [f"h{i}" for i in range(len(lon))], "kind": "hydrant"},
+                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    assert analyse(net, allh, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)
+    # each proposal newly protects something
+    assert (res.proposals["newly_protected_m"] > 0).all()
+
+
+def test_hsinchu_gcj_like_shift_warns(hsinchu):
+    # Taiwan lies inside the rectangle the GCJ-02 formula shifts, so the real hydrants can be
+    # shifted as a Chinese web map would (~0.5 km)
+    from coverage.datum import wgs84_to_gcj02
+
+    net, hyd = hsinchu
+    lon, lat = wgs84_to_gcj02(shapely.get_x(hyd.geometry.to_numpy()), shapely.get_y(hyd.geometry.to_numpy()))
+    shifted = hyd.set_geometry(gpd.points_from_xy(lon, lat), crs=4326)
+    # the network is dense: shifted 500 m, most still land within 50 m of some road, but the
+    # median distance to the roads triples; read back as GCJ-02 they sit on the roads again
+    with pytest.warns(CoverageWarning, match="gcj02"):
+        s = snap_hydrants(net, shifted)
+    assert len(s.unsnapped) > 0
+
+
+def test_hsinchu_pbf_hydrants(shared_data):
+    h = load_hydrants(shared_data / "osm" / "hsinchu_nctu_taiwan.osm.pbf")
+    assert (h["kind"] == "hydrant").sum() == 39
