@@ -512,6 +512,27 @@ class _MipOut:
     status: str  # optimal / time_limit / infeasible / other
 
 
+def _quiet_highs(highspy):
+    """A HiGHS instance without the banner its constructor prints straight to file descriptor 1
+    (``output_flag`` can only be set after construction)."""
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (some embedded consoles): accept the banner
+        return highspy.Highs()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _run_highs(
     cost: np.ndarray,
     lb: np.ndarray,
@@ -532,7 +553,7 @@ def _run_highs(
     inf = highspy.kHighsInf
     n = cost.size
     A = sp.csc_matrix(A)
-    h = highspy.Highs()
+    h = _quiet_highs(highspy) if not log else highspy.Highs()
     h.setOptionValue("output_flag", bool(log))
     lp = highspy.HighsLp()
     lp.num_col_ = int(n)
