@@ -21,6 +21,9 @@ def _imported_by_numba_probe() -> bool:
 if _imported_by_numba_probe():
     raise ImportError("this 'coverage' is the station-coverage planner, not coverage.py")
 
+# numba probes ``import coverage`` (for coverage.py) when it is first imported, by us or by any
+# other library (spopt, pandana ...): load it now, while the probe can be told we are not it.
+from . import _numba  # noqa: F401
 from .errors import CoverageError
 from .network import RoadNetwork, load_network
 # The function, not the submodule of the same name: imported here so that a later

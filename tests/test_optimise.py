@@ -1,0 +1,173 @@
+"""Optimiser: brute force on small instances, agreement with spopt, quotas, fixed sites, errors."""
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from coverage.errors import InfeasibleError, InputError
+from coverage.optimise import backup_cover, max_cover, max_cover_classes, min_cover, p_median
+
+
+def instance(n_dem=14, n_cand=9, radius=0.35, seed=0):
+    rng = np.random.default_rng(seed)
+    d = rng.random((n_dem, 2))
+    c = rng.random((n_cand, 2))
+    dist = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1])
+    w = rng.integers(1, 20, n_dem).astype(float)
+    return dist, dist <= radius, w
+
+
+def covered_weight(cov, w, cols, times=1):
+    return w[cov[:, list(cols)].sum(axis=1) >= times].sum() if len(cols) else 0.0
+
+
+def brute(n_cand, k, ok=lambda s: True, fixed=(), score=None, maximize=True):
+    best, arg = None, None
+    free = [j for j in range(n_cand) if j not in fixed]
+    for s in itertools.combinations(free, k):
+        if not ok(s):
+            continue
+        v = score(tuple(fixed) + s)
+        if best is None or (v > best if maximize else v < best):
+            best, arg = v, s
+    return best, arg
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_max_cover_matches_brute_force(seed):
+    _, cov, w = instance(seed=seed)
+    for p in (1, 2, 3):
+        sol = max_cover(cov, w, p)
+        best, _ = brute(cov.shape[1], p, score=lambda s: covered_weight(cov, w, s))
+        assert sol.status == "optimal" and sol.gap == 0
+        assert sol.objective == pytest.approx(best)
+        assert covered_weight(cov, w, sol.selected) == pytest.approx(best)
+        assert len(sol.new) == p
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_min_cover_with_fixed_matches_brute_force(seed):
+    _, cov, w = instance(seed=seed)
+    fixed = [0]
+    coverable = cov.any(axis=1)
+    sol = min_cover(sp.csr_matrix(cov), fixed=fixed, weights=w)
+    need = None
+    for k in range(cov.shape[1]):
+        if any(np.array_equal(cov[:, [0, *s]].any(axis=1), coverable)
+               for s in itertools.combinations(range(1, cov.shape[1]), k)):
+            need = k
+            break
+    assert sol.objective == need and len(sol.new) == need
+    assert 0 in sol.selected
+    assert np.array_equal(cov[:, sol.selected].any(axis=1), coverable)
+    assert set(sol.uncoverable.tolist()) == set(np.flatnonzero(~coverable).tolist())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quotas_and_fixed_honoured_against_brute_force(seed):
+    _, cov, w = instance(n_dem=16, n_cand=10, seed=seed)
+    groups = np.array(["a"] * 5 + ["b"] * 5)
+    fixed = [9]
+    p = 3
+    sol = max_cover(cov, w, p, fixed=fixed, groups=groups, group_min={"a": 2}, group_max={"b": 1})
+    ok = lambda s: sum(groups[j] == "a" for j in s) >= 2 and sum(groups[j] == "b" for j in s) <= 1
+    best, _ = brute(10, p, ok=ok, fixed=fixed, score=lambda s: covered_weight(cov, w, s))
+    assert sol.objective == pytest.approx(best)
+    new = sol.new.tolist()
+    assert 9 in sol.selected and 9 not in new
+    assert sum(groups[j] == "a" for j in new) >= 2 and sum(groups[j] == "b" for j in new) <= 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_backup_cover_matches_brute_force(seed):
+    _, cov, w = instance(seed=seed, radius=0.45)
+    p = 3
+    sol = backup_cover(cov, w, p)
+    best, _ = brute(cov.shape[1], p, score=lambda s: covered_weight(cov, w, s, times=2))
+    assert sol.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_p_median_matches_brute_force(seed):
+    dist, _, w = instance(seed=seed)
+    times = dist * 1000
+    p = 2
+    sol = p_median(times, w, p)
+    best, _ = brute(times.shape[1], p, score=lambda s: float((w * times[:, list(s)].min(axis=1)).sum()),
+                    maximize=False)
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+
+
+def test_classes_with_their_own_reach():
+    dist, _, w = instance(n_dem=16, n_cand=8, seed=3)
+    big, small = dist <= 0.4, dist <= 0.2
+    sol = max_cover_classes({"class1": big, "small": small}, w, {"class1": 1, "small": 2})
+    best = 0.0
+    for a in range(8):
+        for s in itertools.combinations([j for j in range(8) if j != a], 2):
+            cov = big[:, a] | small[:, list(s)].any(axis=1)
+            best = max(best, w[cov].sum())
+    assert sol.objective == pytest.approx(best)
+    assert sorted(sol.site_class.tolist()) == ["class1", "small", "small"]
+
+
+def test_greedy_is_feasible_and_reports_itself():
+    _, cov, w = instance(n_dem=40, n_cand=20, seed=5)
+    sol = max_cover(cov, w, 3, solver="greedy")
+    assert sol.status == "greedy" and len(sol.new) == 3
+    exact = max_cover(cov, w, 3)
+    assert sol.objective <= exact.objective + 1e-9
+    assert exact.bound >= exact.objective - 1e-9
+
+
+def test_agrees_with_spopt():
+    spopt = pytest.importorskip("spopt.locate")
+    pulp = pytest.importorskip("pulp")
+    dist, _, w = instance(n_dem=60, n_cand=25, radius=0.3, seed=11)
+    solver = pulp.PULP_CBC_CMD(msg=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lscp = spopt.LSCP.from_cost_matrix(dist, 0.3).solve(solver)
+        ours = min_cover(dist <= 0.3)
+        # spopt's LSCP needs every demand coverable; all are here
+        assert not len(ours.uncoverable)
+        assert ours.objective == int(round(pulp.value(lscp.problem.objective)))
+        mclp = spopt.MCLP.from_cost_matrix(dist, w, 0.3, p_facilities=4).solve(solver)
+        ours = max_cover(dist <= 0.3, w, 4)
+        assert ours.objective == pytest.approx(pulp.value(mclp.problem.objective))
+
+
+def test_bad_inputs_before_solving():
+    _, cov, w = instance()
+    with pytest.raises(InputError, match="no candidate"):
+        min_cover(np.zeros((3, 0), bool))
+    with pytest.raises(InputError):
+        max_cover(cov, w, cov.shape[1] + 1)
+    with pytest.raises(InputError, match="-1"):
+        max_cover(cov, w, -1)
+    with pytest.raises(InputError, match="weights"):
+        max_cover(cov, w[:-1], 2)
+    with pytest.raises(InputError, match="weights"):
+        max_cover(cov, -w, 2)
+    with pytest.raises(InputError, match="both fixed and excluded"):
+        max_cover(cov, w, 2, fixed=[1], excluded=[1])
+    with pytest.raises(InputError):
+        max_cover(cov, w, 2, fixed=[99])
+    groups = np.array(["a"] * 4 + ["b"] * 5)
+    with pytest.raises((InputError, InfeasibleError)):
+        max_cover(cov, w, 2, groups=groups, group_min={"a": 3}, group_max={"a": 1})
+    with pytest.raises((InputError, InfeasibleError)):
+        max_cover(cov, w, 2, groups=groups, group_min={"a": 2, "b": 2})
+    with pytest.raises((InputError, InfeasibleError), match="c"):
+        max_cover(cov, w, 2, groups=groups, group_min={"c": 1})
+
+
+def test_uncoverable_demand_is_reported_not_infeasible():
+    cov = np.array([[1, 0], [0, 1], [0, 0]], bool)
+    sol = min_cover(cov)
+    assert sol.uncoverable.tolist() == [2]
+    assert sol.objective == 2
