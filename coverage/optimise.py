@@ -617,6 +617,130 @@ def _status(mip: _MipOut, gap: float) -> str:
     return mip.status
 
 
+
+# ----------------------------------------------------------------------------------------------
+# large maximal-cover instances: Lagrangian bound and swap search
+# ----------------------------------------------------------------------------------------------
+def _select_top(c: np.ndarray, col_group: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: int) -> np.ndarray | None:
+    """The ``p`` columns of largest ``c`` with per-group min/max counts (exact for this linear
+    choice: every group's minimum first from its best columns, then the best of the rest)."""
+    order = np.argsort(-c, kind="stable")
+    count = np.zeros(lo.size, dtype=np.int64)
+    chosen = np.zeros(c.size, dtype=bool)
+    for g in np.flatnonzero(lo > 0):
+        cols = order[col_group[order] == g][: int(lo[g])]
+        if cols.size < lo[g]:
+            return None
+        chosen[cols] = True
+        count[g] += cols.size
+    left = p - int(chosen.sum())
+    for j in order:
+        if left <= 0:
+            break
+        g = col_group[j]
+        if chosen[j] or count[g] >= hi[g]:
+            continue
+        chosen[j] = True
+        count[g] += 1
+        left -= 1
+    return np.flatnonzero(chosen)
+
+
+def _covered_value(Bc: sp.csc_matrix, w: np.ndarray, cols) -> float:
+    """Weight of rows covered by the columns ``cols`` (``Bc`` in CSC for fast column access)."""
+    cols = np.asarray(cols, dtype=np.int64)
+    if cols.size == 0:
+        return 0.0
+    hit = np.zeros(Bc.shape[0], dtype=bool)
+    for j in cols:
+        hit[Bc.indices[Bc.indptr[j]:Bc.indptr[j + 1]]] = True
+    return float(w[hit].sum())
+
+
+def _swap_search(B: sp.csr_matrix, Bt: sp.csr_matrix, w: np.ndarray, cols: np.ndarray, col_group: np.ndarray,
+                 lo: np.ndarray, hi: np.ndarray, deadline: float) -> np.ndarray:
+    """1-swap local search (out one site, in another) keeping the group counts within quotas."""
+    cols = [int(j) for j in cols]
+    Bc = B.tocsc()
+    while time.perf_counter() < deadline and cols:
+        cnt = np.zeros(B.shape[0], dtype=np.int64)
+        for j in cols:
+            cnt[Bc.indices[Bc.indptr[j]:Bc.indptr[j + 1]]] += 1
+        count = np.bincount(col_group[cols], minlength=lo.size)
+        best = (1e-9 * max(1.0, float(w.sum())), None, None)
+        inset = np.zeros(B.shape[1], dtype=bool)
+        inset[cols] = True
+        for j in cols:
+            rows_j = Bc.indices[Bc.indptr[j]:Bc.indptr[j + 1]]
+            loss = float(w[rows_j][cnt[rows_j] == 1].sum())
+            c2 = cnt.copy()
+            c2[rows_j] -= 1
+            gain = Bt @ (w * (c2 == 0))
+            gj = col_group[j]
+            ok = ~inset & (count[col_group] - (col_group == gj) < hi[col_group])
+            if count[gj] - 1 < lo[gj]:
+                ok &= col_group == gj
+            if not ok.any():
+                continue
+            k = int(np.argmax(np.where(ok, gain, -np.inf)))
+            delta = float(gain[k]) - loss
+            if delta > best[0]:
+                best = (delta, j, k)
+        if best[1] is None:
+            break
+        cols[cols.index(best[1])] = best[2]
+    return np.asarray(sorted(cols), dtype=np.int64)
+
+
+def _lagrangian_mclp(B: sp.csr_matrix, w: np.ndarray, start: np.ndarray, col_group: np.ndarray,
+                     lo: np.ndarray, hi: np.ndarray, p: int, *, seconds: float, iterations: int = 2000):
+    """Upper bound on the covered weight by Lagrangian relaxation of ``y_i <= sum_j a_ij x_j``
+    (subgradient steps), and the best plan met on the way (swap-improved).
+
+    For multipliers ``lam >= 0``: ``L(lam) = sum_i max(0, w_i - lam_i) + max over feasible x of
+    sum_j x_j sum_i a_ij lam_i``, an upper bound on every plan's covered weight.
+    """
+    t_end = time.perf_counter() + seconds
+    Bt = B.T.tocsr()
+    Bc = B.tocsc()
+    best_cols = np.asarray(start, dtype=np.int64)
+    lb = _covered_value(Bc, w, best_cols)
+    ub = math.inf
+    lam = w.astype(float).copy()
+    theta = 1.0
+    stall = 0
+    for _ in range(iterations):
+        if time.perf_counter() > t_end:
+            break
+        c = Bt @ lam
+        x = _select_top(c, col_group, lo, hi, p)
+        if x is None:
+            break
+        y = w > lam
+        val = float((w - lam)[y].sum() + c[x].sum())
+        if not math.isfinite(ub) or val < ub - 1e-9 * max(1.0, abs(ub)):
+            ub = val
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 20:
+                theta /= 2
+                stall = 0
+        cand = _covered_value(Bc, w, x)
+        if cand > lb:
+            lb, best_cols = cand, x
+        covx = np.zeros(B.shape[0])
+        for j in x:
+            covx[Bc.indices[Bc.indptr[j]:Bc.indptr[j + 1]]] += 1.0
+        g = y.astype(float) - covx
+        norm = float(g @ g)
+        if norm == 0 or ub - lb <= 1e-9 * max(1.0, lb):
+            break
+        lam = np.clip(lam - theta * (ub - lb) / norm * g, 0.0, w)
+    best_cols = _swap_search(B, Bt, w, best_cols, col_group, lo, hi, max(t_end, time.perf_counter() + 0.5 * seconds))
+    lb = max(lb, _covered_value(Bc, w, best_cols))
+    return best_cols, lb, ub
+
 # ----------------------------------------------------------------------------------------------
 # greedy
 # ----------------------------------------------------------------------------------------------
@@ -1045,6 +1169,21 @@ def _max_core(
         gap = _gap(greedy_val, greedy_bound, True)
         status = "optimal" if gap == 0.0 else "greedy"
         return finish(np.asarray(picked), greedy_val, max(greedy_bound, greedy_val), gap, status)
+    if not multi and len(active) == 1 and B.shape[0] * max(n, 1) > 2_000_000:
+        # large instance: a Lagrangian bound and a swap-improved plan before (and in case of) MIP
+        t_lag = time.perf_counter()
+        lag_cols, lag_val, lag_ub = _lagrangian_mclp(
+            B, wr, np.asarray(picked, dtype=np.int64), col_group, lo, hi, p_free,
+            seconds=min(0.25 * opts.time_limit_s, 30.0))
+        stats["lagrangian_seconds"] = time.perf_counter() - t_lag
+        if const + lag_val > greedy_val:
+            picked = [int(j) for j in lag_cols]
+            greedy_val = const + lag_val
+        greedy_bound = max(min(greedy_bound, const + lag_ub), greedy_val)
+        if _gap(greedy_val, greedy_bound, True) <= opts.mip_gap:
+            gap = _gap(greedy_val, greedy_bound, True)
+            return finish(np.asarray(picked), greedy_val, greedy_bound, gap,
+                          "optimal" if gap == 0.0 else "gap_limit")
     # fold rows with one column into that column's objective
     rnnz = np.diff(B.indptr)
     single = rnnz == 1

@@ -171,3 +171,33 @@ def test_uncoverable_demand_is_reported_not_infeasible():
     sol = min_cover(cov)
     assert sol.uncoverable.tolist() == [2]
     assert sol.objective == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lagrangian_bound_brackets_the_optimum(seed):
+    from coverage.optimise import _lagrangian_mclp
+
+    _, cov, w = instance(n_dem=30, n_cand=12, radius=0.3, seed=seed)
+    groups = np.array([0] * 6 + [1] * 6)
+    lo, hi = np.array([1, 0]), np.array([10, 2])
+    ok = lambda s: sum(groups[j] == 0 for j in s) >= 1 and sum(groups[j] == 1 for j in s) <= 2
+    best, _ = brute(12, 3, ok=ok, score=lambda s: covered_weight(cov, w, s))
+    cols, lb, ub = _lagrangian_mclp(sp.csr_matrix(cov.astype(np.int32)), w, np.zeros(0, np.int64),
+                                    groups, lo, hi, 3, seconds=5)
+    assert lb <= best + 1e-9 <= ub + 2e-9
+    assert lb == pytest.approx(covered_weight(cov, w, cols))
+    assert ok(cols.tolist()) and len(cols) == 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quota_selection_is_exact(seed):
+    from coverage.optimise import _select_top
+
+    rng = np.random.default_rng(seed)
+    c = rng.random(9)
+    groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    lo, hi = np.array([1, 0, 2]), np.array([3, 1, 3])
+    x = _select_top(c, groups, lo, hi, 4)
+    ok = lambda s: all(lo[g] <= sum(groups[j] == g for j in s) <= hi[g] for g in range(3))
+    best, _ = brute(9, 4, ok=ok, score=lambda s: c[list(s)].sum())
+    assert c[x].sum() == pytest.approx(best) and ok(x.tolist())
