@@ -30,6 +30,8 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, mapping
 
 _WAY_QUERY = re.compile(r"way((?:\[[^\]]*\])*)\(poly:'([^']*)'\)")
+#: osmnx's features query: ``(node['key'='value'](poly:'lat lon ...');(._;>;););`` per tag
+_FEATURE_QUERY = re.compile(r"\((node|way|relation)\['([^']+)'(?:='([^']*)')?\]\(poly:'([^']*)'\)")
 _TAG_FILTER = re.compile(r'\["([^"]+)"(?:(!?[=~])"([^"]*)")?\]')
 
 
@@ -86,7 +88,20 @@ def overpass_answer(elements: list[dict[str, Any]], query: str) -> dict[str, Any
             geom = LineString(coords) if len(coords) > 1 else Point(coords[0])
             if poly.intersects(geom):
                 out_ways[way["id"]] = way
-    node_ids = sorted({n for w in out_ways.values() for n in w["nodes"] if n in nodes})
+    out_nodes: set[int] = set()
+    for kind, key, value, poly_str in _FEATURE_QUERY.findall(query):
+        vals = [float(v) for v in poly_str.split()]
+        poly = Polygon(list(zip(vals[1::2], vals[0::2])))
+        want = lambda tags: key in tags and (not value or tags[key] == value)  # noqa: E731
+        if kind == "node":
+            out_nodes.update(n["id"] for n in nodes.values()
+                             if want(n.get("tags", {})) and poly.intersects(Point(n["lon"], n["lat"])))
+        elif kind == "way":
+            for way in ways:
+                coords = [(nodes[n]["lon"], nodes[n]["lat"]) for n in way["nodes"] if n in nodes]
+                if want(way["tags"]) and len(coords) > 1 and poly.intersects(LineString(coords)):
+                    out_ways[way["id"]] = way
+    node_ids = sorted(out_nodes | {n for w in out_ways.values() for n in w["nodes"] if n in nodes})
     return {
         "version": 0.6,
         "generator": "fake Overpass (tests/fake_overpass.py)",
