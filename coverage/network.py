@@ -299,6 +299,21 @@ def _osmnx_tags() -> Iterator[None]:
         ox.settings.useful_tags_way, ox.settings.useful_tags_node = old_way, old_node
 
 
+@contextlib.contextmanager
+def osmnx_http_cache(folder: Path) -> Iterator[None]:
+    """Temporarily point osmnx's HTTP response cache at ``folder/http`` (never the working
+    directory), restoring its settings after."""
+    import osmnx as ox
+
+    old = (ox.settings.cache_folder, ox.settings.use_cache)
+    ox.settings.cache_folder = str(Path(folder) / "http")
+    ox.settings.use_cache = True
+    try:
+        yield
+    finally:
+        ox.settings.cache_folder, ox.settings.use_cache = old
+
+
 def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
     import osmnx as ox
 
@@ -467,17 +482,14 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
             "off: run `covplan fetch SCENARIO` where online, or give a local OSM file with "
             "network: {file: path.osm}"
         )
-    old = (ox.settings.cache_folder, ox.settings.use_cache)
     try:
-        ox.settings.cache_folder = str(folder / "http")
-        ox.settings.use_cache = True
         # Ask Overpass for every way that may be drivable, not osmnx's "drive" preset (which
         # drops all service roads and access=private streets): network_from_graph applies the
         # fire-engine rules, so a download keeps the same roads as a file of the same area.
         opts = dict(network_type="drive", simplify=False, retain_all=True,
                     custom_filter='["highway"]["area"!~"yes"]["highway"!~"^('
                     + "|".join(sorted(NON_DRIVABLE)) + ')$"]')
-        with _osmnx_tags():
+        with osmnx_http_cache(folder), _osmnx_tags():
             if kind == "place":
                 graph = ox.graph_from_place(key_value, **opts)
             elif kind == "bbox":
@@ -498,8 +510,6 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
             f"download of the road network for {kind} {key_value!r} failed: "
             f"{type(exc).__name__}: {exc}"
         ) from None
-    finally:
-        ox.settings.cache_folder, ox.settings.use_cache = old
     folder.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
     ox.save_graphml(graph, tmp)

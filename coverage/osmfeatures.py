@@ -148,15 +148,16 @@ def _download(source: Mapping[str, Any], *, cache, offline: bool) -> gpd.GeoData
             f"OSM features for {kind} {key!r} are not cached in {str(folder)!r} and downloads are off: "
             "run `covplan fetch SCENARIO` where online"
         )
-    from .network import _is_connection_error
+    from .network import _is_connection_error, osmnx_http_cache
 
     try:
-        if kind == "place":
-            g = ox.features_from_place(value, tags=dict(FEATURE_TAGS))
-        elif kind == "bbox":
-            g = ox.features_from_bbox(tuple(value), tags=dict(FEATURE_TAGS))
-        else:
-            g = ox.features_from_polygon(value, tags=dict(FEATURE_TAGS))
+        with osmnx_http_cache(folder):
+            if kind == "place":
+                g = ox.features_from_place(value, tags=dict(FEATURE_TAGS))
+            elif kind == "bbox":
+                g = ox.features_from_bbox(tuple(value), tags=dict(FEATURE_TAGS))
+            else:
+                g = ox.features_from_polygon(value, tags=dict(FEATURE_TAGS))
     except Exception as exc:
         if _is_connection_error(exc):
             raise NetworkUnavailableError(

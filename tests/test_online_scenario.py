@@ -74,3 +74,13 @@ def test_offline_run_without_cache_says_fetch(scenario, capsys):
     assert main(["--offline", "run", str(scenario), "--out", "unused"]) == EXIT_OFFLINE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "covplan fetch" in err[0]
+
+
+def test_downloads_never_write_into_the_working_directory(osmnx_to, shared_data, scenario, tmp_path, monkeypatch):  # noqa: F811
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with FakeOsmServer(elements=osm_xml_elements(shared_data / HUANGPU) + SYNTHETIC) as server:
+        osmnx_to(server.url)
+        assert main(["--quiet", "fetch", str(scenario)]) == 0
+    assert list(work.iterdir()) == []
