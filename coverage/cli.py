@@ -146,35 +146,34 @@ def _cmd_fetch(args, progress) -> int:
     return EXIT_OK
 
 
-def _cmd_score(args, progress) -> int:
+def _step(args, progress, make) -> int:
+    """Prepare the scenario, build one command's outputs with ``make(prep)``, write, report."""
     from . import outputs
 
     prep = _prepare(args, progress)
-    res = outputs.score_outputs(prep, progress=progress)
+    res = make(prep)
     outputs.write(args.out, res)
     _note(args, outputs.one_line(res))
     return EXIT_OK
+
+
+def _cmd_score(args, progress) -> int:
+    from . import outputs
+
+    return _step(args, progress, lambda prep: outputs.score_outputs(prep, progress=progress))
 
 
 def _cmd_optimise(args, progress) -> int:
     from . import outputs
 
-    prep = _prepare(args, progress)
-    res = outputs.optimise_outputs(prep, model=args.model, new=args.new,
-                                   time_limit_s=args.time_limit, progress=progress)
-    outputs.write(args.out, res)
-    _note(args, outputs.one_line(res))
-    return EXIT_OK
+    return _step(args, progress, lambda prep: outputs.optimise_outputs(
+        prep, model=args.model, new=args.new, time_limit_s=args.time_limit, progress=progress))
 
 
 def _cmd_hydrants(args, progress) -> int:
     from . import outputs
 
-    prep = _prepare(args, progress)
-    res = outputs.hydrant_outputs(prep, progress=progress)
-    outputs.write(args.out, res)
-    _note(args, outputs.one_line(res))
-    return EXIT_OK
+    return _step(args, progress, lambda prep: outputs.hydrant_outputs(prep, progress=progress))
 
 
 def _cmd_map(args, progress) -> int:

@@ -94,16 +94,8 @@ def _heap_pop(hc, hn, size):
 
 
 @numba.njit(cache=True, nogil=True)
-def _grow_f(a, need):
-    if need <= a.shape[0]:
-        return a
-    b = np.empty(max(need, 2 * a.shape[0]), a.dtype)
-    b[: a.shape[0]] = a
-    return b
-
-
-@numba.njit(cache=True, nogil=True)
-def _grow_i(a, need):
+def _grow(a, need):
+    """``a`` itself, or a copy at least twice as long when ``need`` exceeds its length."""
     if need <= a.shape[0]:
         return a
     b = np.empty(max(need, 2 * a.shape[0]), a.dtype)
@@ -198,8 +190,8 @@ def _nearest(indptr, indices, weights, seed_ptr, seed_node, seed_time, cutoff):
             if c <= cutoff and c < dist[v]:
                 dist[v] = c
                 label[v] = o
-                hc = _grow_f(hc, size + 1)
-                hn = _grow_i(hn, size + 1)
+                hc = _grow(hc, size + 1)
+                hn = _grow(hn, size + 1)
                 size = _heap_push(hc, hn, size, c, v)
     while size > 0:
         c, u, size = _heap_pop(hc, hn, size)
@@ -212,8 +204,8 @@ def _nearest(indptr, indices, weights, seed_ptr, seed_node, seed_time, cutoff):
             if nc <= cutoff and nc < dist[v]:
                 dist[v] = nc
                 label[v] = label[u]
-                hc = _grow_f(hc, size + 1)
-                hn = _grow_i(hn, size + 1)
+                hc = _grow(hc, size + 1)
+                hn = _grow(hn, size + 1)
                 size = _heap_push(hc, hn, size, nc, v)
     return label, dist
 
@@ -238,12 +230,12 @@ def _targets_batch(r_ptr, r_node, r_cost, e_ptr, e_target, e_extra, n_targets, o
                 nc = c + e_extra[k]
                 if nc <= cutoff and nc < best[t]:
                     if best[t] == np.inf:
-                        touched = _grow_i(touched, nt + 1)
+                        touched = _grow(touched, nt + 1)
                         touched[nt] = t
                         nt += 1
                     best[t] = nc
-        out_t = _grow_i(out_t, total + nt)
-        out_c = _grow_f(out_c, total + nt)
+        out_t = _grow(out_t, total + nt)
+        out_c = _grow(out_c, total + nt)
         for q in range(nt):
             t = touched[q]
             out_t[total + q] = t
