@@ -1,0 +1,181 @@
+"""Network loading: formats, drivable filter, speeds and travel times, clipping, snapping, errors."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import networkx as nx
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from coverage.errors import CoverageWarning, DataError, InputError, OffNetworkError
+from coverage.network import load_network, network_from_graph, snap_points
+from coverage.speeds import DEFAULT_SPEEDS_KMH, SpeedModel, parse_maxspeed
+
+UTM = pyproj.CRS.from_epsg(32650)
+X0, Y0 = 450_000.0, 4_330_000.0
+INV = pyproj.Transformer.from_crs(UTM, 4326, always_xy=True)
+
+
+def graph(nodes, edges, signals=()):
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = INV.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat, **({"highway": "traffic_signals"} if n in signals else {}))
+    for u, v, tags in edges:
+        g.add_edge(u, v, **tags)
+    return g
+
+
+def build(g, **kw):
+    return network_from_graph(g, simplify=False, retain_all=True, **kw)
+
+
+def edge(net, u, v):
+    i = [k for k in range(net.n_edges) if net.node_ids[net.edge_u[k]] == u and net.node_ids[net.edge_v[k]] == v]
+    assert len(i) == 1, (u, v)
+    return i[0]
+
+
+def test_speeds_and_travel_times_by_hand():
+    g = graph({1: (0, 0), 2: (1000, 0), 3: (2000, 0), 4: (3000, 0)},
+              [(1, 2, {"highway": "primary"}),
+               (2, 3, {"highway": "residential", "maxspeed": "50"}),   # capped at 1.5 x 20
+               (3, 4, {"highway": "secondary", "maxspeed": "20 mph"})],
+              signals={3})
+    net = build(g, speeds={"congestion": 0.5, "signal_delay_s": 7})
+    L = net.edge_length
+    assert L[edge(net, 1, 2)] == pytest.approx(1000, rel=1e-3)
+    assert net.edge_time[edge(net, 1, 2)] == pytest.approx(L[edge(net, 1, 2)] / (45 * 0.5 / 3.6))
+    assert net.edge_time[edge(net, 2, 3)] == pytest.approx(L[edge(net, 2, 3)] / (30 * 0.5 / 3.6) + 7)
+    assert net.edge_time[edge(net, 3, 4)] == pytest.approx(L[edge(net, 3, 4)] / (20 * 1.609344 * 0.5 / 3.6))
+    d = net.graph.get_edge_data(*[int(x) for x in (1, 2)])[0]
+    assert d["travel_time"] == pytest.approx(net.edge_time[edge(net, 1, 2)])
+    assert net.node_signal.sum() == 1
+
+
+def test_overrides_and_parse_maxspeed():
+    m = SpeedModel.from_options({"primary": 60, "use_maxspeed": False})
+    assert m.speeds_kmh["primary"] == 60 and m.speeds_kmh["residential"] == DEFAULT_SPEEDS_KMH["residential"]
+    assert parse_maxspeed("RU:urban") == 50 and parse_maxspeed(["60", "40"]) == 40
+    assert math.isnan(parse_maxspeed("none")) and math.isnan(parse_maxspeed(None))
+
+
+@pytest.mark.parametrize("bad", [{"primary": -5}, {"primary": float("nan")}, {"primary": 0},
+                                 {"primary": "fast"}, {"congestion": 1.5}, {"congestion": 0},
+                                 {"signal_delay_s": -1}])
+def test_bad_speeds_name_the_value(bad):
+    key = next(iter(bad))
+    with pytest.raises(InputError, match=key):
+        SpeedModel.from_options(bad)
+
+
+def test_drivable_filter_and_one_ways():
+    g = graph({1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (300, 0), 5: (400, 0), 6: (500, 0)},
+              [(1, 2, {"highway": "residential"}), (2, 1, {"highway": "residential"}),
+               (2, 3, {"highway": "residential", "oneway": "yes"}),
+               (3, 4, {"highway": "footway"}), (3, 4, {"highway": "service"}),
+               (4, 5, {"highway": "service", "service": "parking_aisle"}),
+               (5, 6, {"highway": "residential", "access": "no"}),
+               (4, 6, {"highway": "steps"})])
+    net = build(g)
+    pairs = {(int(net.node_ids[u]), int(net.node_ids[v])) for u, v in zip(net.edge_u, net.edge_v)}
+    assert pairs == {(1, 2), (2, 1), (2, 3), (3, 4)}
+    assert net.edge_reverse[edge(net, 2, 3)] == -1
+    assert net.edge_reverse[edge(net, 1, 2)] == edge(net, 2, 1)
+
+
+def test_unknown_highway_warns_naming_it_and_is_dropped_unless_given_a_speed():
+    g = graph({1: (0, 0), 2: (100, 0), 3: (200, 0)},
+              [(1, 2, {"highway": "residential"}), (2, 3, {"highway": "fire_lane"})])
+    with pytest.warns(CoverageWarning, match="fire_lane"):
+        net = build(g)
+    assert net.n_edges == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = build(g, speeds={"fire_lane": 15})
+    assert net.n_edges == 2
+
+
+def test_only_footways_is_a_data_error():
+    g = graph({1: (0, 0), 2: (100, 0)}, [(1, 2, {"highway": "footway"})])
+    with pytest.raises(DataError, match="no drivable roads"):
+        build(g)
+
+
+def test_clip_with_buffer_and_empty_clip():
+    nodes = {i: (i * 500.0, 0.0) for i in range(7)}
+    edges = [(i, i + 1, {"highway": "primary"}) for i in range(6)] + [(i + 1, i, {"highway": "primary"}) for i in range(6)]
+    g = graph(nodes, edges)
+    lon0, lat0 = INV.transform(X0 - 10, Y0 - 10)
+    lon1, lat1 = INV.transform(X0 + 1010, Y0 + 10)
+    area = shapely.box(lon0, lat0, lon1, lat1)
+    assert build(g, clip=area, clip_buffer_m=0).n_nodes == 3
+    assert build(g, clip=area, clip_buffer_m=1000).n_nodes == 5
+    with pytest.raises(DataError, match="leaves no roads"):
+        build(g, clip=shapely.box(0, 0, 1, 1), clip_buffer_m=0)
+
+
+def test_files_missing_empty_corrupt(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_network(tmp_path / "nowhere.osm")
+    empty = tmp_path / "empty.osm"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match="empty"):
+        load_network(empty)
+    bad = tmp_path / "bad.osm"
+    bad.write_bytes(b"<osm><node id='1' lat=")
+    with pytest.raises(DataError, match="bad.osm"):
+        load_network(bad)
+    pbf = tmp_path / "bad.osm.pbf"
+    pbf.write_bytes(b"\x00\x01garbage" * 10)
+    with pytest.raises(DataError, match="bad.osm.pbf"):
+        load_network(pbf)
+    other = tmp_path / "roads.txt"
+    other.write_text("x")
+    with pytest.raises(DataError, match="unknown type"):
+        load_network(other)
+
+
+def test_real_extracts_every_format_and_graphml_round_trip(shared_data, tmp_path):
+    import osmnx as ox
+
+    for name in ("shanghai_huangpu_osmnx_drive.osm", "hsinchu_nctu_taiwan_roads.osm.bz2",
+                 "hsinchu_nctu_taiwan.osm.pbf", "helsinki_centre_roads.osm.bz2"):
+        net = load_network(shared_data / "osm" / name)
+        assert net.n_nodes > 100 and net.graph.graph["crs"] == "epsg:4326"
+        assert all("travel_time" in d and "length" in d for *_, d in net.graph.edges(data=True))
+        assert (net.edge_time > 0).all() and np.isfinite(net.edge_time).all()
+    # the same roads from XML and from PBF
+    a = load_network(shared_data / "osm" / "hsinchu_nctu_taiwan_roads.osm.bz2")
+    b = load_network(shared_data / "osm" / "hsinchu_nctu_taiwan.osm.pbf")
+    assert a.n_nodes == b.n_nodes and a.edge_length.sum() == pytest.approx(b.edge_length.sum(), rel=1e-3)
+    path = tmp_path / "net.graphml"
+    ox.save_graphml(a.graph, path)
+    c = load_network(path)
+    assert c.n_nodes == a.n_nodes and c.n_edges == a.n_edges
+    assert c.edge_length.sum() == pytest.approx(a.edge_length.sum(), rel=1e-9)
+    # speeds are derived again from the (merged) tags of each simplified edge: close, not equal
+    assert c.edge_time.sum() == pytest.approx(a.edge_time.sum(), rel=2e-3)
+
+
+def test_snap_to_nearest_edge_not_node_and_errors():
+    # a long edge passing close to the point, whose end nodes are both far from it
+    g = graph({1: (0, 0), 2: (1000, 0), 3: (500, 300), 4: (600, 300)},
+              [(1, 2, {"highway": "primary"}), (2, 1, {"highway": "primary"}),
+               (3, 4, {"highway": "primary"}), (4, 3, {"highway": "primary"})])
+    net = build(g)
+    lon, lat = INV.transform(X0 + 400, Y0 + 20)
+    s = snap_points(net, [lon], [lat])
+    e = int(s.edge[0])
+    assert {int(net.node_ids[net.edge_u[e]]), int(net.node_ids[net.edge_v[e]])} == {1, 2}
+    assert s.distance_m[0] == pytest.approx(20, abs=0.05)
+    f = s.fraction[0] if net.node_ids[net.edge_u[e]] == 1 else 1 - s.fraction[0]
+    assert f == pytest.approx(0.4, abs=1e-3)
+    far_lon, far_lat = INV.transform(X0 + 400, Y0 + 5000)
+    with pytest.raises(OffNetworkError, match="station-x"):
+        snap_points(net, [lon, far_lon], [lat, far_lat], labels=["ok", "station-x"])
+    with pytest.raises(InputError, match="unknown|not in the network"):
+        net.node_index([999999])
