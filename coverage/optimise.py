@@ -1192,8 +1192,9 @@ def _max_core(
         gap = _gap(greedy_val, greedy_bound, True)
         status = "optimal" if gap == 0.0 else "greedy"
         return finish(np.asarray(picked), greedy_val, max(greedy_bound, greedy_val), gap, status)
-    if not multi and len(active) == 1 and B.shape[0] * max(n, 1) > 2_000_000:
-        # large instance: a Lagrangian bound and a swap-improved plan before (and in case of) MIP
+    if not multi and len(active) == 1 and B.shape[0] > 20_000:
+        # many demand rows (HiGHS may not even finish the root LP): a Lagrangian bound and a
+        # swap-improved plan first; on smaller models HiGHS's own bound is the better one
         t_lag = time.perf_counter()
         lag_cols, lag_val, lag_ub = _lagrangian_mclp(
             B, wr, np.asarray(picked, dtype=np.int64), col_group, lo, hi, p_free,
