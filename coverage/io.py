@@ -24,7 +24,12 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
 
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{what} file {str(path)!r} does not exist")
+        from .settings import SHARED_DATA_ENV, shared_data_dir
+
+        hint = ""
+        if str(path.resolve()).startswith(str(shared_data_dir())):
+            hint = f" (shared data folder: set {SHARED_DATA_ENV} to the folder holding osm/ and boundaries/)"
+        raise DataError(f"{what} file {str(path)!r} does not exist{hint}")
     if path.stat().st_size == 0:
         raise DataError(f"{what} file {str(path)!r} is empty (0 bytes)")
     if path.suffix.lower() in (".csv", ".txt"):

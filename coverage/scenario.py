@@ -205,7 +205,9 @@ def _file_ref(p: _Problems, where: str, value: Any, base: Path, *, must_exist: b
     if "file" in value:
         path = _resolve_path(base, value["file"])
     elif "shared" in value:
+        # checked when loaded: a missing shared folder is reported there with the setting to fix
         path = (shared_data_dir() / str(value["shared"])).resolve()
+        must_exist = False
     else:
         p.add(where, dict(value), "a 'file' (relative to the scenario) or 'shared' path")
         return None
