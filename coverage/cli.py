@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from . import __version__
-from .errors import (CoverageError, CoverageWarning, DataError, InfeasibleError, InputError,
+from .errors import (CoverageError, CoverageWarning, DataError, InfeasibleError,
                      NetworkUnavailableError)
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DATA, EXIT_OFFLINE, EXIT_INFEASIBLE = 0, 1, 2, 3, 4, 5

@@ -6,7 +6,6 @@ One entry point, :func:`load_network`, returns a :class:`RoadNetwork`: an osmnx-
 """
 from __future__ import annotations
 
-import bz2
 import contextlib
 import gzip
 import hashlib
@@ -23,10 +22,10 @@ import networkx as nx
 import numpy as np
 import pyproj
 import shapely
-from shapely.geometry import LineString, Point, Polygon, MultiPolygon, box
+from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from .errors import CoverageWarning, DataError, InputError, NetworkUnavailableError, OffNetworkError
+from .errors import DataError, InputError, NetworkUnavailableError, OffNetworkError
 from .settings import cache_dir as default_cache_dir
 from .speeds import NON_DRIVABLE, NON_DRIVABLE_SERVICE, SpeedModel, edge_speeds_kmh, highway_class
 

@@ -167,7 +167,6 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     stations). Quotas come from the scenario (``optimise.quotas``: district -> (min, max)).
     """
     from . import optimise as opt
-    from .isochrones import isochrones
     from .traveltime import point_times
 
     spec = prep.scenario.optimise

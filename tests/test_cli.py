@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from coverage.cli import EXIT_DATA, EXIT_INPUT, EXIT_OFFLINE, main
+from coverage.cli import EXIT_INPUT, EXIT_OFFLINE, main
 
 REPO = Path(__file__).resolve().parent.parent
 HELSINKI = REPO / "scenarios" / "helsinki.yaml"

@@ -10,7 +10,6 @@ import networkx as nx
 import numpy as np
 import pyproj
 import pytest
-import scipy.sparse as sp
 
 from coverage.errors import CoverageWarning, InputError
 from coverage.network import CSR, Snapped, build_csr, load_network, network_from_graph, snap_xy
