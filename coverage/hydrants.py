@@ -45,8 +45,6 @@ Kinds (OSM wiki conventions)
 """
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
 import math
 import os
@@ -64,6 +62,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
+from .io import open_binary
 from .network import RoadNetwork, snap_xy
 
 __all__ = [
@@ -224,15 +223,6 @@ def _from_csv_table(raw: pd.DataFrame, name: str):
                             crs=4326)
 
 
-def _open_text(path: Path):
-    low = path.name.lower()
-    if low.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    if low.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
-
-
 def _read_osm_xml_pois(path: Path):
     """Water-source nodes (and ways, at their centroid) of an OSM XML file."""
     import geopandas as gpd
@@ -241,7 +231,7 @@ def _read_osm_xml_pois(path: Path):
     coords: dict[str, tuple[float, float]] = {}
     way_rows = []
     try:
-        with _open_text(path) as fh:
+        with open_binary(path) as fh:
             for _, el in ET.iterparse(fh, events=("end",)):
                 if el.tag == "node":
                     lon, lat = el.get("lon"), el.get("lat")

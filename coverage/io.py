@@ -14,6 +14,20 @@ _LON = ("lon", "lng", "longitude", "x", "经度")
 _LAT = ("lat", "latitude", "y", "纬度")
 
 
+def open_binary(path: str | Path):
+    """Open a file for reading bytes, unpacking ``.bz2`` and ``.gz`` on the fly."""
+    import bz2
+    import gzip
+
+    path = Path(path)
+    low = path.name.lower()
+    if low.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    if low.endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
 def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "features") -> gpd.GeoDataFrame:
     """Read a vector file into WGS-84, converting from GCJ-02 / BD-09 when ``datum`` says so.
 

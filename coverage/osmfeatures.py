@@ -6,8 +6,6 @@ cache so that later runs are offline.
 """
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
 import json
 import os
@@ -20,6 +18,7 @@ import numpy as np
 import shapely
 
 from .errors import DataError, NetworkUnavailableError
+from .io import open_binary
 from .settings import cache_dir as default_cache_dir
 
 #: Tags that make a feature useful for ``place:`` resolution and station import.
@@ -45,22 +44,13 @@ KEEP_COLUMNS = ("osmid", "name", "name:zh", "name:en", "alt_name", "old_name", "
                 "industrial", "leisure")
 
 
-def _open(path: Path):
-    name = path.name.lower()
-    if name.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
-
-
 def _from_xml(path: Path) -> gpd.GeoDataFrame:
     """Tagged nodes, and tagged ways as their centroid/polygon, from OSM XML."""
     coords: dict[int, tuple[float, float]] = {}
     rows: list[dict] = []
     geoms: list = []
     try:
-        with _open(path) as fh:
+        with open_binary(path) as fh:
             for _, el in ET.iterparse(fh, events=("end",)):
                 if el.tag == "node":
                     nid = int(el.get("id"))
