@@ -201,3 +201,35 @@ def test_quota_selection_is_exact(seed):
     ok = lambda s: all(lo[g] <= sum(groups[j] == g for j in s) <= hi[g] for g in range(3))
     best, _ = brute(9, 4, ok=ok, score=lambda s: c[list(s)].sum())
     assert c[x].sum() == pytest.approx(best) and ok(x.tolist())
+
+
+@pytest.mark.parametrize("seed", [65, 77, 87, 109, 237])
+def test_highs_start_is_never_reported_wrongly(seed):
+    """HiGHS 1.16 returned a start as 'optimal' with a wrong objective when presolve removed
+    columns (these seeds triggered it); the wrapper must return the true optimum, matching
+    scipy's own HiGHS build without a start."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from coverage.optimise import _run_highs
+
+    rng = np.random.default_rng(seed)
+    m, n = rng.integers(20, 80), rng.integers(20, 80)
+    A = rng.random((m, n)) < rng.uniform(0.03, 0.15)
+    for i in range(m):
+        if not A[i].any():
+            A[i, rng.integers(n)] = True
+    B = sp.csc_matrix(A.astype(float))
+    start = np.zeros(n)  # a poor but feasible start: the first column of each uncovered row
+    for i in range(m):
+        if not (A[i] & (start > 0)).any():
+            start[np.flatnonzero(A[i])[0]] = 1.0
+    out = _run_highs(np.ones(n), np.zeros(n), np.ones(n), np.ones(n, bool), B, np.ones(m), np.full(m, np.inf),
+                     maximize=False, start=start, time_limit=20, mip_gap=0.0, log=False)
+    ref = milp(np.ones(n), constraints=LinearConstraint(A.astype(float), 1, np.inf), integrality=np.ones(n),
+               bounds=Bounds(0, 1))
+    assert out.status == "optimal"
+    x = out.x > 0.5
+    assert A[:, x].any(axis=1).all()
+    assert x.sum() == pytest.approx(out.objective)
+    assert out.objective == pytest.approx(ref.fun)
+    assert out.bound <= out.objective + 1e-6
