@@ -40,6 +40,7 @@ from typing import Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from coverage import _setcover
 from coverage.errors import InfeasibleError, InputError
 
 __all__ = [
@@ -55,6 +56,8 @@ __all__ = [
 SOLVERS = ("highs", "greedy")
 _EPS = 1e-9
 _DOMINANCE_WORK = 60_000_000  # max nonzeros of a dominance product before the reduction is skipped
+_LARGE_COVER_NNZ = 500_000  # set-cover models above this size skip HiGHS's root LP (Lagrangian path)
+_RESTRICTED_MIP_NNZ = 2_000_000  # largest restricted set-cover model given to HiGHS on that path
 
 
 # ----------------------------------------------------------------------------------------------
@@ -547,6 +550,7 @@ def _run_highs(
     time_limit: float,
     mip_gap: float,
     log: bool,
+    heuristics: bool = True,
 ) -> _MipOut:
     import highspy
 
@@ -582,6 +586,11 @@ def _run_highs(
         # (tests/test_optimise.py::test_highs_start_is_never_reported_wrongly). Without presolve
         # the start is handled correctly.
         h.setOptionValue("presolve", "off")
+    if not heuristics:  # the start is already strong: spend the time on the bound
+        h.setOptionValue("mip_heuristic_effort", 0.0)
+        for opt in ("mip_heuristic_run_feasibility_jump", "mip_heuristic_run_rins", "mip_heuristic_run_rens",
+                    "mip_heuristic_run_root_reduced_cost"):
+            h.setOptionValue(opt, False)
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = np.asarray(start, dtype=float).tolist()
@@ -611,7 +620,7 @@ def _run_highs(
         if abs(value - objective) > 1e-6 * max(1.0, abs(value)):
             if start is not None and time_limit > 1.0:
                 return _run_highs(cost, lb, ub, is_int, A, row_lo, row_hi, maximize=maximize, start=None,
-                                  time_limit=time_limit / 2, mip_gap=mip_gap, log=log)
+                                  time_limit=time_limit / 2, mip_gap=mip_gap, log=log, heuristics=True)
             status = "solver_inconsistent"
             objective = value
             bound = math.inf if maximize else -math.inf
@@ -1054,6 +1063,20 @@ def min_cover(
         picked = _drop_redundant(B, list(picked), cg, lo)
     n_req = opts.required.size
     lower = n_req + max(_packing_lower_bound(B), int(lo.sum()))
+    n = B.shape[1]
+    G, glo, ghi = _group_rows(cg, lo, hi, n, None)
+    if greedy_ok and G.shape[0] == 0 and B.shape[0] > 0:
+        # no binding quota: improve the greedy cover by local search (a strong start, often optimal)
+        t_ls = time.perf_counter()
+        large = opts.solver != "greedy" and B.nnz > _LARGE_COVER_NNZ
+        budget = min((0.3 if large else 0.2) * opts.time_limit_s, max(0.0, opts.time_limit_s - (t_ls - t0)))
+        start_x = np.zeros(n, dtype=bool)
+        start_x[picked] = True
+        picked = list(np.flatnonzero(_setcover.local_search(B, start_x, time_limit=budget, max_steps=150_000,
+                                                            target=lower - n_req)))
+        stats["local_search_seconds"] = time.perf_counter() - t_ls
+        if large:
+            return _large_min_cover(A, w, opts, B, cols, picked, lower, uncoverable, t0, stats)
     if opts.solver == "greedy" or B.shape[1] == 0:
         if not greedy_ok:
             raise InfeasibleError(
@@ -1063,11 +1086,23 @@ def min_cover(
         gap = _gap(obj, lower, False)
         status = "optimal" if gap == 0.0 else "greedy"
         return _coverage_solution("lscp", A, w, opts, cols[picked], obj, lower, gap, status, uncoverable, t0, stats)
-    n = B.shape[1]
-    G, glo, ghi = _group_rows(cg, lo, hi, n, None)
     M = sp.vstack([B.astype(float), G]).tocsc()
     row_lo = np.concatenate([np.ones(B.shape[0]), glo])
     row_hi = np.concatenate([np.full(B.shape[0], math.inf), ghi])
+    searched = "local_search_seconds" in stats
+    if searched:
+        # the LP bound often already matches the local-search cover: then no MIP is needed
+        lp = _run_highs(
+            np.ones(n), np.zeros(n), np.ones(n), np.zeros(n, bool), M, row_lo, row_hi, maximize=False,
+            start=None, time_limit=opts.time_limit_s - (time.perf_counter() - t0), mip_gap=0.0, log=False,
+        )
+        if lp.status == "optimal":
+            lower = max(lower, n_req + math.ceil(lp.objective - 1e-6))
+            stats["lp_bound"] = n_req + lp.objective
+        if lower >= n_req + len(picked):
+            obj = n_req + len(picked)
+            return _coverage_solution("lscp", A, w, opts, cols[np.asarray(picked, dtype=np.int64)], obj, obj,
+                                      0.0, "optimal", uncoverable, t0, stats)
     start = None
     if greedy_ok:
         start = np.zeros(n)
@@ -1076,7 +1111,7 @@ def min_cover(
     mip = _run_highs(
         np.ones(n), np.zeros(n), np.ones(n), np.ones(n, bool), M, row_lo, row_hi,
         maximize=False, start=start, time_limit=opts.time_limit_s - (t_mip - t0),
-        mip_gap=opts.mip_gap, log=opts.progress,
+        mip_gap=opts.mip_gap, log=opts.progress, heuristics=not searched,
     )
     stats["mip_seconds"] = time.perf_counter() - t_mip
     if mip.status == "infeasible":
@@ -1092,6 +1127,72 @@ def min_cover(
     bound = min(bound, obj)
     gap = _gap(obj, bound, False)
     status = _status(mip, gap) if mip.x is not None else "greedy"
+    return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
+
+
+def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, picked: list[int], lower: int,
+                     uncoverable: np.ndarray, t0: float, stats: dict) -> Solution:
+    """Set cover too large for HiGHS's root LP (no binding quotas): Lagrangian bound, then an
+    exact HiGHS solve restricted to the columns a better cover could use.
+
+    With multipliers ``u`` and bound ``L``, every cover costs at least ``L + rc_j`` for each of
+    its columns ``j`` of reduced cost ``rc_j >= 0``; so a cover better than the incumbent ``UB``
+    uses only columns with ``rc_j <= UB - 1 - L``. Solving that restricted problem exactly proves
+    the optimum; stopped early, its bound still bounds the full problem (capped at ``UB``).
+    """
+    n_req = opts.required.size
+    ub = len(picked)
+    left = opts.time_limit_s - (time.perf_counter() - t0)
+    t_lag = time.perf_counter()
+    L, u = _setcover.lagrangian_bound(B, ub, time_limit=min(0.45 * max(left, 0.0), 0.3 * opts.time_limit_s))
+    stats["lagrangian_seconds"] = time.perf_counter() - t_lag
+    stats["lagrangian_bound"] = n_req + L
+    low = max(lower - n_req, math.ceil(L - 1e-6))
+    chosen = np.asarray(picked, dtype=np.int64)
+    mip_status = None
+    if low < ub:
+        rc = 1.0 - np.asarray(B.T @ u, dtype=float).ravel()
+        keep = np.flatnonzero(rc <= ub - 1 - L + 1e-9)
+        Bk = B[:, keep].tocsr()
+        stats["cols_restricted"] = int(keep.size)
+        if (np.diff(Bk.indptr) == 0).any():
+            low = ub  # some demand has no column a better cover could use
+        elif Bk.nnz > _RESTRICTED_MIP_NNZ:
+            # the restricted problem is still too large for an exact solve in the time left:
+            # spend it on the search for a smaller cover instead
+            t_ls = time.perf_counter()
+            x = np.zeros(B.shape[1], dtype=bool)
+            x[chosen] = True
+            x = _setcover.local_search(B, x, time_limit=opts.time_limit_s - (t_ls - t0), max_steps=10**9, seed=2,
+                                       target=low)
+            chosen = np.flatnonzero(x)
+            stats["local_search_seconds"] += time.perf_counter() - t_ls
+            low = max(low, 0)
+        else:
+            t_mip = time.perf_counter()
+            nk = keep.size
+            mip = _run_highs(
+                np.ones(nk), np.zeros(nk), np.ones(nk), np.ones(nk, bool), Bk.astype(float).tocsc(),
+                np.ones(Bk.shape[0]), np.full(Bk.shape[0], math.inf), maximize=False, start=None,
+                time_limit=opts.time_limit_s - (time.perf_counter() - t0), mip_gap=0.0, log=opts.progress,
+            )
+            stats["mip_seconds"] = time.perf_counter() - t_mip
+            mip_status = mip.status
+            if mip.status == "infeasible":
+                low = ub
+            else:
+                if mip.x is not None:
+                    x = keep[mip.x > 0.5]
+                    if x.size < chosen.size:
+                        chosen = x
+                if mip.status == "optimal":
+                    low = chosen.size
+                elif np.isfinite(mip.bound):
+                    low = max(low, min(chosen.size, math.ceil(mip.bound - 1e-6)))
+    obj = n_req + chosen.size
+    bound = min(n_req + low, obj)
+    gap = _gap(obj, bound, False)
+    status = "optimal" if gap == 0.0 else (mip_status if mip_status not in (None, "optimal") else "time_limit")
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
 
 

@@ -1,0 +1,428 @@
+"""Set cover (unit costs) at city scale: local search, Lagrangian bound, greedy.
+
+Used by :func:`coverage.optimise.min_cover` when no district quota binds:
+
+* ``local_search``: row-weighting local search (after Gao et al.'s RWLS for unicost set cover)
+  from the greedy cover; it usually finds the optimum of instances HiGHS needs seconds for in
+  a fraction of a second, and gives HiGHS a strong start.
+* ``lagrangian_bound``: for multipliers ``u >= 0``,
+  ``L(u) = sum_i u_i + sum_j min(0, 1 - sum_{i in j} u_i)`` bounds every cover from below (at
+  best it equals the LP bound); maximised by projected subgradient steps, one pass over the
+  matrix each (numba), where the LP itself would take HiGHS minutes. Its reduced costs also
+  show which columns a better cover could use at all (see ``optimise._large_min_cover``).
+* ``greedy_cover``: Chvatal's greedy with redundant columns dropped.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._numba import numba
+
+_EPS = 1e-6
+
+
+@numba.njit(cache=True, nogil=True)
+def _reduced_costs(cptr, cidx, cost, colstate, rowcov, u, ct):
+    """Reduced costs of free columns and the Lagrangian value of the node (without fixed cost)."""
+    n = cptr.size - 1
+    val = 0.0
+    for j in range(n):
+        if colstate[j] != 0:
+            continue
+        v = cost[j]
+        for k in range(cptr[j], cptr[j + 1]):
+            i = cidx[k]
+            if rowcov[i] == 0:
+                v -= u[i]
+        ct[j] = v
+        if v < 0.0:
+            val += v
+    return val
+
+
+@numba.njit(cache=True)
+def _now():
+    with numba.objmode(t="float64"):
+        t = time.perf_counter()
+    return t
+
+
+
+
+@numba.njit(cache=True, nogil=True)
+def _greedy_cover(rptr, ridx, cptr, cidx, cost, u, insol, cnt):
+    """Cover all rows by Lagrangian cost per newly covered row; drop redundant columns.
+
+    Score of a column with Lagrangian cost ``g`` and ``k`` newly covered rows: ``g / k`` when
+    ``g > 0``, else ``g * k``. Fills ``insol``; returns the cover's cost (inf if none exists).
+    """
+    m = rptr.size - 1
+    n = cptr.size - 1
+    covered = np.zeros(m, np.bool_)
+    mu = np.zeros(n, np.int64)
+    gam = np.zeros(n)
+    for j in range(n):
+        insol[j] = False
+        mu[j] = cptr[j + 1] - cptr[j]
+        g = cost[j]
+        for k in range(cptr[j], cptr[j + 1]):
+            g -= u[cidx[k]]
+        gam[j] = g
+    left = m
+    while left > 0:
+        best = -1
+        bs = np.inf
+        for j in range(n):
+            if insol[j] or mu[j] == 0:
+                continue
+            g = gam[j]
+            sc = g / mu[j] if g > 0.0 else g * mu[j]
+            if sc < bs:
+                bs = sc
+                best = j
+        if best < 0:
+            return np.inf
+        insol[best] = True
+        for k in range(cptr[best], cptr[best + 1]):
+            i = cidx[k]
+            if covered[i]:
+                continue
+            covered[i] = True
+            left -= 1
+            for kk in range(rptr[i], rptr[i + 1]):
+                col = ridx[kk]
+                mu[col] -= 1
+                gam[col] += u[i]
+    for i in range(m):
+        cnt[i] = 0
+    for j in range(n):
+        if insol[j]:
+            for k in range(cptr[j], cptr[j + 1]):
+                cnt[cidx[k]] += 1
+    # drop redundant columns, the most expensive (then largest Lagrangian cost) first
+    key = np.empty(n)
+    for j in range(n):
+        g = cost[j]
+        for k in range(cptr[j], cptr[j + 1]):
+            g -= u[cidx[k]]
+        key[j] = -(cost[j] * 1e6 + g)
+    order = np.argsort(key)
+    total = 0.0
+    for q in range(n):
+        j = order[q]
+        if not insol[j]:
+            continue
+        red = True
+        for k in range(cptr[j], cptr[j + 1]):
+            if cnt[cidx[k]] < 2:
+                red = False
+                break
+        if red:
+            insol[j] = False
+            for k in range(cptr[j], cptr[j + 1]):
+                cnt[cidx[k]] -= 1
+        else:
+            total += cost[j]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, ub, deadline, max_iters,
+                       greedy_every, lam0, patience, min_lam, deflect):
+    """Subgradient ascent on ``L(u)`` with a greedy cover every ``greedy_every`` steps.
+
+    ``u`` holds the start and ends at the best multipliers; ``best_x``/``ub`` the incumbent
+    (updated in place). Returns (best bound, incumbent cost, iterations).
+    """
+    m = rptr.size - 1
+    n = cptr.size - 1
+    colstate = np.zeros(n, np.int8)
+    rowcov = np.zeros(m, np.int32)
+    ct = np.zeros(n)
+    s = np.zeros(m)
+    x = np.zeros(n, np.bool_)
+    cnt = np.zeros(m, np.int32)
+    best = -np.inf
+    lam = lam0
+    stall = 0
+    d = np.zeros(m)
+    it = 0
+    for it in range(max_iters):
+        if (it & 7) == 0 and _now() > deadline:
+            break
+        sum_u = 0.0
+        for i in range(m):
+            sum_u += u[i]
+        L = sum_u + _reduced_costs(cptr, cidx, cost, colstate, rowcov, u, ct)
+        if L > best + 1e-9:
+            if L > best + 1e-4 * max(1.0, abs(best)):
+                stall = 0
+            else:
+                stall += 1
+            best = L
+            for i in range(m):
+                best_u[i] = u[i]
+        else:
+            stall += 1
+        if stall >= patience:
+            lam *= 0.5
+            stall = 0
+        if best > ub - 1.0 + _EPS or lam < min_lam:
+            break
+        if greedy_every > 0 and it % greedy_every == 0:
+            val = _greedy_cover(rptr, ridx, cptr, cidx, cost, u, x, cnt)
+            if val < ub - _EPS:
+                ub = val
+                for j in range(n):
+                    best_x[j] = x[j]
+        norm = 0.0
+        for i in range(m):
+            g = 1.0
+            for k in range(rptr[i], rptr[i + 1]):
+                if ct[ridx[k]] < 0.0:
+                    g -= 1.0
+            if u[i] <= 0.0 and g < 0.0:
+                g = 0.0
+            s[i] = g
+        # deflected direction: damps the zig-zag of plain subgradient steps
+        for i in range(m):
+            v = s[i] + deflect * d[i]
+            if u[i] <= 0.0 and v < 0.0:
+                v = 0.0
+            d[i] = v
+            s[i] = v
+            norm += v * v
+        if norm == 0.0:
+            break
+        target = ub if ub < 1.05 * best + 1.0 else 1.05 * best + 1.0
+        step = lam * (target - L) / norm
+        if step <= 0.0:
+            step = lam * 0.01 * max(1.0, abs(L)) / norm
+        for i in range(m):
+            v = u[i] + step * s[i]
+            u[i] = v if v > 0.0 else 0.0
+    for i in range(m):
+        u[i] = best_u[i]
+    val = _greedy_cover(rptr, ridx, cptr, cidx, cost, u, x, cnt)
+    if val < ub - _EPS:
+        ub = val
+        for j in range(n):
+            best_x[j] = x[j]
+    return best, ub, it + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _weighting_search(rptr, ridx, cptr, cidx, start, deadline, max_steps, seed, tenure, target):
+    """Row-weighting local search for a smaller unit-cost cover (after Gao et al.'s RWLS).
+
+    From a cover, drop the column whose loss is least and repair: while rows are uncovered,
+    swap out the solution column that uncovers the least row weight and bring in, for a random
+    uncovered row, the column covering the most uncovered weight (recently removed columns are
+    tabu for ``tenure`` steps); rows that stay uncovered grow heavier. Returns the best cover
+    found (bool per column); it is never larger than ``start``.
+    """
+    np.random.seed(seed)
+    m = rptr.size - 1
+    n = cptr.size - 1
+    insol = start.copy()
+    best = start.copy()
+    cov = np.zeros(m, np.int64)
+    w = np.ones(m, np.int64)
+    score = np.zeros(n, np.int64)
+    stamp = np.zeros(n, np.int64)
+    removed_at = np.full(n, -(1 << 40), np.int64)
+    unc = np.zeros(m, np.int64)  # uncovered rows
+    pos = np.full(m, -1, np.int64)
+    n_unc = 0
+    size = 0
+    for j in range(n):
+        if insol[j]:
+            size += 1
+            for k in range(cptr[j], cptr[j + 1]):
+                cov[cidx[k]] += 1
+    for i in range(m):
+        if cov[i] == 0:
+            pos[i] = n_unc
+            unc[n_unc] = i
+            n_unc += 1
+    for j in range(n):
+        sc = 0
+        for k in range(cptr[j], cptr[j + 1]):
+            i = cidx[k]
+            if insol[j] and cov[i] == 1:
+                sc -= w[i]
+            elif not insol[j] and cov[i] == 0:
+                sc += w[i]
+        score[j] = sc
+    best_size = size if n_unc == 0 else n + 1
+    step = 0
+    last_added = -1
+    while step < max_steps:
+        if (step & 255) == 0 and _now() > deadline:
+            break
+        dropping = n_unc == 0
+        if dropping:
+            if size < best_size:
+                best_size = size
+                for j in range(n):
+                    best[j] = insol[j]
+            if best_size <= target:
+                break
+            # drop the column of least loss: look for a cover one smaller
+            bj = -1
+            bs = -(1 << 62)
+            for j in range(n):
+                if insol[j] and (score[j] > bs or (score[j] == bs and stamp[j] < stamp[bj])):
+                    bs = score[j]
+                    bj = j
+            if bj < 0:
+                break
+            j = bj
+        else:
+            # swap out the solution column of least loss (not the one just added)
+            bj = -1
+            bs = -(1 << 62)
+            for j in range(n):
+                if insol[j] and j != last_added and (score[j] > bs or (score[j] == bs and stamp[j] < stamp[bj])):
+                    bs = score[j]
+                    bj = j
+            if bj < 0:
+                break
+            j = bj
+        # remove j
+        insol[j] = False
+        size -= 1
+        removed_at[j] = step
+        stamp[j] = step
+        for k in range(cptr[j], cptr[j + 1]):
+            i = cidx[k]
+            cov[i] -= 1
+            if cov[i] == 0:
+                pos[i] = n_unc
+                unc[n_unc] = i
+                n_unc += 1
+                for kk in range(rptr[i], rptr[i + 1]):
+                    col = ridx[kk]
+                    if col != j:
+                        score[col] += w[i]
+            elif cov[i] == 1:
+                for kk in range(rptr[i], rptr[i + 1]):
+                    col = ridx[kk]
+                    if insol[col]:
+                        score[col] -= w[i]
+                        break
+        score[j] = -score[j]
+        if dropping or n_unc == 0:
+            continue  # search one size smaller: swaps from the next step on
+        # add the best column for a random uncovered row
+        r = unc[np.random.randint(n_unc)]
+        aj = -1
+        a_s = -(1 << 62)
+        for kk in range(rptr[r], rptr[r + 1]):
+            col = ridx[kk]
+            if step - removed_at[col] <= tenure:
+                continue
+            if score[col] > a_s or (score[col] == a_s and stamp[col] < stamp[aj]):
+                a_s = score[col]
+                aj = col
+        if aj < 0:  # every column of the row is tabu: take the oldest
+            for kk in range(rptr[r], rptr[r + 1]):
+                col = ridx[kk]
+                if aj < 0 or removed_at[col] < removed_at[aj]:
+                    aj = col
+        j = aj
+        insol[j] = True
+        size += 1
+        stamp[j] = step
+        last_added = j
+        for k in range(cptr[j], cptr[j + 1]):
+            i = cidx[k]
+            cov[i] += 1
+            if cov[i] == 1:
+                p = pos[i]
+                last = unc[n_unc - 1]
+                unc[p] = last
+                pos[last] = p
+                pos[i] = -1
+                n_unc -= 1
+                for kk in range(rptr[i], rptr[i + 1]):
+                    col = ridx[kk]
+                    if col != j:
+                        score[col] -= w[i]
+            elif cov[i] == 2:
+                for kk in range(rptr[i], rptr[i + 1]):
+                    col = ridx[kk]
+                    if insol[col] and col != j:
+                        score[col] += w[i]
+                        break
+        score[j] = -score[j]
+        # uncovered rows grow heavier
+        for q in range(n_unc):
+            i = unc[q]
+            w[i] += 1
+            for kk in range(rptr[i], rptr[i + 1]):
+                score[ridx[kk]] += 1
+        step += 1
+    if n_unc == 0 and size < best_size:
+        for j in range(n):
+            best[j] = insol[j]
+    return best
+
+
+def _arrays(B: sp.csr_matrix):
+    B = sp.csr_matrix(B, dtype=bool)
+    B.sort_indices()
+    C = B.tocsc()
+    C.sort_indices()
+    return (B.indptr.astype(np.int64), B.indices.astype(np.int64), C.indptr.astype(np.int64),
+            C.indices.astype(np.int64))
+
+
+def local_search(B: sp.csr_matrix, start: np.ndarray, *, time_limit: float, max_steps: int = 200_000,
+                 seed: int = 1, tenure: int = 2, target: int = 0) -> np.ndarray:
+    """A cover of all rows of ``B`` no larger than ``start`` (bool per column), by row-weighting
+    local search within ``time_limit`` seconds or ``max_steps`` swaps (deterministic per seed for
+    a step limit); stops early at a cover of ``target`` columns (a known lower bound)."""
+    rptr, ridx, cptr, cidx = _arrays(B)
+    x = np.asarray(start, dtype=np.bool_).copy()
+    return _weighting_search(rptr, ridx, cptr, cidx, x, time.perf_counter() + max(time_limit, 0.0),
+                             int(max_steps), int(seed), int(tenure), int(target))
+
+
+def lagrangian_bound(B: sp.csr_matrix, ub: float, *, time_limit: float, max_iters: int = 100_000,
+                     lam0: float = 2.0, patience: int = 100, min_lam: float = 1e-4,
+                     deflect: float = 0.0) -> tuple[float, np.ndarray]:
+    """Best Lagrangian lower bound ``max_u L(u)`` found on the unit-cost cover of ``B`` and its
+    multipliers; stops early once the bound exceeds ``ub - 1`` (then ``ub`` is optimal)."""
+    rptr, ridx, cptr, cidx = _arrays(B)
+    m, n = B.shape
+    if m == 0:
+        return 0.0, np.zeros(0)
+    cost = np.ones(n)
+    size = np.diff(cptr).astype(float)
+    per = 1.0 / np.maximum(size, 1.0)
+    u = np.full(m, np.inf)
+    np.minimum.at(u, np.repeat(np.arange(m), np.diff(rptr)), per[ridx])
+    u[~np.isfinite(u)] = 0.0
+    best_u = u.copy()
+    best_x = np.ones(n, dtype=np.bool_)
+    bound, _, _ = _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, float(ub),
+                                     time.perf_counter() + max(time_limit, 0.0), int(max_iters), 0,
+                                     float(lam0), int(patience), float(min_lam), float(deflect))
+    return float(bound), u
+
+
+def greedy_cover(B: sp.csr_matrix) -> np.ndarray:
+    """Chvatal's greedy cover of all rows of ``B`` (most newly covered rows first), redundant
+    columns dropped; bool per column. Raises ValueError when a row has no column."""
+    rptr, ridx, cptr, cidx = _arrays(B)
+    m, n = B.shape
+    x = np.zeros(n, dtype=np.bool_)
+    val = _greedy_cover(rptr, ridx, cptr, cidx, np.ones(n), np.zeros(m), x, np.zeros(m, np.int32))
+    if not np.isfinite(val):
+        raise ValueError("a row has no column: no cover exists")
+    return x

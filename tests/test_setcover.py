@@ -1,0 +1,116 @@
+"""Set-cover kernels for large instances: local search, Lagrangian bound, and the large path of
+``min_cover`` (Lagrangian bound + exact solve on the columns a better cover could use), checked
+against brute force and the LP relaxation (scipy's HiGHS)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from coverage import _setcover
+from coverage import optimise
+
+
+def geometric(n_dem, n_cand, radius, seed):
+    rng = np.random.default_rng(seed)
+    d = rng.random((n_dem, 2))
+    c = rng.random((n_cand, 2))
+    A = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1]) <= radius
+    A = A[A.any(axis=1)]
+    return A
+
+
+def brute_min(A):
+    n = A.shape[1]
+    for k in range(1, n + 1):
+        for s in itertools.combinations(range(n), k):
+            if A[:, list(s)].any(axis=1).all():
+                return k
+    raise AssertionError("no cover")
+
+
+def lp_value(A):
+    n = A.shape[1]
+    r = linprog(np.ones(n), A_ub=-A.astype(float), b_ub=-np.ones(A.shape[0]), bounds=(0, 1), method="highs")
+    assert r.status == 0
+    return r.fun
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_local_search_reaches_the_brute_force_optimum(seed):
+    A = geometric(40, 16, 0.3, seed)
+    B = sp.csr_matrix(A)
+    start = _setcover.greedy_cover(B)
+    assert A[:, start].any(axis=1).all()
+    x = _setcover.local_search(B, start, time_limit=5.0, max_steps=20_000, seed=seed)
+    assert A[:, x].any(axis=1).all()
+    assert x.sum() <= start.sum()
+    assert x.sum() == brute_min(A)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lagrangian_bound_is_valid_and_close_to_the_lp(seed):
+    A = geometric(120, 60, 0.18, seed)
+    B = sp.csr_matrix(A)
+    lp = lp_value(A)
+    ub = int(_setcover.greedy_cover(B).sum())
+    bound, u = _setcover.lagrangian_bound(B, ub + 5, time_limit=10.0)
+    assert (u >= 0).all()
+    # L(u) recomputed independently from the multipliers is the returned bound
+    rc = 1.0 - A.T.astype(float) @ u
+    assert bound == pytest.approx(u.sum() + np.minimum(rc, 0).sum(), rel=1e-9, abs=1e-9)
+    assert bound <= lp + 1e-6  # a Lagrangian bound never exceeds the LP optimum
+    assert bound >= 0.95 * lp
+
+
+def test_greedy_cover_rejects_an_uncoverable_row():
+    B = sp.csr_matrix(np.array([[1, 0], [0, 0]], dtype=bool))
+    with pytest.raises(ValueError, match="no column"):
+        _setcover.greedy_cover(B)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_large_path_of_min_cover_is_exact(seed, monkeypatch):
+    """Forcing the large-instance path on instances HiGHS solves directly: the Lagrangian bound
+    plus the exact solve restricted by reduced costs must prove the same optimum."""
+    A = geometric(400, 300, 0.1, seed)
+    default = optimise.min_cover(A, time_limit_s=60)
+    assert default.status == "optimal"
+    monkeypatch.setattr(optimise, "_LARGE_COVER_NNZ", 0)
+    sol = optimise.min_cover(A, time_limit_s=60)
+    assert sol.stats["lagrangian_bound"] <= default.objective + 1e-9
+    # either the bound alone proves the cover optimal or the restricted exact solve ran
+    assert "cols_restricted" in sol.stats or sol.stats["lagrangian_bound"] > sol.objective - 1
+    assert A[:, sol.selected].any(axis=1).all()
+    assert (sol.objective, sol.bound, sol.status, sol.gap) == (default.objective, default.objective, "optimal", 0.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_large_path_without_exact_solve_brackets_the_optimum(seed, monkeypatch):
+    """When even the restricted problem is too large, local search uses the time: the plan is
+    a cover and the reported bound never exceeds the true optimum."""
+    A = geometric(400, 300, 0.1, seed)
+    opt = optimise.min_cover(A, time_limit_s=60).objective
+    monkeypatch.setattr(optimise, "_LARGE_COVER_NNZ", 0)
+    monkeypatch.setattr(optimise, "_RESTRICTED_MIP_NNZ", 0)
+    sol = optimise.min_cover(A, time_limit_s=3)
+    assert A[:, sol.selected].any(axis=1).all()
+    assert sol.bound <= opt <= sol.objective
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective)
+    assert sol.status in ("optimal", "time_limit")
+
+
+def test_large_path_keeps_fixed_sites_and_reports_uncoverable(monkeypatch):
+    A = geometric(80, 20, 0.25, 3)
+    A = np.vstack([A, np.zeros((1, A.shape[1]), dtype=bool)])  # one demand unit nobody reaches
+    monkeypatch.setattr(optimise, "_LARGE_COVER_NNZ", 0)
+    sol = optimise.min_cover(A, fixed=[0, 1], time_limit_s=30)
+    assert {0, 1} <= set(sol.selected.tolist())
+    assert sol.uncoverable.tolist() == [A.shape[0] - 1]
+    assert A[:-1][:, sol.selected].any(axis=1).all()
+    # brute force over new sites with 0 and 1 fixed
+    rest = A[:-1][~A[:-1][:, [0, 1]].any(axis=1)][:, 2:]
+    assert sol.objective == (brute_min(rest) if rest.shape[0] else 0)
