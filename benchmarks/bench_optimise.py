@@ -5,10 +5,11 @@ Run: ``python benchmarks/bench_optimise.py`` (``--quick`` for a short run, ``--h
 1. Random geometric set cover (points in a unit square, covered within a radius), demand x
    candidates 200 x 1,000 and 500 x 2,500: our ``min_cover`` vs spopt ``LSCP.from_cost_matrix``,
    checking both reach the same optimal number of sites; the same for MCLP.
-2. Our scaling alone up to 20,000 candidates x 50,000 demand units on an engine-like instance:
-   demand points along the streets of a jittered grid city (150 m blocks), candidates at the
-   crossings, covered when the street (Manhattan) distance is within the reach. This is generated
-   geometrically because the road engine's matrices are not wired in here.
+2. Our scaling alone up to 20,000 candidates x 50,000 demand units from the road engine: a
+   generated street grid (the travel-time benchmark's network: arterials, one-way streets),
+   candidates at random crossings, every street segment a demand unit, covered when the engine
+   reaches its midpoint within 240 s (``engine_city``). ``--geometric`` uses the older
+   geometric stand-in (L1 distance on a grid) instead.
 
 The last line is ``ratio spopt <spopt seconds / our seconds>`` for the 500 x 2,500 LSCP.
 """
@@ -55,6 +56,51 @@ def grid_city(n_dem: int, n_cand: int, reach_m: float, seed: int, block_m: float
     rows = np.repeat(np.arange(n_dem), lens)
     A = sp.csr_matrix((np.ones(cols.size, dtype=bool), (rows, cols)), shape=(n_dem, n_cand))
     w = rng.gamma(2.0, 50.0, n_dem)
+    return A, w
+
+
+def engine_city(n_cand: int, seed: int, cutoff_s: float = 240.0):
+    """Covers computed by the road engine: a generated street grid (mixed speeds, one-ways; the
+    travel-time benchmark's network), candidates at ``n_cand`` random crossings, demand = every
+    street segment once (about 2.5 per candidate), covered when a fire engine from the candidate
+    reaches the segment's midpoint within ``cutoff_s`` (4 min of driving after 1 min turnout)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_traveltime import grid_network
+
+    from coverage.network import build_csr
+    from coverage.traveltime import bounded_reach
+
+    n_nodes = int(round(n_cand * 1.3125))
+    x, y, tail, head, sec = grid_network(n_nodes, seed=seed)
+    n = x.size
+    csr = build_csr(n, tail, head, sec)
+    rng = np.random.default_rng(seed)
+    cand = np.sort(rng.choice(n, size=min(n_cand, n), replace=False))
+    # street segments (undirected) as demand units; a directed edge reaches its segment midpoint
+    a, b = np.minimum(tail, head), np.maximum(tail, head)
+    seg_key, seg_of_edge = np.unique(a * n + b, return_inverse=True)
+    out_ptr = csr.indptr
+    out_seg = seg_of_edge[csr.edge]
+    out_half = csr.weights / 2.0
+    res = bounded_reach(csr, np.arange(cand.size + 1), cand, np.zeros(cand.size), cutoff_s, sort=False)
+    rows, cols = [], []
+    for s0 in range(0, cand.size, 2000):
+        s1 = min(cand.size, s0 + 2000)
+        lo, hi = res.indptr[s0], res.indptr[s1]
+        node, cost = res.node[lo:hi], res.cost[lo:hi]
+        origin = np.repeat(np.arange(s0, s1), np.diff(res.indptr[s0:s1 + 1]))
+        deg = out_ptr[node + 1] - out_ptr[node]
+        e = np.repeat(out_ptr[node], deg) + (np.arange(deg.sum()) - np.repeat(np.cumsum(deg) - deg, deg))
+        ok = np.repeat(cost, deg) + out_half[e] <= cutoff_s
+        rows.append(out_seg[e[ok]])
+        cols.append(np.repeat(origin, deg)[ok])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    A = sp.csr_matrix((np.ones(rows.size, dtype=bool), (rows, cols)), shape=(seg_key.size, cand.size))
+    A.sum_duplicates()
+    w = rng.gamma(2.0, 50.0, seg_key.size)
     return A, w
 
 
@@ -120,6 +166,7 @@ def main(argv=None) -> None:
     ap.add_argument("--max-cand", type=int, default=20000, help="largest candidate count of the scaling run")
     ap.add_argument("--time-limit", type=float, default=120.0, help="our time limit per scaling solve (s)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--geometric", action="store_true", help="scaling on the geometric grid city, not the engine")
     args = ap.parse_args(argv)
 
     sizes = [(200, 1000)] if args.quick else [(200, 1000), (500, 2500)]
@@ -145,13 +192,22 @@ def main(argv=None) -> None:
               f"{sol.objective:12.0f}  {sol.status} {same} (model {sol.stats['rows_model']}x{sol.stats['cols_model']})")
 
     print()
-    print("scaling (ours only; engine-like grid city, street-distance reach "
-          f"{args.reach_m:.0f} m, demand = 2.5 x candidates)")
+    if args.geometric:
+        print("scaling (ours only; geometric grid city, street-distance reach "
+              f"{args.reach_m:.0f} m, demand = 2.5 x candidates)")
+    else:
+        print("scaling (ours only; road engine on a generated street grid, 240 s reach, "
+              "demand = every street segment, about 2.5 x candidates)")
     print(f"{'candidates':>10}{'demand':>9}{'nnz':>12}{'model':<7}{'seconds':>9}{'objective':>12}{'bound':>12}{'gap':>9}  status")
     cands = [1000, 2500, 5000] if args.quick else [1000, 2500, 5000, 10000, args.max_cand]
     for n_cand in cands:
-        n_dem = int(2.5 * n_cand)
-        A, w = grid_city(n_dem, n_cand, args.reach_m, args.seed)
+        t_build = time.perf_counter()
+        if args.geometric:
+            A, w = grid_city(int(2.5 * n_cand), n_cand, args.reach_m, args.seed)
+        else:
+            A, w = engine_city(n_cand, args.seed)
+        n_dem = A.shape[0]
+        print(f"{'':>10}(covers built in {time.perf_counter() - t_build:.1f} s)")
         for name, fn, extra in (("lscp", min_cover, ()), ("mclp", max_cover, (w, max(1, n_cand // 200)))):
             sol, t = ours(fn, A, *extra, time_limit_s=args.time_limit)
             print(f"{n_cand:>10}{n_dem:>9}{A.nnz:>12}{name:<7}{t:9.2f}{sol.objective:12.1f}{sol.bound:12.1f}"

@@ -426,3 +426,87 @@ def greedy_cover(B: sp.csr_matrix) -> np.ndarray:
     if not np.isfinite(val):
         raise ValueError("a row has no column: no cover exists")
     return x
+
+
+def _spread_rows(B: sp.csr_matrix, order: np.ndarray, k: int, overlap: float = 0.3) -> np.ndarray:
+    """Up to ``k`` rows from ``order`` whose column sets overlap little with the rows already
+    taken (rows far apart add the most to a covering LP)."""
+    mark = np.zeros(B.shape[1], dtype=bool)
+    out = []
+    ind, ptr = B.indices, B.indptr
+    for i in order:
+        cols = ind[ptr[i]:ptr[i + 1]]
+        if cols.size and mark[cols].mean() > overlap:
+            continue
+        mark[cols] = True
+        out.append(i)
+        if len(out) >= k:
+            break
+    return np.asarray(out if out else order[:k], dtype=np.int64)
+
+
+def lp_bound_rows(B: sp.csr_matrix, ub: float, *, time_limit: float) -> tuple[float, np.ndarray, int, bool]:
+    """Lower bound from the covering LP, solved over a growing subset of rows.
+
+    The LP over some rows relaxes the LP over all rows, so each subset's value bounds every
+    cover. Rows the subset's LP solution leaves uncovered are added (spread out, fewest covering
+    columns first) until none is left (then the value is the full LP bound) or the time is up.
+    A few thousand rows usually settle the LP of a city-sized instance with tens of thousands.
+    Returns (bound, multipliers ``u`` on all rows (zero off the subset), rows used, finished);
+    the bound is recomputed as ``L(u)`` from ``u`` itself, so it is valid whatever the solver's
+    tolerances.
+    """
+    import highspy
+
+    from .optimise import _quiet_highs
+
+    t0 = time.perf_counter()
+    B = sp.csr_matrix(B, dtype=bool)
+    m, n = B.shape
+    if m == 0:
+        return 0.0, np.zeros(0), 0, True
+    Bf = B.astype(float)
+    h = _quiet_highs(highspy)
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    h.addCols(n, np.ones(n), np.zeros(n), np.ones(n), 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    used = np.zeros(m, dtype=bool)
+    order: list[np.ndarray] = []  # the LP's rows, in the order they were added
+
+    def add(rows):
+        sub = Bf[rows]
+        h.addRows(len(rows), np.ones(len(rows)), np.full(len(rows), inf), sub.nnz,
+                  sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data)
+        used[rows] = True
+        order.append(np.asarray(rows, dtype=np.int64))
+
+    size = np.diff(B.indptr)
+    per_round = max(100, m // 50)
+    add(_spread_rows(B, np.argsort(size, kind="stable"), per_round))
+    best, best_u = -math.inf, np.zeros(m)
+    finished = False
+    while True:
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        h.setOptionValue("time_limit", float(left))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        sol = h.getSolution()
+        u = np.zeros(m)
+        u[np.concatenate(order)] = np.maximum(np.asarray(sol.row_dual, dtype=float), 0.0)
+        rc = 1.0 - np.asarray(B.T @ u, dtype=float).ravel()
+        L = float(u.sum() + np.minimum(rc, 0.0).sum())
+        if L > best:
+            best, best_u = L, u
+        if best > ub - 1.0 + _EPS:
+            break
+        x = np.asarray(sol.col_value, dtype=float)
+        cov = Bf @ x
+        short = np.flatnonzero((cov < 1.0 - 1e-9) & ~used)
+        if short.size == 0:
+            finished = True
+            break
+        add(_spread_rows(B, short[np.argsort(cov[short], kind="stable")], per_round))
+    return best, best_u, int(used.sum()), finished

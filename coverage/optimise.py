@@ -1066,17 +1066,32 @@ def min_cover(
     n = B.shape[1]
     G, glo, ghi = _group_rows(cg, lo, hi, n, None)
     if greedy_ok and G.shape[0] == 0 and B.shape[0] > 0:
-        # no binding quota: improve the greedy cover by local search (a strong start, often optimal)
-        t_ls = time.perf_counter()
+        # no binding quota: improve the greedy cover by local search (a strong start, often
+        # optimal); on models HiGHS handles, the LP bound first tells it when to stop
         large = opts.solver != "greedy" and B.nnz > _LARGE_COVER_NNZ
-        budget = min((0.3 if large else 0.2) * opts.time_limit_s, max(0.0, opts.time_limit_s - (t_ls - t0)))
+        if not large and opts.solver != "greedy":
+            Mlp = B.astype(float).tocsc()
+            lp = _run_highs(
+                np.ones(n), np.zeros(n), np.ones(n), np.zeros(n, bool), Mlp, np.ones(B.shape[0]),
+                np.full(B.shape[0], math.inf), maximize=False, start=None,
+                time_limit=opts.time_limit_s - (time.perf_counter() - t0), mip_gap=0.0, log=False,
+            )
+            if lp.status == "optimal":
+                lower = max(lower, n_req + math.ceil(lp.objective - 1e-6))
+                stats["lp_bound"] = n_req + lp.objective
+        if large:
+            return _large_min_cover(A, w, opts, B, cols, picked, lower, uncoverable, t0, stats)
+        t_ls = time.perf_counter()
+        budget = min(0.2 * opts.time_limit_s, max(0.0, opts.time_limit_s - (t_ls - t0)))
         start_x = np.zeros(n, dtype=bool)
         start_x[picked] = True
         picked = list(np.flatnonzero(_setcover.local_search(B, start_x, time_limit=budget, max_steps=150_000,
                                                             target=lower - n_req)))
         stats["local_search_seconds"] = time.perf_counter() - t_ls
-        if large:
-            return _large_min_cover(A, w, opts, B, cols, picked, lower, uncoverable, t0, stats)
+        if opts.solver != "greedy" and lower >= n_req + len(picked):
+            obj = n_req + len(picked)  # the LP bound proves the local-search cover optimal
+            return _coverage_solution("lscp", A, w, opts, cols[np.asarray(picked, dtype=np.int64)], obj, obj,
+                                      0.0, "optimal", uncoverable, t0, stats)
     if opts.solver == "greedy" or B.shape[1] == 0:
         if not greedy_ok:
             raise InfeasibleError(
@@ -1090,19 +1105,6 @@ def min_cover(
     row_lo = np.concatenate([np.ones(B.shape[0]), glo])
     row_hi = np.concatenate([np.full(B.shape[0], math.inf), ghi])
     searched = "local_search_seconds" in stats
-    if searched:
-        # the LP bound often already matches the local-search cover: then no MIP is needed
-        lp = _run_highs(
-            np.ones(n), np.zeros(n), np.ones(n), np.zeros(n, bool), M, row_lo, row_hi, maximize=False,
-            start=None, time_limit=opts.time_limit_s - (time.perf_counter() - t0), mip_gap=0.0, log=False,
-        )
-        if lp.status == "optimal":
-            lower = max(lower, n_req + math.ceil(lp.objective - 1e-6))
-            stats["lp_bound"] = n_req + lp.objective
-        if lower >= n_req + len(picked):
-            obj = n_req + len(picked)
-            return _coverage_solution("lscp", A, w, opts, cols[np.asarray(picked, dtype=np.int64)], obj, obj,
-                                      0.0, "optimal", uncoverable, t0, stats)
     start = None
     if greedy_ok:
         start = np.zeros(n)
@@ -1132,23 +1134,38 @@ def min_cover(
 
 def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, picked: list[int], lower: int,
                      uncoverable: np.ndarray, t0: float, stats: dict) -> Solution:
-    """Set cover too large for HiGHS's root LP (no binding quotas): Lagrangian bound, then an
-    exact HiGHS solve restricted to the columns a better cover could use.
+    """Set cover too large for HiGHS's root LP (no binding quotas).
 
-    With multipliers ``u`` and bound ``L``, every cover costs at least ``L + rc_j`` for each of
-    its columns ``j`` of reduced cost ``rc_j >= 0``; so a cover better than the incumbent ``UB``
-    uses only columns with ``rc_j <= UB - 1 - L``. Solving that restricted problem exactly proves
-    the optimum; stopped early, its bound still bounds the full problem (capped at ``UB``).
+    1. Lower bound: the covering LP over a growing subset of rows (``lp_bound_rows``); its
+       multipliers ``u`` give a valid bound ``L`` on every cover.
+    2. Local search from the greedy cover until it meets ``ceil(L)`` or its share of the time.
+    3. Every cover costs at least ``L + rc_j`` for each of its columns ``j`` with reduced cost
+       ``rc_j >= 0``, so a cover better than the incumbent ``UB`` uses only columns with
+       ``rc_j <= UB - 1 - L``. When that restricted problem is small enough HiGHS solves it
+       exactly (proving the optimum, or a bound if stopped); otherwise local search goes on.
     """
     n_req = opts.required.size
+    n = B.shape[1]
     ub = len(picked)
-    left = opts.time_limit_s - (time.perf_counter() - t0)
     t_lag = time.perf_counter()
-    L, u = _setcover.lagrangian_bound(B, ub, time_limit=min(0.45 * max(left, 0.0), 0.3 * opts.time_limit_s))
+    budget = 0.35 * max(0.0, opts.time_limit_s - (t_lag - t0))
+    L, u, n_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
+    stats["lp_rows"] = n_rows
+    stats["lp_finished"] = finished
+    if not np.isfinite(L):  # not even the first LP solved in time: subgradient steps instead
+        L, u = _setcover.lagrangian_bound(B, ub, time_limit=max(0.0, budget - (time.perf_counter() - t_lag)))
     stats["lagrangian_seconds"] = time.perf_counter() - t_lag
     stats["lagrangian_bound"] = n_req + L
     low = max(lower - n_req, math.ceil(L - 1e-6))
-    chosen = np.asarray(picked, dtype=np.int64)
+    x = np.zeros(n, dtype=bool)
+    x[picked] = True
+    t_ls = time.perf_counter()
+    if low < ub:
+        ls_budget = 0.5 * max(0.0, opts.time_limit_s - (t_ls - t0))
+        x = _setcover.local_search(B, x, time_limit=ls_budget, max_steps=max(100_000, 200 * n), target=low)
+    stats["local_search_seconds"] = time.perf_counter() - t_ls
+    chosen = np.flatnonzero(x)
+    ub = chosen.size
     mip_status = None
     if low < ub:
         rc = 1.0 - np.asarray(B.T @ u, dtype=float).ravel()
@@ -1161,13 +1178,10 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
             # the restricted problem is still too large for an exact solve in the time left:
             # spend it on the search for a smaller cover instead
             t_ls = time.perf_counter()
-            x = np.zeros(B.shape[1], dtype=bool)
-            x[chosen] = True
             x = _setcover.local_search(B, x, time_limit=opts.time_limit_s - (t_ls - t0), max_steps=10**9, seed=2,
                                        target=low)
             chosen = np.flatnonzero(x)
             stats["local_search_seconds"] += time.perf_counter() - t_ls
-            low = max(low, 0)
         else:
             t_mip = time.perf_counter()
             nk = keep.size
@@ -1182,9 +1196,9 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
                 low = ub
             else:
                 if mip.x is not None:
-                    x = keep[mip.x > 0.5]
-                    if x.size < chosen.size:
-                        chosen = x
+                    better = keep[mip.x > 0.5]
+                    if better.size < chosen.size:
+                        chosen = better
                 if mip.status == "optimal":
                     low = chosen.size
                 elif np.isfinite(mip.bound):

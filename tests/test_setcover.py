@@ -114,3 +114,20 @@ def test_large_path_keeps_fixed_sites_and_reports_uncoverable(monkeypatch):
     # brute force over new sites with 0 and 1 fixed
     rest = A[:-1][~A[:-1][:, [0, 1]].any(axis=1)][:, 2:]
     assert sol.objective == (brute_min(rest) if rest.shape[0] else 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lp_over_a_row_subset_reaches_the_full_lp(seed):
+    """Row generation ends at the LP over all rows (scipy's HiGHS on the full LP), and its
+    bound, recomputed from the multipliers, never exceeds it."""
+    A = geometric(1500, 300, 0.09, seed)
+    B = sp.csr_matrix(A)
+    lp = lp_value(A)
+    bound, u, n_rows, finished = _setcover.lp_bound_rows(B, 10**6, time_limit=60)
+    assert finished and n_rows < A.shape[0]
+    assert bound == pytest.approx(lp, abs=1e-6)
+    rc = 1.0 - A.T.astype(float) @ u
+    assert bound == pytest.approx(u.sum() + np.minimum(rc, 0).sum(), abs=1e-9)
+    # stopped early it is still a valid bound
+    early, _, _, _ = _setcover.lp_bound_rows(B, 10**6, time_limit=0.05)
+    assert early <= lp + 1e-6
