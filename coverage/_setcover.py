@@ -216,7 +216,7 @@ def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, ub, dead
 
 
 @numba.njit(cache=True, nogil=True)
-def _weighting_search(rptr, ridx, cptr, cidx, start, deadline, max_steps, seed, tenure, target):
+def _weighting_search(rptr, ridx, cptr, cidx, start, deadline, max_steps, seed, tenure, target, stop):
     """Row-weighting local search for a smaller unit-cost cover (after Gao et al.'s RWLS).
 
     From a cover, drop the column whose loss is least and repair: while rows are uncovered,
@@ -262,7 +262,7 @@ def _weighting_search(rptr, ridx, cptr, cidx, start, deadline, max_steps, seed, 
     step = 0
     last_added = -1
     while step < max_steps:
-        if (step & 255) == 0 and _now() > deadline:
+        if (step & 255) == 0 and (stop[0] != 0 or _now() > deadline):
             break
         dropping = n_unc == 0
         if dropping:
@@ -271,6 +271,7 @@ def _weighting_search(rptr, ridx, cptr, cidx, start, deadline, max_steps, seed, 
                 for j in range(n):
                     best[j] = insol[j]
             if best_size <= target:
+                stop[0] = 1  # a parallel search can stop too
                 break
             # drop the column of least loss: look for a cover one smaller
             bj = -1
@@ -383,14 +384,27 @@ def _arrays(B: sp.csr_matrix):
 
 
 def local_search(B: sp.csr_matrix, start: np.ndarray, *, time_limit: float, max_steps: int = 200_000,
-                 seed: int = 1, tenure: int = 2, target: int = 0) -> np.ndarray:
+                 seed: int = 1, tenure: int = 2, target: int = 0, threads: int = 1) -> np.ndarray:
     """A cover of all rows of ``B`` no larger than ``start`` (bool per column), by row-weighting
     local search within ``time_limit`` seconds or ``max_steps`` swaps (deterministic per seed for
-    a step limit); stops early at a cover of ``target`` columns (a known lower bound)."""
+    a step limit); stops early at a cover of ``target`` columns (a known lower bound).
+    ``threads > 1`` runs that many searches with different seeds at once and keeps the best."""
     rptr, ridx, cptr, cidx = _arrays(B)
-    x = np.asarray(start, dtype=np.bool_).copy()
-    return _weighting_search(rptr, ridx, cptr, cidx, x, time.perf_counter() + max(time_limit, 0.0),
-                             int(max_steps), int(seed), int(tenure), int(target))
+    deadline = time.perf_counter() + max(time_limit, 0.0)
+    stop = np.zeros(1, np.int64)
+
+    def one(k):
+        x = np.asarray(start, dtype=np.bool_).copy()
+        return _weighting_search(rptr, ridx, cptr, cidx, x, deadline, int(max_steps), int(seed) + k, int(tenure),
+                                 int(target), stop)
+
+    if threads <= 1:
+        return one(0)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        found = list(pool.map(one, range(threads)))
+    return min(found, key=lambda x: int(x.sum()))
 
 
 def lagrangian_bound(B: sp.csr_matrix, ub: float, *, time_limit: float, max_iters: int = 100_000,

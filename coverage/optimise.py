@@ -1132,6 +1132,15 @@ def min_cover(
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
 
 
+def _threads() -> int:
+    import os
+
+    try:
+        return max(1, min(4, len(os.sched_getaffinity(0))))
+    except (AttributeError, OSError):
+        return max(1, min(4, os.cpu_count() or 1))
+
+
 def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, picked: list[int], lower: int,
                      uncoverable: np.ndarray, t0: float, stats: dict) -> Solution:
     """Set cover too large for HiGHS's root LP (no binding quotas).
@@ -1162,7 +1171,8 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     t_ls = time.perf_counter()
     if low < ub:
         ls_budget = 0.5 * max(0.0, opts.time_limit_s - (t_ls - t0))
-        x = _setcover.local_search(B, x, time_limit=ls_budget, max_steps=max(100_000, 200 * n), target=low)
+        x = _setcover.local_search(B, x, time_limit=ls_budget, max_steps=max(100_000, 200 * n), target=low,
+                                   threads=_threads())
     stats["local_search_seconds"] = time.perf_counter() - t_ls
     chosen = np.flatnonzero(x)
     ub = chosen.size
@@ -1178,8 +1188,8 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
             # the restricted problem is still too large for an exact solve in the time left:
             # spend it on the search for a smaller cover instead
             t_ls = time.perf_counter()
-            x = _setcover.local_search(B, x, time_limit=opts.time_limit_s - (t_ls - t0), max_steps=10**9, seed=2,
-                                       target=low)
+            x = _setcover.local_search(B, x, time_limit=opts.time_limit_s - (t_ls - t0), max_steps=10**9, seed=3,
+                                       target=low, threads=_threads())
             chosen = np.flatnonzero(x)
             stats["local_search_seconds"] += time.perf_counter() - t_ls
         else:
