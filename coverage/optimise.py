@@ -1085,7 +1085,8 @@ def min_cover(
         budget = min(0.2 * opts.time_limit_s, max(0.0, opts.time_limit_s - (t_ls - t0)))
         start_x = np.zeros(n, dtype=bool)
         start_x[picked] = True
-        picked = list(np.flatnonzero(_setcover.local_search(B, start_x, time_limit=budget, max_steps=150_000,
+        steps = min(150_000, max(20_000, 100 * n))  # a start for HiGHS: more steps rarely pay here
+        picked = list(np.flatnonzero(_setcover.local_search(B, start_x, time_limit=budget, max_steps=steps,
                                                             target=lower - n_req)))
         stats["local_search_seconds"] = time.perf_counter() - t_ls
         if opts.solver != "greedy" and lower >= n_req + len(picked):
