@@ -459,14 +459,14 @@ def _spread_rows(B: sp.csr_matrix, order: np.ndarray, k: int, overlap: float = 0
     return np.asarray(out if out else order[:k], dtype=np.int64)
 
 
-def lp_bound_rows(B: sp.csr_matrix, ub: float, *, time_limit: float) -> tuple[float, np.ndarray, int, bool]:
+def lp_bound_rows(B: sp.csr_matrix, ub: float, *, time_limit: float) -> tuple[float, np.ndarray, np.ndarray, bool]:
     """Lower bound from the covering LP, solved over a growing subset of rows.
 
     The LP over some rows relaxes the LP over all rows, so each subset's value bounds every
     cover. Rows the subset's LP solution leaves uncovered are added (spread out, fewest covering
     columns first) until none is left (then the value is the full LP bound) or the time is up.
     A few thousand rows usually settle the LP of a city-sized instance with tens of thousands.
-    Returns (bound, multipliers ``u`` on all rows (zero off the subset), rows used, finished);
+    Returns (bound, multipliers ``u`` on all rows (zero off the subset), the subset's rows, finished);
     the bound is recomputed as ``L(u)`` from ``u`` itself, so it is valid whatever the solver's
     tolerances.
     """
@@ -478,7 +478,7 @@ def lp_bound_rows(B: sp.csr_matrix, ub: float, *, time_limit: float) -> tuple[fl
     B = sp.csr_matrix(B, dtype=bool)
     m, n = B.shape
     if m == 0:
-        return 0.0, np.zeros(0), 0, True
+        return 0.0, np.zeros(0), np.zeros(0, np.int64), True
     Bf = B.astype(float)
     h = _quiet_highs(highspy)
     h.setOptionValue("output_flag", False)
@@ -523,4 +523,4 @@ def lp_bound_rows(B: sp.csr_matrix, ub: float, *, time_limit: float) -> tuple[fl
             finished = True
             break
         add(_spread_rows(B, short[np.argsort(cov[short], kind="stable")], per_round))
-    return best, best_u, int(used.sum()), finished
+    return best, best_u, np.concatenate(order), finished

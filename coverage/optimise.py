@@ -1159,8 +1159,8 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     ub = len(picked)
     t_lag = time.perf_counter()
     budget = 0.35 * max(0.0, opts.time_limit_s - (t_lag - t0))
-    L, u, n_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
-    stats["lp_rows"] = n_rows
+    L, u, lp_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
+    stats["lp_rows"] = int(lp_rows.size)
     stats["lp_finished"] = finished
     if not np.isfinite(L):  # not even the first LP solved in time: subgradient steps instead
         L, u = _setcover.lagrangian_bound(B, ub, time_limit=max(0.0, budget - (time.perf_counter() - t_lag)))

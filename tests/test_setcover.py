@@ -123,8 +123,9 @@ def test_lp_over_a_row_subset_reaches_the_full_lp(seed):
     A = geometric(1500, 300, 0.09, seed)
     B = sp.csr_matrix(A)
     lp = lp_value(A)
-    bound, u, n_rows, finished = _setcover.lp_bound_rows(B, 10**6, time_limit=60)
-    assert finished and n_rows < A.shape[0]
+    bound, u, rows, finished = _setcover.lp_bound_rows(B, 10**6, time_limit=60)
+    assert finished and rows.size < A.shape[0] and np.unique(rows).size == rows.size
+    assert (u[np.setdiff1d(np.arange(A.shape[0]), rows)] == 0).all()
     assert bound == pytest.approx(lp, abs=1e-6)
     rc = 1.0 - A.T.astype(float) @ u
     assert bound == pytest.approx(u.sum() + np.minimum(rc, 0).sum(), abs=1e-9)
