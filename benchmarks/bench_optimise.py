@@ -197,17 +197,17 @@ def main(argv=None) -> None:
               f"{sol.objective:12.0f}  {sol.status} {same} (model {sol.stats['rows_model']}x{sol.stats['cols_model']})")
 
     print()
-    if args.skip_scaling:
-        cands = []
-    elif args.geometric:
+    cands = [] if args.skip_scaling else [1000, 2500, 5000] if args.quick else [1000, 2500, 5000, 10000,
+                                                                              args.max_cand]
+    if cands and args.geometric:
         print("scaling (ours only; geometric grid city, street-distance reach "
               f"{args.reach_m:.0f} m, demand = 2.5 x candidates)")
-    else:
+    elif cands:
         print("scaling (ours only; road engine on a generated street grid, 240 s reach, "
               "demand = every street segment, about 2.5 x candidates)")
-    print(f"{'candidates':>10}{'demand':>9}{'nnz':>12}{'model':<7}{'seconds':>9}{'objective':>12}{'bound':>12}{'gap':>9}  status")
-    if not args.skip_scaling:
-        cands = [1000, 2500, 5000] if args.quick else [1000, 2500, 5000, 10000, args.max_cand]
+    if cands:
+        print(f"{'candidates':>10}{'demand':>9}{'nnz':>12}{'model':<7}{'seconds':>9}{'objective':>12}{'bound':>12}"
+              f"{'gap':>9}  status")
     for n_cand in cands:
         t_build = time.perf_counter()
         if args.geometric:

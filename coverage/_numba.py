@@ -7,6 +7,7 @@ import name, so numba would find us and fail on ``coverage.types``. While numba 
 from __future__ import annotations
 
 import importlib.abc
+import os
 import sys
 
 
@@ -35,3 +36,11 @@ def _load():
 
 
 numba = _load()
+
+
+def default_threads(threads: int | None = None) -> int:
+    """Worker threads for the numba kernels (they release the GIL): ``threads`` if given, else
+    the machine's cores, at most 8."""
+    if threads is not None:
+        return max(1, int(threads))
+    return max(1, min(os.cpu_count() or 1, 8))

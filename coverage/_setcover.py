@@ -26,18 +26,14 @@ _EPS = 1e-6
 
 
 @numba.njit(cache=True, nogil=True)
-def _reduced_costs(cptr, cidx, cost, colstate, rowcov, u, ct):
-    """Reduced costs of free columns and the Lagrangian value of the node (without fixed cost)."""
+def _reduced_costs(cptr, cidx, cost, u, ct):
+    """Reduced costs ``ct`` of all columns; returns the sum of the negative ones."""
     n = cptr.size - 1
     val = 0.0
     for j in range(n):
-        if colstate[j] != 0:
-            continue
         v = cost[j]
         for k in range(cptr[j], cptr[j + 1]):
-            i = cidx[k]
-            if rowcov[i] == 0:
-                v -= u[i]
+            v -= u[cidx[k]]
         ct[j] = v
         if v < 0.0:
             val += v
@@ -49,8 +45,6 @@ def _now():
     with numba.objmode(t="float64"):
         t = time.perf_counter()
     return t
-
-
 
 
 @numba.njit(cache=True, nogil=True)
@@ -131,33 +125,24 @@ def _greedy_cover(rptr, ridx, cptr, cidx, cost, u, insol, cnt):
 
 
 @numba.njit(cache=True, nogil=True)
-def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, ub, deadline, max_iters,
-                       greedy_every, lam0, patience, min_lam, deflect):
-    """Subgradient ascent on ``L(u)`` with a greedy cover every ``greedy_every`` steps.
-
-    ``u`` holds the start and ends at the best multipliers; ``best_x``/``ub`` the incumbent
-    (updated in place). Returns (best bound, incumbent cost, iterations).
-    """
+def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, ub, deadline, max_iters, lam0, patience,
+                       min_lam):
+    """Projected subgradient ascent on ``L(u)``, the step halved after ``patience`` steps without
+    progress. ``u`` holds the start and ends at the best multipliers. Returns the best bound."""
     m = rptr.size - 1
     n = cptr.size - 1
-    colstate = np.zeros(n, np.int8)
-    rowcov = np.zeros(m, np.int32)
     ct = np.zeros(n)
     s = np.zeros(m)
-    x = np.zeros(n, np.bool_)
-    cnt = np.zeros(m, np.int32)
     best = -np.inf
     lam = lam0
     stall = 0
-    d = np.zeros(m)
-    it = 0
     for it in range(max_iters):
         if (it & 7) == 0 and _now() > deadline:
             break
         sum_u = 0.0
         for i in range(m):
             sum_u += u[i]
-        L = sum_u + _reduced_costs(cptr, cidx, cost, colstate, rowcov, u, ct)
+        L = sum_u + _reduced_costs(cptr, cidx, cost, u, ct)
         if L > best + 1e-9:
             if L > best + 1e-4 * max(1.0, abs(best)):
                 stall = 0
@@ -173,12 +158,6 @@ def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, ub, dead
             stall = 0
         if best > ub - 1.0 + _EPS or lam < min_lam:
             break
-        if greedy_every > 0 and it % greedy_every == 0:
-            val = _greedy_cover(rptr, ridx, cptr, cidx, cost, u, x, cnt)
-            if val < ub - _EPS:
-                ub = val
-                for j in range(n):
-                    best_x[j] = x[j]
         norm = 0.0
         for i in range(m):
             g = 1.0
@@ -188,14 +167,7 @@ def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, ub, dead
             if u[i] <= 0.0 and g < 0.0:
                 g = 0.0
             s[i] = g
-        # deflected direction: damps the zig-zag of plain subgradient steps
-        for i in range(m):
-            v = s[i] + deflect * d[i]
-            if u[i] <= 0.0 and v < 0.0:
-                v = 0.0
-            d[i] = v
-            s[i] = v
-            norm += v * v
+            norm += g * g
         if norm == 0.0:
             break
         target = ub if ub < 1.05 * best + 1.0 else 1.05 * best + 1.0
@@ -207,12 +179,7 @@ def _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, ub, dead
             u[i] = v if v > 0.0 else 0.0
     for i in range(m):
         u[i] = best_u[i]
-    val = _greedy_cover(rptr, ridx, cptr, cidx, cost, u, x, cnt)
-    if val < ub - _EPS:
-        ub = val
-        for j in range(n):
-            best_x[j] = x[j]
-    return best, ub, it + 1
+    return best
 
 
 @numba.njit(cache=True, nogil=True)
@@ -374,7 +341,9 @@ def _weighting_search(rptr, ridx, cptr, cidx, start, deadline, max_steps, seed, 
     return best
 
 
-def _arrays(B: sp.csr_matrix):
+def cover_arrays(B: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise and column-wise index arrays of ``B`` (int64) for the kernels; compute once and
+    pass as ``arrays=`` when searching the same matrix several times."""
     B = sp.csr_matrix(B, dtype=bool)
     B.sort_indices()
     C = B.tocsc()
@@ -384,12 +353,12 @@ def _arrays(B: sp.csr_matrix):
 
 
 def local_search(B: sp.csr_matrix, start: np.ndarray, *, time_limit: float, max_steps: int = 200_000,
-                 seed: int = 1, tenure: int = 2, target: int = 0, threads: int = 1) -> np.ndarray:
+                 seed: int = 1, tenure: int = 2, target: int = 0, threads: int = 1, arrays=None) -> np.ndarray:
     """A cover of all rows of ``B`` no larger than ``start`` (bool per column), by row-weighting
     local search within ``time_limit`` seconds or ``max_steps`` swaps (deterministic per seed for
     a step limit); stops early at a cover of ``target`` columns (a known lower bound).
     ``threads > 1`` runs that many searches with different seeds at once and keeps the best."""
-    rptr, ridx, cptr, cidx = _arrays(B)
+    rptr, ridx, cptr, cidx = cover_arrays(B) if arrays is None else arrays
     deadline = time.perf_counter() + max(time_limit, 0.0)
     stop = np.zeros(1, np.int64)
 
@@ -409,10 +378,10 @@ def local_search(B: sp.csr_matrix, start: np.ndarray, *, time_limit: float, max_
 
 def lagrangian_bound(B: sp.csr_matrix, ub: float, *, time_limit: float, max_iters: int = 100_000,
                      lam0: float = 2.0, patience: int = 100, min_lam: float = 1e-4,
-                     deflect: float = 0.0) -> tuple[float, np.ndarray]:
+                     arrays=None) -> tuple[float, np.ndarray]:
     """Best Lagrangian lower bound ``max_u L(u)`` found on the unit-cost cover of ``B`` and its
     multipliers; stops early once the bound exceeds ``ub - 1`` (then ``ub`` is optimal)."""
-    rptr, ridx, cptr, cidx = _arrays(B)
+    rptr, ridx, cptr, cidx = cover_arrays(B) if arrays is None else arrays
     m, n = B.shape
     if m == 0:
         return 0.0, np.zeros(0)
@@ -423,17 +392,16 @@ def lagrangian_bound(B: sp.csr_matrix, ub: float, *, time_limit: float, max_iter
     np.minimum.at(u, np.repeat(np.arange(m), np.diff(rptr)), per[ridx])
     u[~np.isfinite(u)] = 0.0
     best_u = u.copy()
-    best_x = np.ones(n, dtype=np.bool_)
-    bound, _, _ = _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, best_x, float(ub),
-                                     time.perf_counter() + max(time_limit, 0.0), int(max_iters), 0,
-                                     float(lam0), int(patience), float(min_lam), float(deflect))
+    bound = _lagrangian_search(rptr, ridx, cptr, cidx, cost, u, best_u, float(ub),
+                               time.perf_counter() + max(time_limit, 0.0), int(max_iters), float(lam0),
+                               int(patience), float(min_lam))
     return float(bound), u
 
 
 def greedy_cover(B: sp.csr_matrix) -> np.ndarray:
     """Chvatal's greedy cover of all rows of ``B`` (most newly covered rows first), redundant
     columns dropped; bool per column. Raises ValueError when a row has no column."""
-    rptr, ridx, cptr, cidx = _arrays(B)
+    rptr, ridx, cptr, cidx = cover_arrays(B)
     m, n = B.shape
     x = np.zeros(n, dtype=np.bool_)
     val = _greedy_cover(rptr, ridx, cptr, cidx, np.ones(n), np.zeros(m), x, np.zeros(m, np.int32))

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from coverage import _setcover
+from coverage._numba import default_threads
 from coverage.errors import InfeasibleError, InputError
 
 __all__ = [
@@ -57,10 +58,10 @@ SOLVERS = ("highs", "greedy")
 _EPS = 1e-9
 _DOMINANCE_WORK = 60_000_000  # max nonzeros of a dominance product before the reduction is skipped
 _LARGE_COVER_NNZ = 500_000  # set-cover models above this size skip HiGHS's root LP (Lagrangian path)
-_RESTRICTED_MIP_NNZ = 2_000_000
+_RESTRICTED_MIP_NNZ = 2_000_000  # largest restricted set-cover model given to HiGHS on that path
 # with a strong start, branching on pseudocosts without strong-branching warm-up proved faster on
 # set covers (500 x 2,500 geometric, eight instances not used for the choice: 27.6 s -> 13.7 s in total)
-_PSCOST_MINRELIABLE = 0  # largest restricted set-cover model given to HiGHS on that path
+_PSCOST_MINRELIABLE = 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1070,6 +1071,7 @@ def min_cover(
     lower = n_req + max(_packing_lower_bound(B), int(lo.sum()))
     n = B.shape[1]
     G, glo, ghi = _group_rows(cg, lo, hi, n, None)
+    searched = False  # the start comes from local search (then HiGHS skips its own heuristics)
     if greedy_ok and G.shape[0] == 0 and B.shape[0] > 0:
         # no binding quota: improve the greedy cover by local search (a strong start, often
         # optimal); on models HiGHS handles, the LP bound first tells it when to stop
@@ -1094,6 +1096,7 @@ def min_cover(
         picked = list(np.flatnonzero(_setcover.local_search(B, start_x, time_limit=budget, max_steps=steps,
                                                             target=lower - n_req)))
         stats["local_search_seconds"] = time.perf_counter() - t_ls
+        searched = True
         if opts.solver != "greedy" and lower >= n_req + len(picked):
             obj = n_req + len(picked)  # the LP bound proves the local-search cover optimal
             return _coverage_solution("lscp", A, w, opts, cols[np.asarray(picked, dtype=np.int64)], obj, obj,
@@ -1110,7 +1113,6 @@ def min_cover(
     M = sp.vstack([B.astype(float), G]).tocsc()
     row_lo = np.concatenate([np.ones(B.shape[0]), glo])
     row_hi = np.concatenate([np.full(B.shape[0], math.inf), ghi])
-    searched = "local_search_seconds" in stats
     start = None
     if greedy_ok:
         start = np.zeros(n)
@@ -1138,15 +1140,6 @@ def min_cover(
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
 
 
-def _threads() -> int:
-    import os
-
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except (AttributeError, OSError):
-        return max(1, min(4, os.cpu_count() or 1))
-
-
 def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, picked: list[int], lower: int,
                      uncoverable: np.ndarray, t0: float, stats: dict) -> Solution:
     """Set cover too large for HiGHS's root LP (no binding quotas).
@@ -1162,13 +1155,16 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     n_req = opts.required.size
     n = B.shape[1]
     ub = len(picked)
+    arrays = _setcover.cover_arrays(B)  # shared by every search of this matrix
+    threads = default_threads()
     t_lag = time.perf_counter()
     budget = 0.35 * max(0.0, opts.time_limit_s - (t_lag - t0))
     L, u, lp_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
     stats["lp_rows"] = int(lp_rows.size)
     stats["lp_finished"] = finished
     if not np.isfinite(L):  # not even the first LP solved in time: subgradient steps instead
-        L, u = _setcover.lagrangian_bound(B, ub, time_limit=max(0.0, budget - (time.perf_counter() - t_lag)))
+        L, u = _setcover.lagrangian_bound(B, ub, time_limit=max(0.0, budget - (time.perf_counter() - t_lag)),
+                                          arrays=arrays)
     stats["lagrangian_seconds"] = time.perf_counter() - t_lag
     stats["lagrangian_bound"] = n_req + L
     low = max(lower - n_req, math.ceil(L - 1e-6))
@@ -1178,7 +1174,7 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     if low < ub:
         ls_budget = 0.5 * max(0.0, opts.time_limit_s - (t_ls - t0))
         x = _setcover.local_search(B, x, time_limit=ls_budget, max_steps=max(100_000, 200 * n), target=low,
-                                   threads=_threads())
+                                   threads=threads, arrays=arrays)
     stats["local_search_seconds"] = time.perf_counter() - t_ls
     chosen = np.flatnonzero(x)
     ub = chosen.size
@@ -1195,7 +1191,7 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
             # spend it on the search for a smaller cover instead
             t_ls = time.perf_counter()
             x = _setcover.local_search(B, x, time_limit=opts.time_limit_s - (t_ls - t0), max_steps=10**9, seed=3,
-                                       target=low, threads=_threads())
+                                       target=low, threads=threads, arrays=arrays)
             chosen = np.flatnonzero(x)
             stats["local_search_seconds"] += time.perf_counter() - t_ls
         else:

@@ -10,13 +10,12 @@ Direction matters: response is station -> incident, so origins follow edges forw
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ._numba import numba
+from ._numba import default_threads, numba
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -250,12 +249,6 @@ def _targets_batch(r_ptr, r_node, r_cost, e_ptr, e_target, e_extra, n_targets, o
 # array level
 
 
-def _threads(threads: int | None) -> int:
-    if threads is not None:
-        return max(1, int(threads))
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
 def _check_cutoff(cutoff: Any, name: str = "cutoff_s") -> float:
     try:
         c = float(cutoff)
@@ -268,7 +261,7 @@ def _check_cutoff(cutoff: Any, name: str = "cutoff_s") -> float:
 
 def _run_chunks(fn, n_items: int, threads: int | None, *args):
     """Run ``fn(origins_chunk, *args)`` over chunks in threads; concatenate ragged results."""
-    nthr = _threads(threads)
+    nthr = default_threads(threads)
     if n_items == 0:
         return np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     n_chunks = min(n_items, nthr * 4) if nthr > 1 else 1
