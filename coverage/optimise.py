@@ -40,7 +40,7 @@ from typing import Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from coverage import _setcover
+from coverage import _dominance, _setcover
 from coverage._numba import default_threads
 from coverage.errors import InfeasibleError, InputError
 
@@ -56,7 +56,6 @@ __all__ = [
 
 SOLVERS = ("highs", "greedy")
 _EPS = 1e-9
-_DOMINANCE_WORK = 60_000_000  # max nonzeros of a dominance product before the reduction is skipped
 _LARGE_COVER_NNZ = 500_000  # set-cover models above this size skip HiGHS's root LP (Lagrangian path)
 _RESTRICTED_MIP_NNZ = 2_000_000  # largest restricted set-cover model given to HiGHS on that path
 # with a strong start, branching on pseudocosts without strong-branching warm-up proved faster on
@@ -448,30 +447,9 @@ def _dominated(M: sp.csr_matrix, cls: np.ndarray | None, protect: np.ndarray | N
 
     Row ``k`` is flagged when some row ``i`` of the same class has ``S_i`` a subset of ``S_k``
     (strict, or equal with ``i < k``). Flagged rows are implied by their subset rows (set
-    cover) - apply to ``B`` for rows and to ``B.T`` (with the opposite direction) for columns.
-    Returns a boolean mask; all False when the product would be too large.
+    cover). Returns a boolean mask (``protect``-ed rows never flagged).
     """
-    n = M.shape[0]
-    out = np.zeros(n, dtype=bool)
-    if n < 2:
-        return out
-    size = np.diff(M.indptr).astype(np.int64)
-    colcnt = np.bincount(M.indices, minlength=M.shape[1]).astype(np.int64)
-    work = int((colcnt * colcnt).sum())
-    if work > _DOMINANCE_WORK:
-        return out
-    MT = M.T.tocsr()
-    chunk = max(1, int(n * 4_000_000 / max(work, 1)))
-    for s in range(0, n, chunk):
-        e = min(n, s + chunk)
-        P = (M[s:e] @ MT).tocoo()
-        k = P.row.astype(np.int64) + s
-        i = P.col.astype(np.int64)
-        v = P.data
-        cond = (i != k) & (v == size[i]) & ((size[i] < size[k]) | ((size[i] == size[k]) & (i < k)))
-        if cls is not None:
-            cond &= cls[i] == cls[k]
-        out[k[cond]] = True
+    out = _dominance.supersets(M, cls)
     if protect is not None:
         out &= ~protect
     return out
@@ -479,30 +457,8 @@ def _dominated(M: sp.csr_matrix, cls: np.ndarray | None, protect: np.ndarray | N
 
 def _dominated_subsets(M: sp.csr_matrix, cls: np.ndarray | None, protect: np.ndarray | None) -> np.ndarray:
     """Rows of ``M`` whose set is contained in another row's set of the same class (strict, or
-    equal with a lower index): used for dominated candidate columns (pass ``B.T``)."""
-    n = M.shape[0]
-    out = np.zeros(n, dtype=bool)
-    size = np.diff(M.indptr).astype(np.int64)
-    empty = size == 0
-    out[empty] = True  # an empty column adds nothing
-    if n >= 2:
-        colcnt = np.bincount(M.indices, minlength=M.shape[1]).astype(np.int64)
-        work = int((colcnt * colcnt).sum())
-        if work <= _DOMINANCE_WORK:
-            MT = M.T.tocsr()
-            chunk = max(1, int(n * 4_000_000 / max(work, 1)))
-            for s in range(0, n, chunk):
-                e = min(n, s + chunk)
-                P = (M[s:e] @ MT).tocoo()
-                j = P.row.astype(np.int64) + s
-                l_ = P.col.astype(np.int64)
-                v = P.data
-                cond = (l_ != j) & (v == size[j]) & (
-                    (size[l_] > size[j]) | ((size[l_] == size[j]) & (l_ < j))
-                )
-                if cls is not None:
-                    cond &= cls[l_] == cls[j]
-                out[j[cond]] = True
+    equal with a lower index), and empty rows: used for dominated candidate columns (pass ``B.T``)."""
+    out = _dominance.subsets(M, cls) | (np.diff(sp.csr_matrix(M).indptr) == 0)
     if protect is not None:
         out &= ~protect
     return out
