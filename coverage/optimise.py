@@ -1129,8 +1129,13 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     t_ls = time.perf_counter()
     if low < ub:
         ls_budget = 0.5 * max(0.0, opts.time_limit_s - (t_ls - t0))
-        x = _setcover.local_search(B, x, time_limit=ls_budget, max_steps=max(100_000, 200 * n), target=low,
-                                   threads=threads, arrays=arrays)
+        # first on the LP's rows (many cheap steps), then over all rows from the cover found
+        x = _setcover.row_subset_search(B, x, lp_rows, time_limit=0.6 * ls_budget, target=low, threads=threads,
+                                        arrays=arrays)
+        stats["row_subset_cover"] = int(x.sum())
+        if int(x.sum()) > low:
+            x = _setcover.local_search(B, x, time_limit=max(0.0, ls_budget - (time.perf_counter() - t_ls)),
+                                       max_steps=max(100_000, 200 * n), target=low, threads=threads, arrays=arrays)
     stats["local_search_seconds"] = time.perf_counter() - t_ls
     chosen = np.flatnonzero(x)
     ub = chosen.size

@@ -132,3 +132,28 @@ def test_lp_over_a_row_subset_reaches_the_full_lp(seed):
     # stopped early it is still a valid bound
     early, _, _, _ = _setcover.lp_bound_rows(B, 10**6, time_limit=0.05)
     assert early <= lp + 1e-6
+
+
+@pytest.mark.parametrize("seed", [4, 6, 0, 1])  # greedy misses the optimum by one on 4 and 6
+def test_row_subset_search_reaches_the_brute_force_optimum(seed):
+    """Search on a few rows, growing them with the rows its covers miss: the result covers every
+    row, is never larger than the start, and reaches the optimum on small instances."""
+    A = geometric(60, 18, 0.25, seed)
+    B = sp.csr_matrix(A)
+    start = _setcover.greedy_cover(B)
+    few = np.arange(0, A.shape[0], 10)  # a tenth of the rows to begin with
+    x = _setcover.row_subset_search(B, start, few, time_limit=5.0, target=brute_min(A), seed=seed)
+    assert A[:, x].any(axis=1).all()
+    assert x.sum() <= start.sum()
+    assert x.sum() == brute_min(A)
+
+
+def test_row_subset_search_never_returns_a_partial_cover():
+    """Rows outside the subset that no small cover of the subset reaches: the answer is still a
+    cover of all rows (here the start itself: nothing smaller exists)."""
+    # rows 0-2 are covered by column 0 alone; row 3 only by column 1; row 4 only by column 2
+    A = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=bool)
+    B = sp.csr_matrix(A)
+    start = np.array([True, True, True])
+    x = _setcover.row_subset_search(B, start, np.array([0, 1]), time_limit=2.0)
+    assert x.tolist() == [True, True, True]
