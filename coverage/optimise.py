@@ -58,6 +58,10 @@ SOLVERS = ("highs", "greedy")
 _EPS = 1e-9
 _LARGE_COVER_NNZ = 500_000  # set-cover models above this size skip HiGHS's root LP (Lagrangian path)
 _RESTRICTED_MIP_NNZ = 2_000_000  # largest restricted set-cover model given to HiGHS on that path
+_RESTRICTED_MIP_GAP = 3  # ... and the widest gap (columns) it is asked to close
+# mean candidates per demand row from which a large set cover counts as dense (engine covers:
+# hundreds; hydrant covers: about 15): its LP settles on few rows and local search starts there
+_DENSE_ROW_LEN = 64
 # with a strong start, branching on pseudocosts without strong-branching warm-up proved faster on
 # set covers (500 x 2,500 geometric, eight instances not used for the choice: 27.6 s -> 13.7 s in total)
 _PSCOST_MINRELIABLE = 0
@@ -1100,13 +1104,19 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
                      uncoverable: np.ndarray, t0: float, stats: dict) -> Solution:
     """Set cover too large for HiGHS's root LP (no binding quotas).
 
-    1. Lower bound: the covering LP over a growing subset of rows (``lp_bound_rows``); its
-       multipliers ``u`` give a valid bound ``L`` on every cover.
-    2. Local search from the greedy cover until it meets ``ceil(L)`` or its share of the time.
+    1. Lower bound: on dense covers (many candidates per demand unit, as from the road engine)
+       the covering LP over a growing subset of rows (``lp_bound_rows``; it settles with a few
+       thousand rows); on sparse covers such as hydrant placement, where that LP needs most
+       rows and HiGHS cannot even solve it in time, Lagrangian subgradient steps (cheap, and
+       close to the LP there). The best multipliers ``u`` give a valid bound ``L`` on every
+       cover.
+    2. Local search from the greedy cover until it meets ``ceil(L)`` or its share of the time;
+       on dense covers first on the LP's rows (``row_subset_search``), where steps are cheap.
     3. Every cover costs at least ``L + rc_j`` for each of its columns ``j`` with reduced cost
        ``rc_j >= 0``, so a cover better than the incumbent ``UB`` uses only columns with
-       ``rc_j <= UB - 1 - L``. When that restricted problem is small enough HiGHS solves it
-       exactly (proving the optimum, or a bound if stopped); otherwise local search goes on.
+       ``rc_j <= UB - 1 - L``. When that restricted problem is small and the gap is a few
+       columns, HiGHS solves it exactly (proving the optimum, or a bound if stopped); otherwise
+       local search goes on.
     """
     n_req = opts.required.size
     n = B.shape[1]
@@ -1115,10 +1125,13 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     threads = default_threads()
     t_lag = time.perf_counter()
     budget = 0.35 * max(0.0, opts.time_limit_s - (t_lag - t0))
-    L, u, lp_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
-    stats["lp_rows"] = int(lp_rows.size)
-    stats["lp_finished"] = finished
-    if not np.isfinite(L):  # not even the first LP solved in time: subgradient steps instead
+    dense = B.nnz >= _DENSE_ROW_LEN * B.shape[0]
+    L, u, lp_rows = -math.inf, np.zeros(B.shape[0]), np.zeros(0, np.int64)
+    if dense:
+        L, u, lp_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
+        stats["lp_rows"] = int(lp_rows.size)
+        stats["lp_finished"] = finished
+    if not np.isfinite(L):  # sparse, or not even the first LP solved in time: subgradient steps
         L, u = _setcover.lagrangian_bound(B, ub, time_limit=max(0.0, budget - (time.perf_counter() - t_lag)),
                                           arrays=arrays)
     stats["lagrangian_seconds"] = time.perf_counter() - t_lag
@@ -1129,10 +1142,11 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     t_ls = time.perf_counter()
     if low < ub:
         ls_budget = 0.5 * max(0.0, opts.time_limit_s - (t_ls - t0))
-        # first on the LP's rows (many cheap steps), then over all rows from the cover found
-        x = _setcover.row_subset_search(B, x, lp_rows, time_limit=0.6 * ls_budget, target=low, threads=threads,
-                                        arrays=arrays)
-        stats["row_subset_cover"] = int(x.sum())
+        if lp_rows.size:
+            # dense rows make every step over all rows costly: search the LP's rows first
+            x = _setcover.row_subset_search(B, x, lp_rows, time_limit=0.6 * ls_budget, target=low,
+                                            threads=threads, arrays=arrays)
+            stats["row_subset_cover"] = int(x.sum())
         if int(x.sum()) > low:
             x = _setcover.local_search(B, x, time_limit=max(0.0, ls_budget - (time.perf_counter() - t_ls)),
                                        max_steps=max(100_000, 200 * n), target=low, threads=threads, arrays=arrays)
@@ -1147,9 +1161,9 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
         stats["cols_restricted"] = int(keep.size)
         if (np.diff(Bk.indptr) == 0).any():
             low = ub  # some demand has no column a better cover could use
-        elif Bk.nnz > _RESTRICTED_MIP_NNZ:
-            # the restricted problem is still too large for an exact solve in the time left:
-            # spend it on the search for a smaller cover instead
+        elif Bk.nnz > _RESTRICTED_MIP_NNZ or ub - low > _RESTRICTED_MIP_GAP:
+            # the restricted problem is still too large, or the gap too wide, for an exact solve
+            # in the time left: spend it on the search for a smaller cover instead
             t_ls = time.perf_counter()
             x = _setcover.local_search(B, x, time_limit=opts.time_limit_s - (t_ls - t0), max_steps=10**9, seed=3,
                                        target=low, threads=threads, arrays=arrays)

@@ -72,14 +72,16 @@ def test_greedy_cover_rejects_an_uncoverable_row():
         _setcover.greedy_cover(B)
 
 
+@pytest.mark.parametrize("dense", [False, True])  # subgradient bound only / then row-generation LP
 @pytest.mark.parametrize("seed", range(4))
-def test_large_path_of_min_cover_is_exact(seed, monkeypatch):
+def test_large_path_of_min_cover_is_exact(seed, dense, monkeypatch):
     """Forcing the large-instance path on instances HiGHS solves directly: the Lagrangian bound
     plus the exact solve restricted by reduced costs must prove the same optimum."""
     A = geometric(400, 300, 0.1, seed)
     default = optimise.min_cover(A, time_limit_s=60)
     assert default.status == "optimal"
     monkeypatch.setattr(optimise, "_LARGE_COVER_NNZ", 0)
+    monkeypatch.setattr(optimise, "_DENSE_ROW_LEN", 0 if dense else 10**9)
     sol = optimise.min_cover(A, time_limit_s=60)
     assert sol.stats["lagrangian_bound"] <= default.objective + 1e-9
     # either the bound alone proves the cover optimal or the restricted exact solve ran
@@ -88,13 +90,15 @@ def test_large_path_of_min_cover_is_exact(seed, monkeypatch):
     assert (sol.objective, sol.bound, sol.status, sol.gap) == (default.objective, default.objective, "optimal", 0.0)
 
 
+@pytest.mark.parametrize("dense", [False, True])
 @pytest.mark.parametrize("seed", range(3))
-def test_large_path_without_exact_solve_brackets_the_optimum(seed, monkeypatch):
+def test_large_path_without_exact_solve_brackets_the_optimum(seed, dense, monkeypatch):
     """When even the restricted problem is too large, local search uses the time: the plan is
     a cover and the reported bound never exceeds the true optimum."""
     A = geometric(400, 300, 0.1, seed)
     opt = optimise.min_cover(A, time_limit_s=60).objective
     monkeypatch.setattr(optimise, "_LARGE_COVER_NNZ", 0)
+    monkeypatch.setattr(optimise, "_DENSE_ROW_LEN", 0 if dense else 10**9)
     monkeypatch.setattr(optimise, "_RESTRICTED_MIP_NNZ", 0)
     sol = optimise.min_cover(A, time_limit_s=3)
     assert A[:, sol.selected].any(axis=1).all()
