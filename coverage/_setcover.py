@@ -20,6 +20,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from ._highs import quiet_highs
 from ._numba import numba
 
 _EPS = 1e-6
@@ -507,15 +508,13 @@ def lp_bound_rows(B: sp.csr_matrix, ub: float, *, time_limit: float) -> tuple[fl
     """
     import highspy
 
-    from .optimise import _quiet_highs
-
     t0 = time.perf_counter()
     B = sp.csr_matrix(B, dtype=bool)
     m, n = B.shape
     if m == 0:
         return 0.0, np.zeros(0), np.zeros(0, np.int64), True
     Bf = B.astype(float)
-    h = _quiet_highs(highspy)
+    h = quiet_highs(highspy)
     h.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
     h.addCols(n, np.ones(n), np.zeros(n), np.ones(n), 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))

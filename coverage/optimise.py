@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from coverage import _dominance, _setcover
+from coverage._highs import quiet_highs as _quiet_highs
 from coverage._numba import default_threads
 from coverage.errors import InfeasibleError, InputError
 
@@ -477,27 +478,6 @@ class _MipOut:
     objective: float
     bound: float
     status: str  # optimal / time_limit / infeasible / other
-
-
-def _quiet_highs(highspy):
-    """A HiGHS instance without the banner its constructor prints straight to file descriptor 1
-    (``output_flag`` can only be set after construction)."""
-    import os
-    import sys
-
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):  # no real stdout (some embedded consoles): accept the banner
-        return highspy.Highs()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _run_highs(
@@ -1234,7 +1214,6 @@ def _max_core(
 ) -> Solution:
     n_dem, n_cand = mats[0].shape
     n_cls = len(mats)
-    p_total = int(sum(counts))
     free = opts.free
     # demand already covered by fixed/required sites (each with its own class reach)
     by_decided = np.zeros(n_dem, dtype=bool)
