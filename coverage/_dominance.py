@@ -68,9 +68,10 @@ def _inclusions(ptr, ind, cptr, cind, cnt, cls, start, step, flag_superset, out)
 
 def _run(M, cls, flag_superset: bool, threads: int | None) -> np.ndarray:
     M = sp.csr_matrix(M)
-    if not M.has_canonical_format:  # the binary search needs sorted, distinct indices
-        M = M.copy()
+    if not M.has_canonical_format or (M.nnz and not M.data.all()):
+        M = M.copy()  # the binary search needs sorted, distinct indices; stored zeros are no members
         M.sum_duplicates()
+        M.eliminate_zeros()
     m = M.shape[0]
     out = np.zeros(m, dtype=bool)
     if m < 2 or M.nnz == 0:

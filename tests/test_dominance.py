@@ -52,3 +52,10 @@ def test_chains_and_strict_order():
     M = sp.csr_matrix(np.array([[1, 1, 1], [1, 0, 0], [1, 1, 0]], dtype=np.int32))
     assert _dominance.supersets(M).tolist() == [True, False, True]
     assert _dominance.subsets(M).tolist() == [False, True, True]
+
+
+def test_stored_zeros_are_not_members():
+    # row 1 stores a zero for column 1: its set is {0}, contained in row 0's {0, 1}
+    M = sp.csr_matrix((np.array([1, 1, 1, 0]), np.array([0, 1, 0, 1]), np.array([0, 2, 4])), shape=(2, 2))
+    assert _dominance.supersets(M).tolist() == [True, False]
+    assert _dominance.subsets(M).tolist() == [False, True]
