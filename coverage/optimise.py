@@ -1080,6 +1080,29 @@ def min_cover(
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
 
 
+class _Phases:
+    """Progress of a long set cover on stderr (tqdm, seconds of the time limit): the phase and the
+    best cover and bound so far. Off unless ``progress`` (and off under ``TQDM_DISABLE``)."""
+
+    def __init__(self, on: bool, time_limit: float, t0: float):
+        import os
+
+        from tqdm.auto import tqdm
+
+        self.t0 = t0
+        self.bar = tqdm(total=max(1, round(time_limit)), desc="set cover", leave=False,
+                        bar_format="{desc} {bar} {n}/{total} s{postfix}",
+                        disable=(not on) or bool(os.environ.get("TQDM_DISABLE")))
+
+    def __call__(self, phase: str, best: int | None = None, bound: int | None = None) -> None:
+        self.bar.n = min(self.bar.total, round(time.perf_counter() - self.t0))
+        text = phase if best is None else f"{phase}: best {best}, bound {bound}"
+        self.bar.set_postfix_str(text, refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, picked: list[int], lower: int,
                      uncoverable: np.ndarray, t0: float, stats: dict) -> Solution:
     """Set cover too large for HiGHS's root LP (no binding quotas).
@@ -1098,9 +1121,19 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
        columns, HiGHS solves it exactly (proving the optimum, or a bound if stopped); otherwise
        local search goes on.
     """
+    show = _Phases(opts.progress, opts.time_limit_s, t0)
+    try:
+        return _large_min_cover_run(A, w, opts, B, cols, picked, lower, uncoverable, t0, stats, show)
+    finally:
+        show.close()
+
+
+def _large_min_cover_run(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, picked: list[int], lower: int,
+                         uncoverable: np.ndarray, t0: float, stats: dict, show: _Phases) -> Solution:
     n_req = opts.required.size
     n = B.shape[1]
     ub = len(picked)
+    show(f"lower bound ({B.shape[0]:,} demand x {n:,} candidates after reductions)", n_req + ub, lower)
     arrays = _setcover.cover_arrays(B)  # shared by every search of this matrix
     threads = default_threads()
     t_lag = time.perf_counter()
@@ -1121,6 +1154,7 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     x[picked] = True
     t_ls = time.perf_counter()
     if low < ub:
+        show("local search", n_req + ub, n_req + low)
         ls_budget = 0.5 * max(0.0, opts.time_limit_s - (t_ls - t0))
         if lp_rows.size:
             # dense rows make every step over all rows costly: search the LP's rows first
@@ -1135,6 +1169,7 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     ub = chosen.size
     mip_status = None
     if low < ub:
+        show("restricting candidates by reduced cost", n_req + ub, n_req + low)
         rc = 1.0 - np.asarray(B.T @ u, dtype=float).ravel()
         keep = np.flatnonzero(rc <= ub - 1 - L + 1e-9)
         Bk = B[:, keep].tocsr()
@@ -1150,6 +1185,7 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
             chosen = np.flatnonzero(x)
             stats["local_search_seconds"] += time.perf_counter() - t_ls
         else:
+            show(f"exact solve over {keep.size:,} candidates", n_req + ub, n_req + low)
             t_mip = time.perf_counter()
             nk = keep.size
             mip = _run_highs(
@@ -1174,6 +1210,7 @@ def _large_min_cover(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarray, p
     bound = min(n_req + low, obj)
     gap = _gap(obj, bound, False)
     status = "optimal" if gap == 0.0 else (mip_status if mip_status not in (None, "optimal") else "time_limit")
+    show("done", obj, bound)
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
 
 

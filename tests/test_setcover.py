@@ -161,3 +161,18 @@ def test_row_subset_search_never_returns_a_partial_cover():
     start = np.array([True, True, True])
     x = _setcover.row_subset_search(B, start, np.array([0, 1]), time_limit=2.0)
     assert x.tolist() == [True, True, True]
+
+
+def test_large_path_shows_its_phases_when_asked(monkeypatch, capsys):
+    """A city-scale set cover runs for minutes: with ``progress`` its phases, best cover and
+    bound appear on stderr; without it nothing is printed."""
+    A = geometric(400, 300, 0.1, 1)
+    monkeypatch.setattr(optimise, "_LARGE_COVER_NNZ", 0)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    quiet = optimise.min_cover(A, time_limit_s=30)
+    assert capsys.readouterr().err == ""
+    sol = optimise.min_cover(A, time_limit_s=30, progress=True)
+    err = capsys.readouterr().err
+    assert "set cover" in err and "lower bound (" in err
+    assert f"done: best {sol.objective:.0f}, bound {sol.bound:.0f}" in err
+    assert sol.objective == quiet.objective
