@@ -60,6 +60,7 @@ _EPS = 1e-9
 _LARGE_COVER_NNZ = 500_000  # set-cover models above this size skip HiGHS's root LP (Lagrangian path)
 _RESTRICTED_MIP_NNZ = 2_000_000  # largest restricted set-cover model given to HiGHS on that path
 _RESTRICTED_MIP_GAP = 3  # ... and the widest gap (columns) it is asked to close
+_LARGE_SPARSE_ROWS = 5_000  # sparse set covers with more demand rows also skip the root LP
 # mean candidates per demand row from which a large set cover counts as dense (engine covers:
 # hundreds; hydrant covers: about 15): its LP settles on few rows and local search starts there
 _DENSE_ROW_LEN = 64
@@ -1015,17 +1016,24 @@ def min_cover(
     if greedy_ok and G.shape[0] == 0 and B.shape[0] > 0:
         # no binding quota: improve the greedy cover by local search (a strong start, often
         # optimal); on models HiGHS handles, the LP bound first tells it when to stop
-        large = opts.solver != "greedy" and B.nnz > _LARGE_COVER_NNZ
+        # too large for HiGHS's root LP: many nonzeros, or many sparse rows (hydrant covers: the
+        # simplex needs 70 s for 15,000 x 8,500 with 0.2 M nonzeros, degenerate)
+        sparse = B.nnz < _DENSE_ROW_LEN * B.shape[0]
+        large = opts.solver != "greedy" and (B.nnz > _LARGE_COVER_NNZ or (sparse and B.shape[0] > _LARGE_SPARSE_ROWS))
         if not large and opts.solver != "greedy":
             Mlp = B.astype(float).tocsc()
+            lp_limit = min(opts.time_limit_s - (time.perf_counter() - t0), max(2.0, 0.25 * opts.time_limit_s))
             lp = _run_highs(
                 np.ones(n), np.zeros(n), np.ones(n), np.zeros(n, bool), Mlp, np.ones(B.shape[0]),
                 np.full(B.shape[0], math.inf), maximize=False, start=None,
-                time_limit=opts.time_limit_s - (time.perf_counter() - t0), mip_gap=0.0, log=False,
+                time_limit=lp_limit, mip_gap=0.0, log=False,
             )
             if lp.status == "optimal":
                 lower = max(lower, n_req + math.ceil(lp.objective - 1e-6))
                 stats["lp_bound"] = n_req + lp.objective
+            else:  # the LP alone took its share of the time: the MIP would not get far either
+                stats["lp_status"] = lp.status
+                large = True
         if large:
             return _large_min_cover(A, w, opts, B, cols, picked, lower, uncoverable, t0, stats)
         t_ls = time.perf_counter()

@@ -4,6 +4,7 @@ against brute force and the LP relaxation (scipy's HiGHS)."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -176,3 +177,35 @@ def test_large_path_shows_its_phases_when_asked(monkeypatch, capsys):
     assert "set cover" in err and "lower bound (" in err
     assert f"done: best {sol.objective:.0f}, bound {sol.bound:.0f}" in err
     assert sol.objective == quiet.objective
+
+
+def test_many_sparse_rows_skip_the_root_lp(monkeypatch):
+    """Sparse covers with many demand rows (hydrant placement) go straight to the large-cover
+    path, whose subgradient bound and local search give the same optimum here."""
+    A = geometric(400, 300, 0.1, 2)
+    default = optimise.min_cover(A, time_limit_s=60)
+    assert "lp_bound" in default.stats and "lagrangian_bound" not in default.stats
+    monkeypatch.setattr(optimise, "_LARGE_SPARSE_ROWS", 10)
+    sol = optimise.min_cover(A, time_limit_s=60)
+    assert "lp_bound" not in sol.stats and "lagrangian_bound" in sol.stats
+    assert A[:, sol.selected].any(axis=1).all()
+    assert (sol.objective, sol.status) == (default.objective, "optimal")
+
+
+def test_root_lp_out_of_time_falls_back_to_the_large_path(monkeypatch):
+    """When HiGHS's root LP does not finish in its share of the time, the cover still comes from
+    the large-cover path (never from a MIP left no time): a cover, bound <= optimum <= objective."""
+    A = geometric(400, 300, 0.1, 0)
+    opt = optimise.min_cover(A, time_limit_s=60).objective
+    real = optimise._run_highs
+
+    def lp_times_out(*args, **kw):
+        if not args[3].any():  # the LP relaxation (no integer columns)
+            return optimise._MipOut(None, math.nan, -math.inf, "time_limit")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(optimise, "_run_highs", lp_times_out)
+    sol = optimise.min_cover(A, time_limit_s=20)
+    assert sol.stats["lp_status"] == "time_limit" and "lagrangian_bound" in sol.stats
+    assert A[:, sol.selected].any(axis=1).all()
+    assert sol.bound <= opt <= sol.objective
