@@ -49,39 +49,32 @@ def _now():
 
 
 @numba.njit(cache=True, nogil=True)
-def _greedy_cover(rptr, ridx, cptr, cidx, cost, u, insol, cnt):
-    """Cover all rows by Lagrangian cost per newly covered row; drop redundant columns.
-
-    Score of a column with Lagrangian cost ``g`` and ``k`` newly covered rows: ``g / k`` when
-    ``g > 0``, else ``g * k``. Fills ``insol``; returns the cover's cost (inf if none exists).
-    """
+def _greedy_cover(rptr, ridx, cptr, cidx, insol):
+    """Chvatal's greedy for unit costs: take the column covering the most uncovered rows (lowest
+    index on ties) until all are covered, then drop redundant columns, latest pick first. Fills
+    ``insol``; returns False when some row has no column."""
     m = rptr.size - 1
     n = cptr.size - 1
     covered = np.zeros(m, np.bool_)
-    mu = np.zeros(n, np.int64)
-    gam = np.zeros(n)
+    mu = np.zeros(n, np.int64)  # uncovered rows per column
     for j in range(n):
         insol[j] = False
         mu[j] = cptr[j + 1] - cptr[j]
-        g = cost[j]
-        for k in range(cptr[j], cptr[j + 1]):
-            g -= u[cidx[k]]
-        gam[j] = g
+    picks = np.empty(n, np.int64)
+    n_picks = 0
     left = m
     while left > 0:
         best = -1
-        bs = np.inf
+        most = 0
         for j in range(n):
-            if insol[j] or mu[j] == 0:
-                continue
-            g = gam[j]
-            sc = g / mu[j] if g > 0.0 else g * mu[j]
-            if sc < bs:
-                bs = sc
+            if not insol[j] and mu[j] > most:
+                most = mu[j]
                 best = j
         if best < 0:
-            return np.inf
+            return False
         insol[best] = True
+        picks[n_picks] = best
+        n_picks += 1
         for k in range(cptr[best], cptr[best + 1]):
             i = cidx[k]
             if covered[i]:
@@ -89,28 +82,14 @@ def _greedy_cover(rptr, ridx, cptr, cidx, cost, u, insol, cnt):
             covered[i] = True
             left -= 1
             for kk in range(rptr[i], rptr[i + 1]):
-                col = ridx[kk]
-                mu[col] -= 1
-                gam[col] += u[i]
-    for i in range(m):
-        cnt[i] = 0
-    for j in range(n):
-        if insol[j]:
-            for k in range(cptr[j], cptr[j + 1]):
-                cnt[cidx[k]] += 1
-    # drop redundant columns, the most expensive (then largest Lagrangian cost) first
-    key = np.empty(n)
-    for j in range(n):
-        g = cost[j]
+                mu[ridx[kk]] -= 1
+    cnt = np.zeros(m, np.int64)
+    for q in range(n_picks):
+        j = picks[q]
         for k in range(cptr[j], cptr[j + 1]):
-            g -= u[cidx[k]]
-        key[j] = -(cost[j] * 1e6 + g)
-    order = np.argsort(key)
-    total = 0.0
-    for q in range(n):
-        j = order[q]
-        if not insol[j]:
-            continue
+            cnt[cidx[k]] += 1
+    for q in range(n_picks - 1, -1, -1):
+        j = picks[q]
         red = True
         for k in range(cptr[j], cptr[j + 1]):
             if cnt[cidx[k]] < 2:
@@ -120,9 +99,7 @@ def _greedy_cover(rptr, ridx, cptr, cidx, cost, u, insol, cnt):
             insol[j] = False
             for k in range(cptr[j], cptr[j + 1]):
                 cnt[cidx[k]] -= 1
-        else:
-            total += cost[j]
-    return total
+    return True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -467,12 +444,11 @@ def lagrangian_bound(B: sp.csr_matrix, ub: float, *, time_limit: float, max_iter
 
 def greedy_cover(B: sp.csr_matrix) -> np.ndarray:
     """Chvatal's greedy cover of all rows of ``B`` (most newly covered rows first), redundant
-    columns dropped; bool per column. Raises ValueError when a row has no column."""
+    columns dropped (latest pick first); bool per column. Raises ValueError when a row has no
+    column."""
     rptr, ridx, cptr, cidx = cover_arrays(B)
-    m, n = B.shape
-    x = np.zeros(n, dtype=np.bool_)
-    val = _greedy_cover(rptr, ridx, cptr, cidx, np.ones(n), np.zeros(m), x, np.zeros(m, np.int32))
-    if not np.isfinite(val):
+    x = np.zeros(B.shape[1], dtype=np.bool_)
+    if not _greedy_cover(rptr, ridx, cptr, cidx, x):
         raise ValueError("a row has no column: no cover exists")
     return x
 

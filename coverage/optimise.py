@@ -1015,11 +1015,11 @@ def min_cover(
     searched = False  # the start comes from local search (then HiGHS skips its own heuristics)
     if greedy_ok and G.shape[0] == 0 and B.shape[0] > 0:
         # no binding quota: improve the greedy cover by local search (a strong start, often
-        # optimal); on models HiGHS handles, the LP bound first tells it when to stop
-        # too large for HiGHS's root LP: many nonzeros, or many sparse rows (hydrant covers: the
-        # simplex needs 70 s for 15,000 x 8,500 with 0.2 M nonzeros, degenerate)
-        sparse = B.nnz < _DENSE_ROW_LEN * B.shape[0]
-        large = opts.solver != "greedy" and (B.nnz > _LARGE_COVER_NNZ or (sparse and B.shape[0] > _LARGE_SPARSE_ROWS))
+        # optimal); on models HiGHS handles, the LP bound first tells it when to stop. Too large
+        # for HiGHS's root LP: many nonzeros, or many sparse rows (hydrant covers: the simplex
+        # needs 70 s for 15,000 x 8,500 with 0.2 M nonzeros, degenerate)
+        large = opts.solver != "greedy" and (
+            B.nnz > _LARGE_COVER_NNZ or (not _dense(B) and B.shape[0] > _LARGE_SPARSE_ROWS))
         if not large and opts.solver != "greedy":
             Mlp = B.astype(float).tocsc()
             lp_limit = min(opts.time_limit_s - (time.perf_counter() - t0), max(2.0, 0.25 * opts.time_limit_s))
@@ -1088,6 +1088,12 @@ def min_cover(
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
 
 
+def _dense(B: sp.csr_matrix) -> bool:
+    """A set cover with many candidates per demand row (``_DENSE_ROW_LEN``), as from the road
+    engine: its LP settles on few rows. Hydrant covers are sparse."""
+    return B.nnz >= _DENSE_ROW_LEN * B.shape[0]
+
+
 class _Phases:
     """Progress of a long set cover on stderr (tqdm, seconds of the time limit): the phase and the
     best cover and bound so far. Off unless ``progress`` (and off under ``TQDM_DISABLE``)."""
@@ -1146,9 +1152,8 @@ def _large_min_cover_run(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarra
     threads = default_threads()
     t_lag = time.perf_counter()
     budget = 0.35 * max(0.0, opts.time_limit_s - (t_lag - t0))
-    dense = B.nnz >= _DENSE_ROW_LEN * B.shape[0]
     L, u, lp_rows = -math.inf, np.zeros(B.shape[0]), np.zeros(0, np.int64)
-    if dense:
+    if _dense(B):
         L, u, lp_rows, finished = _setcover.lp_bound_rows(B, ub, time_limit=budget)
         stats["lp_rows"] = int(lp_rows.size)
         stats["lp_finished"] = finished
