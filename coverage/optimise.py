@@ -817,16 +817,35 @@ def _packing_lower_bound(B: sp.csr_matrix) -> int:
 # ----------------------------------------------------------------------------------------------
 # reporting helpers
 # ----------------------------------------------------------------------------------------------
-def _site_report(S: sp.csc_matrix, w: np.ndarray, order_first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Marginal (in build order) and unique weights for the columns of ``S`` (selected sites).
+def site_gains(S, w: np.ndarray, first=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Build a plan up site by site and say what each site adds.
 
-    ``order_first`` lists column positions to add first, in that order; the rest are added
-    greedily by largest gain.
+    Parameters
+    ----------
+    S : (n_demand, k) bool matrix (numpy or scipy.sparse)
+        What each of the plan's ``k`` sites covers.
+    w : (n_demand,) array
+        Demand weights.
+    first : sequence of int
+        Column positions added first, in this order (existing stations, then required sites);
+        the rest are added greedily, each time the one newly covering the most weight.
+
+    Returns
+    -------
+    order : numpy.ndarray
+        Column positions in build order.
+    marginal : numpy.ndarray
+        Per column: weight it newly covers when added in that order.
+    unique : numpy.ndarray
+        Per column: weight covered by that column and no other.
     """
+    S = sp.csc_matrix(S, dtype=bool)
+    w = np.asarray(w, dtype=float)
+    order_first = np.asarray(first, dtype=np.int64)
     k = S.shape[1]
     marginal = np.zeros(k)
     if k == 0:
-        return marginal, np.zeros(0)
+        return np.zeros(0, dtype=np.int64), marginal, np.zeros(0)
     R = S.tocsr()
     cnt = np.asarray(R.sum(axis=1)).ravel()
     only = cnt == 1
@@ -835,12 +854,16 @@ def _site_report(S: sp.csc_matrix, w: np.ndarray, order_first: np.ndarray) -> tu
     done = np.zeros(k, dtype=bool)
     gains = np.asarray(S.T @ w, dtype=float).ravel()
     seq = list(order_first)
+    order = []
     while not done.all():
         if seq:
             j = int(seq.pop(0))
+            if done[j]:  # listed twice
+                continue
         else:
             j = int(np.argmax(np.where(done, -np.inf, gains)))
         done[j] = True
+        order.append(j)
         marginal[j] = max(gains[j], 0.0)
         rows = S.indices[S.indptr[j]:S.indptr[j + 1]]
         rows = rows[unc[rows]]
@@ -848,7 +871,7 @@ def _site_report(S: sp.csc_matrix, w: np.ndarray, order_first: np.ndarray) -> tu
             unc[rows] = False
             sub = R[rows]
             gains -= np.bincount(sub.indices, weights=np.repeat(w[rows], np.diff(sub.indptr)), minlength=k)
-    return marginal, unique
+    return np.asarray(order, dtype=np.int64), marginal, unique
 
 
 def _coverage_solution(
@@ -873,7 +896,7 @@ def _coverage_solution(
     before = float(w[np.asarray(Ac[:, opts.fixed].sum(axis=1)).ravel() > 0].sum()) if opts.fixed.size else 0.0
     pos = {c: k for k, c in enumerate(selected)}
     first = [pos[c] for c in opts.fixed] + [pos[c] for c in opts.required]
-    marginal, unique = _site_report(S.tocsc(), w, np.asarray(first, dtype=np.int64))
+    _, marginal, unique = site_gains(S, w, first)
     stats["seconds"] = time.perf_counter() - t0
     return Solution(
         model=model,
@@ -1470,7 +1493,7 @@ def _class_solution(model, mats, class_names, w, opts, fixed_by_class, required_
     is_fixed = np.isin(selected, opts.fixed)
     before = float(w[np.diff(S[:, np.flatnonzero(is_fixed)].tocsr().indptr) > 0].sum()) if is_fixed.any() else 0.0
     first = list(np.flatnonzero(is_fixed)) + list(np.flatnonzero(np.isin(selected, opts.required)))
-    marginal, unique = _site_report(S, w, np.asarray(first, dtype=np.int64))
+    _, marginal, unique = site_gains(S, w, first)
     new = selected[~is_fixed]
     return Solution(
         model=model, selected=selected, new=new, fixed=opts.fixed.copy(), objective=float(obj),

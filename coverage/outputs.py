@@ -8,6 +8,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from .errors import InputError
 from .pipeline import Prepared, summary_header
 
 
@@ -61,6 +62,9 @@ def optimise_outputs(prep: Prepared, *, model: str | None = None, new: int | Non
     from .siting import propose_sites
 
     spec = prep.scenario.optimise
+    if new is not None and (model or spec.model) == "lscp":
+        raise InputError(f"--new {new} does not apply to model lscp, which finds the fewest new stations "
+                         "that cover all coverable demand: drop --new, or use --model mclp/backup/pmedian")
     res = propose_sites(prep, model=model or spec.model, new=new if new is not None else spec.new,
                         time_limit_s=time_limit_s or spec.time_limit_s, progress=progress)
     layers = _base_layers(prep)

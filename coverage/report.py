@@ -415,12 +415,24 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         o = [f"- 模型 / model: {opt.get('model')} ({opt.get('status')}, gap {_pct(opt.get('gap') or 0)})",
              f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)}; 覆盖 / coverage "
              f"{_pct(opt.get('covered_share_before'))} → {_pct(opt.get('covered_share_after'))}"]
+        if opt.get("covered_twice_share_after") is not None:
+            o.append(f"- 双重覆盖 / covered twice: {_pct(opt.get('covered_twice_share_before'))} → "
+                     f"{_pct(opt.get('covered_twice_share_after'))}")
+        if opt.get("mean_time_s_after") is not None:
+            o.append(f"- 平均行车时间 / mean drive time: {_num(opt.get('mean_time_s_before'), 0)} s → "
+                     f"{_num(opt.get('mean_time_s_after'), 0)} s (unreached demand counted at "
+                     f"{_num(opt.get('penalty_s'), 0)} s)")
         if opt.get("covered_share_plan") is not None:
             o.append(f"- 规划方案覆盖 / the plan's own sites: {_pct(opt['covered_share_plan'])}")
         for site in (opt.get("sites") or [])[:20]:
             if isinstance(site, Mapping):
+                extra = ""
+                if site.get("adds_twice_share") is not None:
+                    extra += f", +{_pct(site['adds_twice_share'])} covered twice"
+                if site.get("saves_mean_s") is not None:
+                    extra += f", -{_num(site['saves_mean_s'], 1)} s mean drive time"
                 o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))} ({site.get('district') or '-'}): "
-                         f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²")
+                         f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²{extra}")
         if opt.get("uncoverable_share"):
             o.append(f"- 任何候选点都无法覆盖 / no candidate can reach: {_pct(opt['uncoverable_share'])}")
         lines += ["## 选址 Proposed sites", ""] + o + [""]

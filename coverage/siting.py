@@ -228,63 +228,119 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         common.pop("fixed")
         sol = opt.max_cover_classes(by_class, w, counts, fixed=fixed_by_class, **common)
     elif model == "lscp":
-        sol = opt.min_cover(covers, **common)
+        sol = opt.min_cover(covers, weights=w, **common)
     elif model == "mclp":
         sol = opt.max_cover(covers, w, new, **common)
     elif model == "backup":
         sol = opt.backup_cover(covers, w, new, **common)
     else:
-        sol = opt.p_median(times.T.tocsr(), w, new, **common)
+        penalty = 2.0 * horizon  # unreached demand counts at twice the horizon
+        sol = opt.p_median(times.T.tocsr(), w, new, penalty_s=penalty, **common)
 
     total = float(w.sum())
     uncov_idx = np.asarray(sol.uncoverable, dtype=np.int64)
     dg = demand.gdf()
     uncoverable = dg.iloc[uncov_idx].to_crs(4326) if len(uncov_idx) else dg.iloc[:0].to_crs(4326)
 
-    # what each selected new site adds: demand (from the solver) and area (isochrones, in order)
+    # what each selected site covers within ITS standard (a class model's site: the class it got)
     sel = np.asarray(sol.selected, dtype=np.int64)
-    marg = dict(zip(sel.tolist(), np.asarray(sol.marginal, float).tolist()))
-    uniq = dict(zip(sel.tolist(), np.asarray(sol.unique, float).tolist()))
     new_sites = np.asarray(sol.new, dtype=np.int64)
-    order = sorted(new_sites.tolist(), key=lambda j: -marg.get(j, 0.0))
-    area_add = _marginal_area(net, cands, fixed, order, budgets)
+    site_budget = budgets.copy()
+    if getattr(sol, "site_class", None) is not None:
+        for j, c in zip(sel.tolist(), sol.site_class):
+            site_budget[j] = standard.travel_for(str(c))
+    S = covers_within(site_budget)[:, sel].tocsc()
+    pos = {j: k for k, j in enumerate(sel.tolist())}
+    first = [pos[j] for j in fixed.tolist()]
+    saves = {}
+    if model == "pmedian":
+        # the solver's build order (largest saving of weighted response time first)
+        saves = dict(zip(sel.tolist(), np.asarray(sol.marginal, float).tolist()))
+        first += [pos[j] for j in sorted(new_sites.tolist(), key=lambda j: -saves[j])]
+    order, adds, unique = opt.site_gains(S, w, first)
+    is_new = set(new_sites.tolist())
+    ranked = [int(sel[k]) for k in order if int(sel[k]) in is_new]
+    twice_new = _twice_gains(S, w, order)
+    area_add = _marginal_area(net, cands, fixed, ranked, site_budget)
     rows = []
-    for rank, j in enumerate(order, 1):
-        rows.append({
+    for rank, j in enumerate(ranked, 1):
+        k = pos[j]
+        row = {
             "rank": rank, "candidate": int(j), "kind": cands.kind[j], "label": cands.label[j],
-            "class": (sol.site_class[list(sel).index(j)] if getattr(sol, "site_class", None) is not None
+            "class": (sol.site_class[k] if getattr(sol, "site_class", None) is not None
                       else cands.station_class[j]),
             "district": cands.district[j],
             "lon": float(cands.at.lon[j]), "lat": float(cands.at.lat[j]),
-            "adds_weight": marg.get(j, 0.0), "adds_share": marg.get(j, 0.0) / total if total else np.nan,
-            "unique_weight": uniq.get(j, 0.0), "adds_km2": area_add.get(j, 0.0),
-        })
+            "adds_weight": float(adds[k]), "adds_share": float(adds[k]) / total if total else np.nan,
+            "unique_weight": float(unique[k]), "adds_km2": area_add.get(j, 0.0),
+        }
+        if model == "backup":
+            row["adds_twice_weight"] = float(twice_new[k])
+            row["adds_twice_share"] = float(twice_new[k]) / total if total else np.nan
+        if model == "pmedian":
+            row["saves_mean_s"] = saves[j] / total if total else np.nan
+        rows.append(row)
+    columns = ["rank", "candidate", "kind", "label", "class", "district", "lon", "lat",
+               "adds_weight", "adds_share", "unique_weight", "adds_km2"]
+    columns += {"backup": ["adds_twice_weight", "adds_twice_share"], "pmedian": ["saves_mean_s"]}.get(model, [])
     sites = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=["rank", "candidate", "kind", "label", "class", "district", "lon", "lat",
-                                    "adds_weight", "adds_share", "unique_weight", "adds_km2"]),
+        pd.DataFrame(rows, columns=columns),
         geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]), crs=4326)
 
-    # the plan's own planned stations, for comparison with the optimum
+    # the plan's own planned stations (their own class's reach), for comparison with the optimum
     planned = np.flatnonzero(cands.kind == "planned")
     plan_cols = np.concatenate([fixed, planned])
-    plan_cov = float(w[np.asarray(covers[:, plan_cols].sum(axis=1)).ravel() > 0].sum()) if len(plan_cols) else 0.0
-    after_cov = float(w[np.asarray(covers[:, sel].sum(axis=1)).ravel() > 0].sum()) if len(sel) else 0.0
-    before_cov = float(w[np.asarray(covers[:, fixed].sum(axis=1)).ravel() > 0].sum()) if len(fixed) else 0.0
+    hits_after = np.diff(S.tocsr().indptr)  # sites covering each demand unit
+    hits_before = np.diff(S[:, first[:len(fixed)]].tocsr().indptr) if len(fixed) else np.zeros(len(w), int)
+    hits_plan = np.diff(covers[:, plan_cols].tocsr().indptr) if len(plan_cols) else np.zeros(len(w), int)
+
+    def share(mask: np.ndarray) -> float | None:
+        return round(float(w[mask].sum()) / total, 6) if total else None
+
     summary = {
         "model": model, "status": sol.status, "objective": _f(sol.objective), "bound": _f(sol.bound),
         "gap": _f(sol.gap), "solve_seconds": round(float(sol.solve_seconds), 3),
         "candidates": int(len(budgets) - len(fixed)), "fixed_existing": int(len(fixed)),
         "new_sites": int(len(new_sites)),
-        "covered_share_before": round(before_cov / total, 6) if total else None,
-        "covered_share_after": round(after_cov / total, 6) if total else None,
-        "covered_share_plan": round(plan_cov / total, 6) if total else None,
+        "covered_share_before": share(hits_before > 0),
+        "covered_share_after": share(hits_after > 0),
+        "covered_share_plan": share(hits_plan > 0),
         "planned_selected": [str(cands.label[j]) for j in planned if j in set(sel.tolist())],
         "uncoverable_share": round(float(w[uncov_idx].sum()) / total, 6) if total else None,
         "uncoverable_units": int(len(uncov_idx)),
         "quotas": {k: {"min": v[0], "max": v[1]} for k, v in spec.quotas.items()},
-        "sites": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()} for r in rows],
     }
+    if model == "backup":
+        summary["covered_twice_share_before"] = share(hits_before >= 2)
+        summary["covered_twice_share_after"] = share(hits_after >= 2)
+    if model == "pmedian":
+        summary["penalty_s"] = penalty
+        summary["mean_time_s_before"] = _mean_time(times, fixed, w, penalty)
+        summary["mean_time_s_after"] = _mean_time(times, sel, w, penalty)
+    summary["sites"] = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+                        for r in rows]
     return SitingResult(sites=sites, uncoverable=uncoverable, solution=sol, candidates=cands, summary=summary)
+
+
+def _twice_gains(S: sp.csc_matrix, w: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per column of ``S``: demand weight it makes covered twice when added in ``order``."""
+    hits = np.zeros(S.shape[0], dtype=np.int64)
+    out = np.zeros(S.shape[1])
+    for k in order.tolist():
+        rows = S.indices[S.indptr[k]:S.indptr[k + 1]]
+        out[k] = float(w[rows[hits[rows] == 1]].sum())
+        hits[rows] += 1
+    return out
+
+
+def _mean_time(times: sp.csr_matrix, sites: np.ndarray, w: np.ndarray, penalty: float) -> float | None:
+    """Demand-weighted mean seconds to the nearest of ``sites`` (unreached demand at ``penalty``)."""
+    best = np.full(times.shape[1], float(penalty))
+    if len(sites):
+        sub = times[np.asarray(sites, dtype=np.int64)].tocoo()
+        np.minimum.at(best, sub.col, np.minimum(sub.data, penalty))
+    tot = float(w.sum())
+    return round(float(best @ w) / tot, 3) if tot else None
 
 
 def _f(v) -> float | None:

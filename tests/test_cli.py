@@ -125,3 +125,13 @@ def test_readme_opens_with_the_two_commands():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     test_cmd = blocks[1].split("&&")[-1].strip()
     assert test_cmd in ci
+
+
+def test_new_with_lscp_is_refused(tmp_path, capsys):
+    # lscp decides the number of stations itself: a given --new would be silently ignored
+    code = main(["optimise", str(REPO / "scenarios" / "helsinki.yaml"), "--model", "lscp", "--new", "2",
+                 "--out", str(tmp_path / "o")])
+    assert code == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "--new 2" in err and "lscp" in err
+    assert not (tmp_path / "o").exists()

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from coverage.errors import InfeasibleError, InputError
-from coverage.optimise import backup_cover, max_cover, max_cover_classes, min_cover, p_median
+from coverage.optimise import backup_cover, max_cover, max_cover_classes, min_cover, p_median, site_gains
 
 
 def instance(n_dem=14, n_cand=9, radius=0.35, seed=0):
@@ -233,3 +233,23 @@ def test_highs_start_is_never_reported_wrongly(seed):
     assert x.sum() == pytest.approx(out.objective)
     assert out.objective == pytest.approx(ref.fun)
     assert out.bound <= out.objective + 1e-6
+
+
+def test_site_gains_builds_the_plan_greedily_after_the_given_sites():
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        S = rng.random((40, 8)) < 0.25
+        w = rng.random(40) * 10
+        first = list(rng.permutation(8)[:rng.integers(0, 3)])
+        order, marginal, unique = site_gains(sp.csr_matrix(S), w, first + first[:1])  # a repeat is ignored
+        assert sorted(order.tolist()) == list(range(8)) and order[:len(first)].tolist() == first
+        covered = np.zeros(40, bool)
+        for k in order:
+            gain = w[S[:, k] & ~covered].sum()
+            assert marginal[k] == pytest.approx(gain)
+            if k not in first:  # greedy: no remaining site would add more
+                rest = [j for j in range(8) if j not in order[:list(order).index(k)] and j != k]
+                assert all(w[S[:, j] & ~covered].sum() <= gain + 1e-9 for j in rest)
+            covered |= S[:, k]
+        only = S.sum(axis=1) == 1
+        assert np.allclose(unique, [w[only & S[:, k]].sum() for k in range(8)])

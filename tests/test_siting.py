@@ -109,3 +109,47 @@ def test_siting_rules_from_osm_keep_candidates_away(shared_data, tmp_path):
     d_v, _ = cKDTree(np.column_stack([vn.geometry.x, vn.geometry.y])).query(xy)
     assert (d_h >= 200 - 1).all() and (d_v >= 50 - 1).all()
     assert new.sum() < (free.kind == "crossing").sum()
+
+
+def _reach(prep, res):
+    """Independent reach matrix (candidate x demand) within each candidate's own standard."""
+    c = res.candidates
+    budget = np.array([prep.scenario.standard.travel_for(k) for k in c.station_class])
+    t = point_times(prep.network, c.at, prep.demand.at, cutoff_s=4 * budget.max()).toarray()
+    return t, (t > 0) & (t <= budget[:, None] + 1e-9)
+
+
+@pytest.mark.parametrize("model", ["lscp", "mclp", "backup", "pmedian"])
+def test_what_each_site_adds_sums_to_the_coverage_change(helsinki, model):
+    # every model reports the same measure per site: demand weight newly covered within the
+    # standard, in build order; the sites' adds must sum to after - before
+    res = propose_sites(helsinki, model=model, new=None if model == "lscp" else 3)
+    t, reach = _reach(helsinki, res)
+    w = helsinki.demand.weight
+    fixed = np.flatnonzero(res.candidates.kind == "existing")
+    sel = res.solution.selected
+    before, after = reach[fixed].any(axis=0), reach[sel].any(axis=0)
+    s = res.summary
+    assert s["covered_share_before"] == pytest.approx(w[before].sum() / w.sum(), abs=1e-6)
+    assert s["covered_share_after"] == pytest.approx(w[after].sum() / w.sum(), abs=1e-6)
+    assert res.sites["adds_weight"].sum() == pytest.approx(w[after & ~before].sum(), rel=1e-9)
+    assert list(res.sites["rank"]) == list(range(1, len(res.sites) + 1))
+    assert sorted(res.sites["candidate"]) == sorted(res.solution.new.tolist())
+    # unique: demand only that selected site reaches
+    hits = reach[sel].sum(axis=0)
+    for _, row in res.sites.iterrows():
+        only = (hits == 1) & reach[int(row["candidate"])]
+        assert row["unique_weight"] == pytest.approx(w[only].sum(), rel=1e-9, abs=1e-9)
+    if model == "backup":
+        twice_before, twice_after = reach[fixed].sum(axis=0) >= 2, hits >= 2
+        assert s["covered_twice_share_after"] == pytest.approx(w[twice_after].sum() / w.sum(), abs=1e-6)
+        assert res.sites["adds_twice_weight"].sum() == pytest.approx(w[twice_after & ~twice_before].sum(), rel=1e-9)
+    if model == "pmedian":
+        pen = s["penalty_s"]
+        tt = np.where(t > 0, np.minimum(t, pen), pen)
+        mean_after = (tt[sel].min(axis=0) * w).sum() / w.sum()
+        mean_before = (tt[fixed].min(axis=0) * w).sum() / w.sum()
+        assert s["mean_time_s_after"] == pytest.approx(mean_after, abs=1e-3)
+        assert s["mean_time_s_before"] == pytest.approx(mean_before, abs=1e-3)
+        assert res.solution.objective / w.sum() == pytest.approx(mean_after, rel=1e-6)
+        assert res.sites["saves_mean_s"].sum() == pytest.approx(mean_before - mean_after, abs=1e-3)
