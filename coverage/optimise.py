@@ -173,7 +173,7 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
         bad = ~np.isin(data, (0, 1))
         if bad.any():
             raise InputError(
-                f"{name} must be boolean (0/1); found value {data[bad][0]!r} - for travel times "
+                f"{name} must be boolean (0/1); found value {data[bad][0].item()!r} - for travel times "
                 f"pass `times <= limit` or use p_median"
             )
     if m is None:
