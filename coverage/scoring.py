@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 
 from .demand import Demand
 from .errors import InputError
@@ -115,6 +114,7 @@ def score(
     area=None,
     horizon_s: float | None = None,
     road_width_m: float = 50.0,
+    district_fill_m: float = 250.0,
     progress: bool = False,
 ) -> ScoreResult:
     """Score placed stations (from :func:`coverage.stations.place_stations`) against a standard.
@@ -126,8 +126,14 @@ def score(
         900 s); demand beyond it counts as not reached, and is reported as such.
     area
         Study area (WGS-84) to clip network districts to.
+    road_width_m
+        Road-side strip of the reach polygons (``reach_km2``), in metres.
+    district_fill_m
+        Land within this distance of a road counts towards station districts
+        (``district_km2``, compared with the standard's caps), see
+        :func:`coverage.isochrones.district_land`.
     """
-    from .isochrones import isochrones
+    from .isochrones import district_land, isochrones
     from .traveltime import point_times
 
     if len(stations) == 0:
@@ -173,19 +179,18 @@ def score(
     area_by_row = reach.groupby("station_row")["area_km2"].sum()
     road_by_row = reach.groupby("station_row")["road_km"].sum() if "road_km" in reach else None
 
-    # network districts: the roads each station reaches first (scored stations only)
-    dist = isochrones(network, _subset(snapped, scored), cutoff_s=horizon, mode="split",
-                      road_width_m=road_width_m, labels=list(stations["id"].iloc[scored]))
-    dist = dist.copy()
-    dist["station_row"] = scored[dist["origin"].to_numpy(int)]
+    # districts: the land each station reaches first over the roads (scored stations only), as
+    # land area for the caps of the standard (blocks between roads count, not a road strip)
+    area_p = None
     if area is not None:
-        dist_p = dist.to_crs(network.crs)
         from .demand import _area_projected
 
-        a = _area_projected(network, area)
-        dist_p["geometry"] = shapely.intersection(dist_p.geometry.to_numpy(), a)
-        dist_p["area_km2"] = dist_p.geometry.area / 1e6
-        dist = dist_p.to_crs(4326)
+        area_p = _area_projected(network, area)
+    dist = district_land(network, _subset(snapped, scored), cutoff_s=horizon, area=area_p,
+                         fill_m=district_fill_m, labels=list(stations["id"].iloc[scored]))
+    dist_attrs = dict(dist.attrs)
+    dist = dist.copy()
+    dist["station_row"] = scored[dist["origin"].to_numpy(int)]
     dist_area = dist.groupby("station_row")["area_km2"].sum()
     caps = np.array([standard.cap_for(c) for c in stations["class"]])
     dist["id"] = stations["id"].to_numpy()[dist["station_row"].to_numpy(int)]
@@ -256,6 +261,9 @@ def score(
             "added_share": round(share_plan - share_existing, 6),
         },
         "stations_over_cap": [str(s) for s in table.loc[table["over_cap"], "id"]],
+        "district_land": {"land_km2": round(dist_attrs.get("land_km2", 0.0), 4),
+                          "unreached_km2": round(dist_attrs.get("unreached_km2", 0.0), 4),
+                          "fill_m": float(district_fill_m)},
         "stations": [_station_dict(r) for r in pd.DataFrame(table.drop(columns="geometry")).to_dict("records")],
         "districts": by_district.to_dict(orient="records"),
     }

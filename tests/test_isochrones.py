@@ -335,3 +335,83 @@ def test_bad_origins_named(grid):
     with pytest.raises(InputError, match="'nope'"):
         reached_pieces(grid, [11], cutoff_s=60, mode="nope")
 
+
+
+# --------------------------------------------------------------------------------------------
+# districts as land (district_land)
+
+
+@pytest.fixture(scope="module")
+def big_grid():
+    """6 x 6 grid, 200 m blocks, one one-way street; node 10*i + j at (200 i, 200 j)."""
+    nodes = {10 * i + j: (200.0 * i, 200.0 * j) for i in range(6) for j in range(6)}
+    edges = [(10 * i + j, 10 * (i + 1) + j, (i, j) == (2, 3)) for i in range(5) for j in range(6)]
+    edges += [(10 * i + j, 10 * i + j + 1, False) for i in range(6) for j in range(5)]
+    return _net(nodes, edges)
+
+
+def _arrival(net, origins, cutoff):
+    """networkx: for each origin, seconds to every node (directed, edge travel_time)."""
+    g = nx.DiGraph()
+    for k in range(net.n_edges):
+        u, v = int(net.edge_u[k]), int(net.edge_v[k])
+        g.add_edge(u, v, t=float(net.edge_time[k]))
+    ids = {nid: i for i, nid in enumerate(net.node_ids.tolist())}
+    return [nx.single_source_dijkstra_path_length(g, ids[o], cutoff=cutoff, weight="t") for o in origins]
+
+
+@pytest.mark.parametrize("cutoff", [45.0, 150.0])
+def test_district_land_divides_the_land_by_first_arrival(big_grid, cutoff):
+    from coverage.isochrones import district_land
+
+    net, origins, fill = big_grid, [0, 55, 22], 120.0
+    d = _proj(district_land(net, origins, cutoff_s=cutoff, fill_m=fill), net)
+    roads = shapely.union_all([shapely.buffer(g, fill) for g in net.edge_geometry])
+    # the land is every point within fill_m of a road; districts + unreached land tile it
+    assert d.attrs["land_km2"] * 1e6 == pytest.approx(roads.area, rel=1e-6)
+    assert (d.area_km2.sum() + d.attrs["unreached_km2"]) * 1e6 == pytest.approx(roads.area, rel=1e-6)
+    assert d.area_km2.to_numpy() * 1e6 == pytest.approx(d.area.to_numpy(), rel=1e-6)
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert d.geometry.iloc[a].intersection(d.geometry.iloc[b]).area < 1.0
+    # each random land point lies in the district of the origin arriving first at its nearest
+    # road point (networkx times along the edge, both directions where the road is two-way)
+    times = _arrival(net, origins, cutoff)
+    rng = np.random.default_rng(3)
+    minx, miny, maxx, maxy = roads.bounds
+    lines = net.edge_geometry
+    agree = total = 0
+    while total < 400:
+        p = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        if not roads.contains(p):
+            continue
+        k = int(np.argmin(shapely.distance(lines, p)))
+        f = lines[k].project(p, normalized=True)
+        best, owner = math.inf, -1
+        for i, t in enumerate(times):
+            arr = []
+            for e, frac in ((k, f), (int(net.edge_reverse[k]), 1.0 - f)):
+                if e >= 0 and int(net.edge_u[e]) in t:
+                    arr.append(t[int(net.edge_u[e])] + frac * float(net.edge_time[e]))
+            a = min(arr, default=math.inf)
+            if a <= cutoff and a < best:
+                best, owner = a, i
+        inside = [i for i in range(3) if d.geometry.iloc[i].contains(p)]
+        total += 1
+        agree += (inside == [owner]) if owner >= 0 else (inside == [])
+    assert agree / total >= 0.99  # a point within a road-point spacing of a boundary may differ
+    if cutoff < 60:
+        assert d.attrs["unreached_km2"] > 0.1
+
+
+def test_district_land_clipped_to_area_and_bad_values(big_grid):
+    from coverage.isochrones import district_land
+
+    net = big_grid
+    area = shapely.box(X0 - 50, Y0 - 50, X0 + 500, Y0 + 500)
+    d = _proj(district_land(net, [0, 55], cutoff_s=1000, area=area), net)
+    assert d.area_km2.sum() * 1e6 == pytest.approx(area.area, rel=1e-6)  # the area is all near roads
+    assert d.geometry.iloc[1].area < d.geometry.iloc[0].area  # 55 is far from the clipped corner
+    for bad in (0, -5, float("nan"), "wide"):
+        with pytest.raises(InputError, match="fill_m"):
+            district_land(net, [0], cutoff_s=100, fill_m=bad)

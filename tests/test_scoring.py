@@ -122,3 +122,26 @@ def test_real_extract_matches_networkx(shared_data):
     got = res.demand["response_s"].to_numpy() - 60
     finite = np.isfinite(best)
     assert np.allclose(got[finite], best[finite], atol=1e-6)
+
+
+def test_district_areas_are_land_and_checked_against_caps():
+    # 2 km road, stations at both ends, same speed: each reaches its half first. The land within
+    # 250 m of the road is a stadium; the perpendicular bisector at 1 km halves it
+    import math
+
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0), (2000, 0)], ["class1", "small"], ["existing", "planned"])
+    half = (2 * 250 * 2000 + math.pi * 250 ** 2) / 2 / 1e6
+    caps = {"class1": 7.0, "small": 0.5}
+    res = score(net, st, demand, Standard(turnout_s=60, travel_s=100, caps_km2=caps), road_width_m=20,
+                district_fill_m=250)
+    d = res.stations.set_index("id")
+    # (the buffer's round ends are polygons: 0.7 % of their area short, ~0.1 % of the whole)
+    assert d.loc["s0", "district_km2"] == pytest.approx(half, rel=2e-3)
+    assert d.loc["s1", "district_km2"] == pytest.approx(half, rel=2e-3)
+    assert d.loc["s0", "district_km2"] > 5 * d.loc["s0", "reach_km2"] / 2  # not the 20 m road strip
+    assert (bool(d.loc["s0", "over_cap"]), bool(d.loc["s1", "over_cap"])) == (False, True)
+    assert res.summary["stations_over_cap"] == ["s1"]
+    land = res.summary["district_land"]
+    assert land["land_km2"] == pytest.approx(2 * half, rel=2e-3) and land["unreached_km2"] == pytest.approx(0.0)
