@@ -1,14 +1,15 @@
 """Demand units: what stations must reach, each with a weight and a place on the road network.
 
 Kinds: road pieces (default: every drivable road cut into pieces of at most ``piece_m``, weight =
-length, each two-way road counted once), a square or hex grid clipped to the study area (weight =
+length, each two-way road counted once; tunnels and motorways left out by default, see
+:func:`road_pieces`), a square or hex grid clipped to the study area (weight =
 cell area), building footprints (weight = footprint area) or a points file with weights.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import DataError, InputError
-from .network import RoadNetwork, Snapped, snap_xy
+from .network import ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +28,9 @@ class Demand:
 
     ``weight`` per unit; ``at`` where each unit is served on the network (a point on an edge);
     ``geometry`` the unit itself (projected CRS); ``district`` the district name or ``None``.
+    ``exclude`` the road kinds left out of road demand (kind ``roads`` only) and ``excluded_m``
+    the road length left out per kind, in metres (two-way roads once, inside the study area),
+    e.g. ``{"tunnel": 4538.7, "motorway": 0.0}``; ``excluded_km`` is their sum in km.
     """
 
     kind: str
@@ -35,6 +39,8 @@ class Demand:
     geometry: np.ndarray
     crs: pyproj.CRS
     district: np.ndarray
+    exclude: tuple[str, ...] = ()
+    excluded_m: Mapping[str, float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.weight)
@@ -42,6 +48,11 @@ class Demand:
     @property
     def total(self) -> float:
         return float(self.weight.sum())
+
+    @property
+    def excluded_km(self) -> float:
+        """Road length left out of the demand (km), all kinds together."""
+        return float(sum(self.excluded_m.values())) / 1000.0
 
     def gdf(self, *, to_wgs84: bool = False) -> gpd.GeoDataFrame:
         """The units as a GeoDataFrame (projected, or WGS-84)."""
@@ -88,14 +99,22 @@ def road_pieces(
     area: BaseGeometry | None = None,
     districts: gpd.GeoDataFrame | None = None,
     name_field: str | None = None,
+    exclude: Any = ROAD_EXCLUSIONS,
 ) -> Demand:
     """Every drivable road cut into pieces of at most ``piece_m`` metres; weight = length (m).
 
     Two-way roads are counted once. ``area`` (WGS-84 polygon) keeps pieces whose midpoint lies
     inside it; ``districts`` labels each piece with the district holding its midpoint.
+
+    ``exclude`` leaves out road kinds with no frontage to protect (default both): ``"tunnel"``
+    (:attr:`RoadNetwork.edge_tunnel`; ``building_passage`` is not a tunnel) and ``"motorway"``
+    (``motorway``/``motorway_link``: reached through their own access rules). ``[]`` keeps every
+    road. The length left out per kind is in :attr:`Demand.excluded_m`. Travel times still use
+    these roads.
     """
     if not (isinstance(piece_m, (int, float)) and piece_m > 0):
         raise InputError(f"piece_m {piece_m!r} is invalid: expected a positive length in metres")
+    exclude = check_exclude(exclude, "demand exclude")
     rev = network.edge_reverse
     idx = np.arange(network.n_edges)
     keep = (rev < 0) | (idx < rev)
@@ -118,6 +137,14 @@ def road_pieces(
         sel = shapely.contains_xy(area_p, mx, my)
         if not sel.any():
             raise DataError("the study area holds no road: check its position and datum (WGS-84 expected)")
+    why = excluded_edges(network, exclude)[edge_of]
+    excluded_m = {k: float((L * (f1 - f0))[sel & (why == k)].sum()) for k in exclude}
+    sel &= why == ""
+    if not sel.any():
+        raise DataError(
+            f"every road in the study area is left out of the demand ({', '.join(exclude)}): "
+            "set demand exclude: [] to keep them"
+        )
     edge_of, f0, f1, fm, L, geoms_e, mx, my = (a[sel] for a in (edge_of, f0, f1, fm, L, geoms_e, mx, my))
     pieces = np.array(
         [shapely.ops.substring(g, a, b, normalized=True) for g, a, b in zip(geoms_e, f0, f1)],
@@ -128,7 +155,8 @@ def road_pieces(
     at = Snapped(edge=edge_of.astype(np.int64), fraction=fm, distance_m=np.zeros(len(fm)),
                  x=mx, y=my, lon=np.asarray(lon), lat=np.asarray(lat))
     d = _districts_projected(network, districts, name_field)
-    return Demand("roads", weight, at, pieces, network.crs, _assign_districts(mx, my, d))
+    return Demand("roads", weight, at, pieces, network.crs, _assign_districts(mx, my, d),
+                  exclude=exclude, excluded_m=excluded_m)
 
 
 def grid_cells(
@@ -241,7 +269,8 @@ def from_features(
 def make_demand(network: RoadNetwork, spec: Any, *, area=None, districts=None, name_field=None) -> Demand:
     """Demand from a scenario's :class:`~coverage.scenario.DemandSpec`."""
     if spec.kind == "roads":
-        return road_pieces(network, piece_m=spec.piece_m, area=area, districts=districts, name_field=name_field)
+        return road_pieces(network, piece_m=spec.piece_m, area=area, districts=districts, name_field=name_field,
+                           exclude=getattr(spec, "exclude", ROAD_EXCLUSIONS))
     if spec.kind == "grid":
         return grid_cells(network, area=area, cell_m=spec.cell_m, shape=spec.shape, districts=districts,
                           name_field=name_field)

@@ -15,6 +15,14 @@ Model (GB 50974-2014 defaults, all configurable)
   hydrant AT a crossing protects both sides of the wide roads meeting there.
 * Road pieces are exact: a partially protected road is cut at the exact point (from the
   node distances and same-road hydrant positions), no sampling.
+* Roads left out (``exclude``, default ``("tunnel", "motorway")``): tunnels (OSM ``tunnel``
+  other than ``no``/``building_passage``) and ``motorway``/``motorway_link`` carry no municipal
+  hydrants (GB 50974 places them along urban streets). They are not counted in the road length,
+  the required counts, the protected share or the gaps, and no new hydrant is proposed on them
+  (nor at a node where only such roads meet); hose may still be laid through them, and the
+  length left out is reported (``excluded_m``, ``summary()["excluded_km"]``). Existing hydrants
+  snap to the nearest road that is not left out when one lies within the snapping tolerance (a
+  hydrant on a street above a road tunnel belongs to the street). ``exclude=()`` keeps every road.
 * Required count by the spacing rule: total road length / ``spacing_m``, wide roads counted per
   side (rounded up once for the whole network).
 * Required count by minimum placement: existing hydrants are kept (fixed sites) and the fewest
@@ -63,7 +71,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
 from .io import open_binary
-from .network import RoadNetwork, snap_xy
+from .network import ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy
 
 __all__ = [
     "KINDS",
@@ -723,6 +731,7 @@ def snap_hydrants(
     wide_road_m: float = 60.0,
     lane_width_m: float = 3.5,
     crossing_m: float = 1.0,
+    exclude: Any = ROAD_EXCLUSIONS,
 ) -> SnappedHydrants:
     """Snap hydrants onto the road network; report the unsnappable and duplicates.
 
@@ -742,6 +751,9 @@ def snap_hydrants(
         Wide-road rule (which side of a wide road each hydrant is on).
     crossing_m
         A hydrant within this distance of a road end counts as at the crossing.
+    exclude
+        Road kinds (``"tunnel"``, ``"motorway"``) a hydrant is snapped to only when no other road
+        lies within ``tolerance_m`` (a street above a tunnel, beside an expressway, is preferred).
 
     Warns
     -----
@@ -753,6 +765,7 @@ def snap_hydrants(
         if not (isinstance(val, (int, float)) and math.isfinite(val) and val >= 0):
             raise InputError(f"{name} {val!r} is invalid: expected metres >= 0")
     h = _check_hydrant_frame(hydrants)
+    why = excluded_edges(network, check_exclude(exclude, "hydrants exclude"))
     roads = _roads(network, wide_road_m=wide_road_m, lane_width_m=lane_width_m)
     n = len(h)
     lon = shapely.get_x(h.geometry.to_numpy())
@@ -764,6 +777,19 @@ def snap_hydrants(
         px, py = network.to_projected(lon, lat)
         px, py = np.asarray(px, float), np.asarray(py, float)
         sn = snap_xy(network, px, py, max_distance_m=math.inf)
+        off_road = np.flatnonzero(why[sn.edge] != "")
+        if len(off_road) and (why == "").any():
+            # prefer a street within the tolerance to a tunnel below it / an expressway beside it
+            alt = snap_xy(network, px[off_road], py[off_road], max_distance_m=math.inf,
+                          edges=why == "")
+            take = alt.distance_m <= tolerance_m
+            if take.any():
+                rows = off_road[take]
+                fields = ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")
+                arrays = {f: getattr(sn, f).copy() for f in fields}
+                for f in fields:
+                    arrays[f][rows] = getattr(alt, f)[take]
+                sn = Snapped(**arrays)
         dist = sn.distance_m
     ok = dist <= tolerance_m
     out = h[["id", "kind", "subtype"]].copy() if "subtype" in h.columns else h[["id", "kind"]].copy()
@@ -947,7 +973,7 @@ class HydrantResult:
     protected_share
         Protected length / road length (wide roads counted per side).
     road_m, protected_m, unprotected_m
-        Lengths in metres (wide roads per side).
+        Lengths in metres (wide roads per side), of the roads not left out by ``exclude``.
     existing
         Hydrants used (kind ``hydrant``, snapped, duplicates once).
     required_spacing_rule
@@ -967,6 +993,10 @@ class HydrantResult:
         Suggested water-crane positions (empty unless ``high_risk`` was given).
     options
         The parameters used.
+    exclude, excluded_m
+        Road kinds left out (``"tunnel"``, ``"motorway"``) and the length left out per kind in
+        metres (wide roads per side, like ``road_m``; an edge both tunnel and motorway counts as
+        tunnel). Not in ``protected``/``unprotected`` nor in any count.
     """
 
     protected: Any
@@ -986,6 +1016,8 @@ class HydrantResult:
     water_cranes: Any
     options: Mapping[str, Any] = field(default_factory=dict)
     seconds: Mapping[str, float] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    excluded_m: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def proposed(self) -> int:
@@ -1005,6 +1037,9 @@ class HydrantResult:
             "shortfall_share_min_placement": None if req_m is None else _shortfall(req_m, self.existing),
             "road_km": self.road_m / 1000.0,
             "unprotected_km": self.unprotected_m / 1000.0,
+            "excluded_km": sum(self.excluded_m.values()) / 1000.0,
+            "excluded_km_by_kind": {k: v / 1000.0 for k, v in self.excluded_m.items()},
+            "exclude": list(self.exclude),
             "unsnapped": int(len(self.snapped.unsnapped)),
             "duplicates": int(len(self.snapped.duplicates)),
             "status": self.status,
@@ -1127,6 +1162,7 @@ def analyse_hydrants(
     high_risk: Any = None,
     crane_area_km2: float | None = None,
     progress: bool = False,
+    exclude: Any = ROAD_EXCLUSIONS,
 ) -> HydrantResult:
     """Protection of roads by hydrants along roads, required counts and proposed new hydrants.
 
@@ -1160,6 +1196,10 @@ def analyse_hydrants(
         High-risk polygons (GeoDataFrame/GeoSeries/list, WGS-84) for :func:`water_cranes`.
     progress
         Show solver progress.
+    exclude
+        Road kinds left out of the road length, required counts, gaps and proposals: any of
+        ``"tunnel"`` and ``"motorway"`` (``motorway``/``motorway_link``), default both; ``()``
+        keeps every road. Hose may still run through them. See the module notes.
 
     Returns
     -------
@@ -1175,21 +1215,30 @@ def analyse_hydrants(
             f"candidate_spacing_m {candidate_spacing_m!r} is too coarse for radius_m {radius_m!r}: "
             "expected less than 2 x radius so that every road point can be protected"
         )
+    exclude = check_exclude(exclude, "hydrants exclude")
     if isinstance(hydrants, SnappedHydrants):
         snapped = hydrants
     else:
         snapped = snap_hydrants(network, hydrants, tolerance_m=tolerance_m, duplicate_m=duplicate_m,
-                                wide_road_m=wide_m, lane_width_m=lane_width_m)
+                                wide_road_m=wide_m, lane_width_m=lane_width_m, exclude=exclude)
     roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
+    side_why = excluded_edges(network, exclude)[roads.edge][roads.side_road]  # "" = counted
     use = snapped.used("hydrant")
     H = snapped.hydrants
     h_road = H["road"].to_numpy()[use].astype(np.int64)
     h_pos = H["position_m"].to_numpy()[use].astype(float)
     h_side = pd.Series(H["side"].to_numpy()[use]).map({"both": 0, "left": 1, "right": 2}).to_numpy(np.int64)
     side_len = roads.length[roads.side_road]
-    road_m = float(side_len.sum())
+    counted = side_why == ""
+    road_m = float(side_len[counted].sum())
+    excluded_m = {k: float(side_len[side_why == k].sum()) for k in exclude}
     p_lo, p_hi = _protection_intervals(roads, h_road, h_pos, h_side, radius)
     g_lo, g_hi = _complement(p_lo, p_hi, roads.off, side_len)
+    # sides are 1 m apart on the line, so every interval lies on one side: drop excluded sides
+    keep = counted[_side_of(p_lo, roads.off)]
+    p_lo, p_hi = p_lo[keep], p_hi[keep]
+    keep = counted[_side_of(g_lo, roads.off)]
+    g_lo, g_hi = g_lo[keep], g_hi[keep]
     protected_m = float((p_hi - p_lo).sum())
     unprotected_m = float((g_hi - g_lo).sum())
     t_prot = time.perf_counter()
@@ -1208,16 +1257,19 @@ def analyse_hydrants(
     elif len(g_lo) == 0:
         props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing
     else:
+        road_ok = np.zeros(roads.n, bool)
+        road_ok[roads.side_road[counted]] = True
         props, status, gap, bound = _propose(
             network, roads, g_lo, g_hi, radius=radius, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
-            time_limit_s=time_limit_s, solver=solver, progress=progress)
+            time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok)
         req_min = existing + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
               if high_risk is not None else _empty_cranes())
     options = {"radius_m": radius, "spacing_m": spacing, "wide_road_m": wide_m,
                "lane_width_m": lane_width_m, "tolerance_m": snapped.tolerance_m,
-               "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s}
+               "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s,
+               "exclude": list(exclude)}
     seconds = {"protection": t_prot - t0, "pieces": t_geo - t_prot, "proposal": t_prop - t_geo,
                "total": time.perf_counter() - t0}
     return HydrantResult(
@@ -1226,7 +1278,7 @@ def analyse_hydrants(
         protected_m=protected_m, unprotected_m=unprotected_m, existing=existing,
         required_spacing_rule=required_spacing, required_min_placement=req_min, proposals=props,
         status=status, gap=float(gap), bound=float(bound), snapped=snapped, water_cranes=cranes,
-        options=options, seconds=seconds,
+        options=options, seconds=seconds, exclude=exclude, excluded_m=excluded_m,
     )
 
 
@@ -1239,17 +1291,25 @@ class _Candidates:
     crossing: np.ndarray  # bool: node of >= 3 road ends
 
 
-def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand_sp: float) -> _Candidates:
-    """Every node and points every ``cand_sp`` along roads, limited to those near a gap."""
+def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand_sp: float,
+                allowed: np.ndarray | None = None) -> _Candidates:
+    """Every node and points every ``cand_sp`` along roads, limited to those near a gap, on
+    ``allowed`` roads only (default all) and at nodes where an allowed road ends."""
+    if allowed is None:
+        allowed = np.ones(roads.n, bool)
     gk = _side_of(g_lo, roads.off)
     gap_roads = np.unique(roads.side_road[gk])
     seed = np.unique(np.concatenate([roads.u[gap_roads], roads.v[gap_roads]]))
     near = _nearest_distance(roads, seed, np.zeros(len(seed)), radius)
     node_ok = np.isfinite(near)
-    nodes = np.flatnonzero(node_ok)
+    on_allowed = np.zeros(len(node_ok), bool)
+    on_allowed[roads.u[allowed]] = True
+    on_allowed[roads.v[allowed]] = True
+    nodes = np.flatnonzero(node_ok & on_allowed)
     # roads with a reached end (or a gap) get mid-road candidates
     road_ok = node_ok[roads.u] | node_ok[roads.v]
     road_ok[gap_roads] = True
+    road_ok &= allowed
     rr = np.flatnonzero(road_ok)
     L = roads.length[rr]
     parts = np.maximum(np.ceil(L / cand_sp - 1e-9).astype(np.int64), 1)
@@ -1311,10 +1371,11 @@ def _candidate_intervals(net: RoadNetwork, roads: _Roads, cand: _Candidates, rad
     return (np.concatenate([lo1, lo2]), np.concatenate([hi1, hi2]), np.concatenate([own1, own2]))
 
 
-def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_limit_s, solver, progress):
+def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_limit_s, solver, progress,
+             road_ok=None):
     import geopandas as gpd
 
-    cand = _candidates(net, roads, g_lo, g_hi, radius, cand_sp)
+    cand = _candidates(net, roads, g_lo, g_hi, radius, cand_sp, road_ok)
     lo, hi, own = _candidate_intervals(net, roads, cand, radius)
     # elementary gap pieces: gaps cut at every candidate interval end inside them
     cut = np.unique(np.round(np.concatenate([lo, hi]) / _TOL).astype(np.int64)) * _TOL

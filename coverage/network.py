@@ -39,6 +39,21 @@ NODE_TAGS = ("highway", "junction", "railway", "ref", "name")
 
 _NO_ACCESS = frozenset({"no"})
 
+#: OSM ``tunnel`` values that do NOT make a road a tunnel. ``building_passage`` is a short
+#: passage through a building's ground floor: the road is at street level and its frontage is
+#: real, so it counts as a surface road. Every other value (``yes``, ``culvert``,
+#: ``avalanche_protector``, ``flooded`` ...) is a tunnel. Tunnels stay drivable (fire engines use
+#: road tunnels); they are only left out of road demand, hydrant requirements and station sites.
+NOT_TUNNEL = frozenset({"", "no", "false", "0", "building_passage"})
+
+#: Road kinds that can be left out of road demand and hydrant requirements:
+#: ``tunnel`` (``RoadNetwork.edge_tunnel``) and ``motorway`` (highway class in
+#: :data:`MOTORWAY_CLASSES`). An edge that is both counts as ``tunnel``.
+ROAD_EXCLUSIONS = ("tunnel", "motorway")
+MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
+#: Classes a fire station cannot open onto (besides tunnels): no frontage, no exit to a street.
+NO_FRONTAGE_CLASSES = frozenset({"motorway", "motorway_link", "trunk_link"})
+
 
 @dataclass(frozen=True, eq=False)
 class CSR:
@@ -95,6 +110,10 @@ class RoadNetwork:
         Per edge: projected ``LineString`` running from ``u`` to ``v``.
     edge_reverse
         Per edge: index of the edge running back over the same road (``v -> u``), or -1 (one-way).
+    edge_tunnel
+        Per edge: ``True`` when the road is in a tunnel (OSM ``tunnel`` other than ``no`` and
+        ``building_passage``, see :data:`NOT_TUNNEL`); the same for every source (OSM XML, PBF,
+        GraphML, download). Tunnels are drivable; see :func:`excluded_edges`.
     node_signal
         Per node: ``True`` at signalised crossings.
     csr
@@ -121,6 +140,7 @@ class RoadNetwork:
     node_signal: np.ndarray
     csr: CSR
     speed_model: SpeedModel
+    edge_tunnel: np.ndarray
 
     @property
     def n_nodes(self) -> int:
@@ -158,7 +178,8 @@ class RoadNetwork:
         return cached
 
     def edges_gdf(self):
-        """Edges as a GeoDataFrame in the projected CRS (``u, v, key, length, travel_time, highway``)."""
+        """Edges as a GeoDataFrame in the projected CRS (``u, v, key, length, travel_time, highway,
+        tunnel``)."""
         import geopandas as gpd
 
         return gpd.GeoDataFrame(
@@ -169,6 +190,7 @@ class RoadNetwork:
                 "length": self.edge_length,
                 "travel_time": self.edge_time,
                 "highway": self.edge_highway,
+                "tunnel": self.edge_tunnel,
             },
             geometry=self.edge_geometry,
             crs=self.crs,
@@ -551,6 +573,72 @@ def _tag_values(value: Any) -> list[str]:
     return [str(value)]
 
 
+def is_tunnel(value: Any) -> bool:
+    """Whether an OSM ``tunnel`` tag value (a string, a list of values after osmnx merged ways, or
+    such a list read back from GraphML as text) puts the road in a tunnel (see :data:`NOT_TUNNEL`).
+    A merged value counts as a tunnel when any of its parts is one."""
+    values = _tag_values(value)
+    if len(values) == 1 and values[0].startswith("[") and values[0].endswith("]"):
+        import ast
+
+        try:  # GraphML stores osmnx's merged lists as their repr
+            parsed = ast.literal_eval(values[0])
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, (list, tuple, set)):
+            values = [str(v) for v in parsed]
+    return any(v.strip().lower() not in NOT_TUNNEL for v in values)
+
+
+def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
+    """Validate a road-exclusion option: ``None``/``[]`` (keep every road), one of
+    :data:`ROAD_EXCLUSIONS` or a list of them. Raises :class:`InputError` naming the bad value."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in items):
+        raise InputError(
+            f"{where} {value!r} is invalid: expected a list of road kinds to leave out, from "
+            f"{list(ROAD_EXCLUSIONS)} ([] keeps every road)"
+        )
+    bad = [v for v in items if v not in ROAD_EXCLUSIONS]
+    if bad:
+        raise InputError(
+            f"{where} {value!r} is invalid: unknown road kind(s) {bad}; expected any of "
+            f"{list(ROAD_EXCLUSIONS)} ([] keeps every road)"
+        )
+    return tuple(k for k in ROAD_EXCLUSIONS if k in items)
+
+
+def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.ndarray:
+    """Per edge: the road kind it is left out as (``"tunnel"``, ``"motorway"``) or ``""`` (kept).
+
+    ``exclude`` lists the kinds to leave out (:func:`check_exclude`); an edge that is both a
+    tunnel and a motorway counts as ``"tunnel"``.
+    """
+    kinds = check_exclude(exclude)
+    out = np.full(network.n_edges, "", dtype=object)
+    for kind in reversed(kinds):  # the first kind listed in ROAD_EXCLUSIONS wins
+        if kind == "tunnel":
+            mask = np.asarray(network.edge_tunnel, bool)
+        else:
+            mask = np.isin(network.edge_highway.astype(str), list(MOTORWAY_CLASSES))
+        out[mask] = kind
+    return out
+
+
+def street_nodes(network: RoadNetwork) -> np.ndarray:
+    """Per node: ``True`` when a surface street leaves it, i.e. some edge out of it is neither a
+    tunnel nor a road without frontage (:data:`NO_FRONTAGE_CLASSES`). A fire station can only
+    open onto such a node: one reached only by tunnels or expressways (or by a one-way street
+    with only a tunnel or an expressway leading on) is no site."""
+    ok_edge = ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
+        network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
+    out = np.zeros(network.n_nodes, bool)
+    out[network.edge_u[ok_edge]] = True
+    return out
+
+
 def _drivable_one(highway, access, service, area, motor_vehicle) -> bool:
     hws = _tag_values(highway)
     if not hws or all(h in NON_DRIVABLE for h in hws):
@@ -644,6 +732,7 @@ def network_from_graph(
         d["length"] = length
         d["delay_s"] = delay
         d["travel_time"] = length / (s / 3.6) + delay
+        d["is_tunnel"] = is_tunnel(d.get("tunnel"))  # kept apart by simplification (portals stay)
     graph.remove_edges_from(unknown)
     graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
     if graph.number_of_edges() == 0:
@@ -658,7 +747,7 @@ def network_from_graph(
             warnings.simplefilter("ignore")
             graph = ox.simplify_graph(
                 graph,
-                edge_attrs_differ=["highway"],
+                edge_attrs_differ=["highway", "is_tunnel"],
                 edge_attr_aggs={"length": sum, "travel_time": sum, "delay_s": sum},
             )
     _drop_duplicate_parallels(graph)
@@ -756,6 +845,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
     raw_len = np.empty(m, float)
     delay = np.empty(m, float)
     highway = np.empty(m, dtype=object)
+    tunnel = np.zeros(m, dtype=bool)
     geoms = np.empty(m, dtype=object)
     for i, (u, v, k, d) in enumerate(edges):
         eu[i], ev[i], ek[i] = index[u], index[v], k
@@ -763,6 +853,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         raw_len[i] = d["length"]
         delay[i] = d.get("delay_s", 0.0)
         highway[i] = d["highway"]
+        tunnel[i] = is_tunnel(d.get("tunnel"))
         g = d.get("geometry")
         if g is None:
             g = LineString([(lon[eu[i]], lat[eu[i]]), (lon[ev[i]], lat[ev[i]])])
@@ -787,7 +878,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         graph=graph, crs=crs, node_ids=node_ids, x=x, y=y, lon=lon, lat=lat,
         edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
         edge_highway=highway, edge_geometry=geoms, edge_reverse=reverse, node_signal=signal,
-        csr=build_csr(len(node_ids), eu, ev, time), speed_model=model,
+        csr=build_csr(len(node_ids), eu, ev, time), speed_model=model, edge_tunnel=tunnel,
     )
 
 
@@ -870,16 +961,33 @@ def snap_xy(
     *,
     max_distance_m: float = 300.0,
     labels: Sequence[Any] | None = None,
+    edges: np.ndarray | None = None,
 ) -> Snapped:
-    """Like :func:`snap_points` for projected coordinates."""
+    """Like :func:`snap_points` for projected coordinates.
+
+    ``edges`` (edge indices or a bool mask per edge) restricts snapping to those edges, e.g. to
+    surface streets only; by default every edge is a target.
+    """
     x = np.atleast_1d(np.asarray(x, dtype=float))
     y = np.atleast_1d(np.asarray(y, dtype=float))
-    tree = _edge_tree(network)
     pts = shapely.points(x, y)
+    if edges is None:
+        tree = _edge_tree(network)
+        allowed = None
+    else:
+        allowed = np.asarray(edges)
+        if allowed.dtype == bool:
+            allowed = np.flatnonzero(allowed)
+        allowed = allowed.astype(np.int64)
+        if len(allowed) == 0:
+            raise OffNetworkError(f"{len(x)} point(s) cannot be snapped: no road is allowed as a target")
+        tree = shapely.STRtree(network.edge_geometry[allowed])
     (ip, ie), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
     order = np.argsort(ip)
     ie = ie[order]
     dist = dist[order]
+    if allowed is not None:
+        ie = allowed[ie]
     far = dist > max_distance_m
     if far.any():
         idx = np.flatnonzero(far)

@@ -19,6 +19,8 @@ STATION_CLASSES = ("special", "class1", "class2", "small", "logistics", "water",
 STATUSES = ("existing", "planned", "candidate")
 DATUMS = ("wgs84", "gcj02", "bd09")
 DEMAND_KINDS = ("roads", "grid", "buildings", "points")
+#: Road kinds that ``demand.exclude`` / ``hydrants.exclude`` may leave out (and leave out by default).
+ROAD_EXCLUSIONS = ("tunnel", "motorway")
 MODELS = ("lscp", "mclp", "backup", "pmedian")
 
 #: District area caps (km²) by station class (建标152-2017, secondary copies; overridable).
@@ -111,6 +113,7 @@ class DemandSpec:
     shape: str = "square"
     file: FileRef | None = None
     weight_field: str | None = None
+    exclude: tuple[str, ...] = ROAD_EXCLUSIONS  # road kinds left out of kind "roads"
 
 
 @dataclass(frozen=True)
@@ -409,10 +412,17 @@ def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
     if not isinstance(value, Mapping):
         p.add("demand", value, "a mapping like {kind: roads}")
         return DemandSpec()
+    known = ("kind", "piece_m", "cell_m", "shape", "file", "shared", "datum", "weight_field", "exclude")
+    for key in value:
+        if key not in known:
+            p.add(f"demand.{key}", value[key], f"one of the keys {', '.join(known)}")
     kind = value.get("kind", "roads")
     if kind not in DEMAND_KINDS:
         p.add("demand.kind", kind, f"one of {', '.join(DEMAND_KINDS)}")
         kind = "roads"
+    exclude = _exclude(p, "demand.exclude", value.get("exclude", ROAD_EXCLUSIONS))
+    if "exclude" in value and kind != "roads":
+        p.add("demand.exclude", value["exclude"], "no value: exclude applies to demand kind roads only")
     piece = _num(p, "demand.piece_m", value.get("piece_m"), lo=5, hi=1000, default=50.0)
     cell = _num(p, "demand.cell_m", value.get("cell_m"), lo=20, hi=5000, default=250.0)
     shape = value.get("shape", "square")
@@ -426,7 +436,24 @@ def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
             file = _file_ref(p, "demand", {k: value[k] for k in ("file", "shared", "datum") if k in value}, base)
     wf = value.get("weight_field")
     return DemandSpec(kind=kind, piece_m=piece, cell_m=cell, shape=shape, file=file,
-                      weight_field=None if wf is None else str(wf))
+                      weight_field=None if wf is None else str(wf), exclude=exclude)
+
+
+def _exclude(p: _Problems, where: str, value: Any) -> tuple[str, ...]:
+    """Road kinds to leave out: a list from ROAD_EXCLUSIONS; ``[]`` or null keeps every road."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+        p.add(where, value, f"a list of road kinds to leave out, from [{', '.join(ROAD_EXCLUSIONS)}] "
+                            "([] keeps every road)")
+        return ROAD_EXCLUSIONS
+    bad = [v for v in items if v not in ROAD_EXCLUSIONS]
+    if bad:
+        p.add(where, value, f"road kinds from [{', '.join(ROAD_EXCLUSIONS)}] ([] keeps every road); "
+                            f"unknown: {', '.join(map(str, bad))}")
+        return ROAD_EXCLUSIONS
+    return tuple(k for k in ROAD_EXCLUSIONS if k in items)
 
 
 def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
@@ -528,11 +555,14 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
         if not isinstance(hydrants, Mapping):
             p.add("hydrants", hydrants, "{file: hydrants.geojson, datum: wgs84} or {osm: true} or {shared: ...}")
             hydrants = None
-        elif hydrants.get("osm"):
-            hydrants = {"osm": True}
         else:
-            ref = _file_ref(p, "hydrants", hydrants, base)
-            hydrants = {"file": ref} if ref is not None else None
+            # road kinds left out of the hydrant requirement and proposals (default: tunnels, motorways)
+            h_exclude = _exclude(p, "hydrants.exclude", hydrants.get("exclude", ROAD_EXCLUSIONS))
+            if hydrants.get("osm"):
+                hydrants = {"osm": True, "exclude": h_exclude}
+            else:
+                ref = _file_ref(p, "hydrants", {k: v for k, v in hydrants.items() if k != "exclude"}, base)
+                hydrants = {"file": ref, "exclude": h_exclude} if ref is not None else None
     pois_raw = data.get("pois")
     pois_osm = isinstance(pois_raw, Mapping) and bool(pois_raw.get("osm"))
     osm_cls = None

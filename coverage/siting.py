@@ -3,9 +3,17 @@
 Existing stations are fixed; the plan's planned stations join the candidates (so the optimum can
 confirm or replace them); other candidates are network crossings in the study area thinned to a
 spacing, or the user's own points / land polygons, filtered by the GB 51080 siting rules.
+
+A station must open onto a surface street it can leave from: crossings (and road nodes inside
+candidate land) where every road is a tunnel or a road without frontage (``motorway``,
+``motorway_link``, ``trunk_link``; see :func:`coverage.network.street_nodes`) are never
+candidates, and generated sites sit exactly at their node on such a street. The user's own
+points and the plan's planned stations are kept, with a :class:`CoverageWarning` naming each
+one that lies on a tunnel or such a road.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +23,8 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .errors import DataError, InputError
-from .network import RoadNetwork, Snapped, snap_xy
+from .errors import CoverageWarning, DataError, InputError
+from .network import NO_FRONTAGE_CLASSES, RoadNetwork, Snapped, snap_xy, street_nodes
 from .pipeline import Prepared
 
 
@@ -40,6 +48,16 @@ class SitingResult:
     summary: dict = field(default_factory=dict)
 
 
+def _merge(a: Snapped, b: Snapped, take_b: np.ndarray) -> Snapped:
+    """``a`` with the rows where ``take_b`` replaced, in order, by the rows of ``b``."""
+    out = {}
+    for f in ("edge", "fraction", "distance_m", "x", "y", "lon", "lat"):
+        col = np.array(getattr(a, f), copy=True)
+        col[take_b] = getattr(b, f)
+        out[f] = col
+    return Snapped(**out)
+
+
 def _concat(parts: list[Snapped]) -> Snapped:
     return Snapped(*(np.concatenate([getattr(p, f) for p in parts]) for f in
                      ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")))
@@ -54,6 +72,54 @@ def crossing_nodes(network: RoadNetwork) -> np.ndarray:
     deg = np.array([len(s) for s in nbrs])
     nodes = np.flatnonzero(deg >= 3)
     return nodes[np.argsort(-deg[nodes], kind="stable")]
+
+
+def _street_edges(network: RoadNetwork) -> np.ndarray:
+    """Per edge: a surface street a station can open onto (not a tunnel, has frontage)."""
+    return ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
+        network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
+
+
+def at_nodes(network: RoadNetwork, nodes: np.ndarray) -> Snapped:
+    """Points exactly at nodes, placed on a surface street leaving the node (fraction 0), else on
+    one arriving (fraction 1), else on any road there. Unlike snapping the node's coordinates,
+    this never lands on a tunnel or an expressway passing under or over the crossing."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    ok = _street_edges(network)
+    e = np.arange(network.n_edges)
+    cand_node = np.concatenate([network.edge_u, network.edge_v])
+    cand_edge = np.concatenate([e, e])
+    cand_frac = np.concatenate([np.zeros(len(e)), np.ones(len(e))])
+    prio = np.concatenate([np.where(ok, 0, 2), np.where(ok, 1, 3)])
+    order = np.lexsort((cand_edge, prio, cand_node))
+    first = np.full(network.n_nodes, -1, np.int64)
+    sorted_nodes = cand_node[order]
+    head = np.ones(len(order), bool)
+    head[1:] = sorted_nodes[1:] != sorted_nodes[:-1]
+    first[sorted_nodes[head]] = order[head]
+    pick = first[nodes]
+    if (pick < 0).any():
+        raise DataError(f"{int((pick < 0).sum())} node(s) have no road: cannot place a site there")
+    x, y = network.x[nodes], network.y[nodes]
+    return Snapped(edge=cand_edge[pick].astype(np.int64), fraction=cand_frac[pick],
+                   distance_m=np.zeros(len(nodes)), x=x, y=y, lon=network.lon[nodes],
+                   lat=network.lat[nodes])
+
+
+def _warn_off_street(network: RoadNetwork, at: Snapped, labels: list, what: str) -> None:
+    """Warn about sites lying on a tunnel or on a road without frontage."""
+    bad = np.flatnonzero(~_street_edges(network)[at.edge])
+    if len(bad) == 0:
+        return
+    shown = ", ".join(
+        f"{labels[i]} ({'tunnel' if network.edge_tunnel[at.edge[i]] else network.edge_highway[at.edge[i]]})"
+        for i in bad[:5])
+    warnings.warn(
+        f"{len(bad)} {what} lie on a tunnel or a road without frontage (motorway, motorway_link, "
+        f"trunk_link), where no station can open onto a street: {shown}"
+        f"{' ...' if len(bad) > 5 else ''}; they are kept as given: check their position",
+        CoverageWarning, stacklevel=3,
+    )
 
 
 def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> Candidates:
@@ -74,48 +140,77 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
             kinds += [status] * len(rows)
             labels += list(rows["id"].astype(str))
             classes += list(rows["class"])
+            if status == "planned":
+                _warn_off_street(net, parts[-1], list(rows["id"].astype(str)), "planned station(s)")
     n_fixed_like = sum(len(p) for p in parts)
+    street = street_nodes(net)
 
     if spec.candidates is not None:
         feats = read_features(spec.candidates.path, datum=spec.candidates.datum, what="candidates").to_crs(net.crs)
         polys = feats[feats.geom_type.isin(["Polygon", "MultiPolygon"])]
         pts = feats[~feats.geom_type.isin(["Polygon", "MultiPolygon"])]
-        cx, cy, lab = [], [], []
+        cx, cy, lab, cnode = [], [], [], []
         if len(pts):
             rp = pts.geometry.representative_point()
             cx += list(rp.x)
             cy += list(rp.y)
             lab += [f"user:{i}" for i in pts.index]
+            cnode += [-1] * len(pts)
         if len(polys):
             land = shapely.union_all(polys.geometry.to_numpy())
             inside = np.flatnonzero(shapely.contains_xy(land, net.x, net.y))
             if len(inside) == 0:
                 raise DataError("no road node lies inside the candidate land polygons")
+            inside = inside[street[inside]]  # a site opens onto a surface street
+            if len(inside) == 0:
+                raise DataError(
+                    "the road nodes inside the candidate land polygons are all on tunnels or roads "
+                    "without frontage (motorway, motorway_link, trunk_link): no station can open there"
+                )
             cx += list(net.x[inside])
             cy += list(net.y[inside])
             lab += [f"node:{net.node_ids[i]}" for i in inside]
+            cnode += list(inside)
         cx, cy = np.array(cx, float), np.array(cy, float)
+        cnode = np.array(cnode, dtype=np.int64)
         kind = "user"
     else:
         nodes = crossing_nodes(net)
+        nodes = nodes[street[nodes]]  # never a tunnel-only or expressway-only crossing
         area_p = _area_projected(net, prep.area)
         if area_p is not None:
             nodes = nodes[shapely.contains_xy(area_p, net.x[nodes], net.y[nodes])]
         cx, cy = net.x[nodes], net.y[nodes]
         lab = [f"node:{n}" for n in net.node_ids[nodes]]
+        cnode = nodes.astype(np.int64)
         kind = "crossing"
     if len(cx) and spacing_m > 0:
         keep = thin_candidates(cx, cy, spacing_m)
-        cx, cy, lab = cx[keep], cy[keep], [lab[i] for i in keep]
+        cx, cy, lab, cnode = cx[keep], cy[keep], [lab[i] for i in keep], cnode[keep]
     if len(cx) and (spec.hazards is not None or spec.venues is not None):
         hz = _points_xy(spec.hazards, net, prep, "hazards")
         vn = _points_xy(spec.venues, net, prep, "venues")
         ok = siting_mask(cx, cy, hazard_x=hz[0], hazard_y=hz[1], venue_x=vn[0], venue_y=vn[1])
-        cx, cy, lab = cx[ok], cy[ok], [l for l, k in zip(lab, ok) if k]
+        cx, cy, lab, cnode = cx[ok], cy[ok], [l for l, k in zip(lab, ok) if k], cnode[ok]
     if len(cx):
         from .traveltime import on_main_network
 
-        snapped = snap_xy(net, cx, cy, max_distance_m=300.0, labels=lab)
+        is_pt = cnode < 0
+        if is_pt.all():
+            snapped = snap_xy(net, cx, cy, max_distance_m=300.0, labels=lab)
+        else:
+            # generated sites sit exactly at their node, on a street leaving it (never on a
+            # tunnel or an expressway passing under or over the crossing)
+            snapped = at_nodes(net, np.maximum(cnode, 0))
+            if is_pt.any():
+                pt = snap_xy(net, cx[is_pt], cy[is_pt], max_distance_m=300.0,
+                             labels=[l for l, k in zip(lab, is_pt) if k])
+                snapped = _merge(snapped, pt, is_pt)
+        if is_pt.any():
+            from .scoring import _subset
+
+            _warn_off_street(net, _subset(snapped, np.flatnonzero(is_pt)),
+                             [l for l, k in zip(lab, is_pt) if k], "user candidate site(s)")
         ok = on_main_network(net, snapped)  # a site on an island or one-way dead end is useless
         from .scoring import _subset
 

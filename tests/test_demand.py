@@ -98,10 +98,118 @@ def test_features_snap_or_fail_naming_the_feature(tee):
 
 def test_real_extract_road_length_matches_the_graph(shared_data):
     net = load_network(shared_data / "osm" / "hsinchu_nctu_taiwan_roads.osm.bz2")
-    d = road_pieces(net)
+    d = road_pieces(net, exclude=[])
     # independent: osmnx's own undirected conversion merges the two directions of a road
     import osmnx as ox
 
     und = ox.convert.to_undirected(net.graph)
-    total = sum(d["length"] for _, _, d in und.edges(data=True))
+    total = sum(e["length"] for _, _, e in und.edges(data=True))
     assert d.total == pytest.approx(total, rel=0.002)
+    assert d.excluded_m == {}
+    # by default motorways (and tunnels) are left out; lengths from the raw OSM tags
+    motorway = sum(e["length"] for _, _, e in und.edges(data=True)
+                   if e["highway"] in ("motorway", "motorway_link"))
+    assert motorway > 5000  # the extract's freeway and its ramps
+    dd = road_pieces(net)
+    assert dd.total + sum(dd.excluded_m.values()) == pytest.approx(d.total, rel=1e-9)
+    assert dd.excluded_m["motorway"] + dd.excluded_m["tunnel"] == pytest.approx(
+        motorway + sum(e["length"] for _, _, e in und.edges(data=True)
+                       if e.get("tunnel") not in (None, "no", "building_passage")
+                       and e["highway"] not in ("motorway", "motorway_link")), rel=0.002)
+    assert dd.total == pytest.approx(total - motorway, rel=0.01)
+
+
+def tagged_net(nodes, roads):
+    """Two-way roads (a, b, tags) between nodes given in metres; travel times from speeds."""
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = inv.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat)
+    for a, b, tags in roads:
+        g.add_edge(a, b, **tags)
+        g.add_edge(b, a, **tags)
+    return network_from_graph(g, simplify=False, retain_all=True)
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    # a 1,000 m street 1-2; a 300 m road tunnel 2-3; a 120 m building passage 1-4; a 700 m
+    # motorway 3-5 and its 250 m ramp 5-2; a 400 m trunk 2-6 (kept: trunks have frontage)
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (1300, 0), 4: (0, 120), 5: (1300, 700), 6: (1000, -400)}
+    roads = [(1, 2, {"highway": "residential"}),
+             (2, 3, {"highway": "primary", "tunnel": "yes", "layer": "-1"}),
+             (1, 4, {"highway": "service", "tunnel": "building_passage"}),
+             (3, 5, {"highway": "motorway"}),
+             (5, 2, {"highway": "motorway_link"}),
+             (2, 6, {"highway": "trunk"})]
+    return tagged_net(nodes, roads), nodes
+
+
+def test_road_demand_leaves_out_tunnels_and_motorways(mixed):
+    net, nodes = mixed
+
+    def dist(a, b):
+        (xa, ya), (xb, yb) = nodes[a], nodes[b]
+        return float(np.hypot(xb - xa, yb - ya))
+
+    kept = dist(1, 2) + dist(1, 4) + dist(2, 6)  # 1,520 m
+    tunnel = dist(2, 3)
+    motorway = dist(3, 5) + dist(5, 2)
+    d = road_pieces(net, piece_m=50)
+    assert d.exclude == ("tunnel", "motorway")
+    assert d.total == pytest.approx(kept, abs=0.5)
+    assert d.excluded_m["tunnel"] == pytest.approx(tunnel, abs=0.5)
+    assert d.excluded_m["motorway"] == pytest.approx(motorway, abs=0.5)
+    assert d.excluded_km == pytest.approx((tunnel + motorway) / 1000, abs=1e-3)
+    # no unit is served on a tunnel or a motorway
+    assert not net.edge_tunnel[d.at.edge].any()
+    assert not np.isin(net.edge_highway[d.at.edge], ["motorway", "motorway_link"]).any()
+    # each kind on its own, and everything
+    t_only = road_pieces(net, exclude=["tunnel"])
+    assert t_only.total == pytest.approx(kept + motorway, abs=0.5) and set(t_only.excluded_m) == {"tunnel"}
+    m_only = road_pieces(net, exclude="motorway")
+    assert m_only.total == pytest.approx(kept + tunnel, abs=0.5)
+    every = road_pieces(net, exclude=[])
+    assert every.total == pytest.approx(kept + tunnel + motorway, abs=0.5) and every.excluded_m == {}
+    with pytest.raises(InputError, match="tunnels"):
+        road_pieces(net, exclude=["tunnels"])
+    with pytest.raises(InputError, match="exclude"):
+        road_pieces(net, exclude=True)
+
+
+def test_road_demand_exclusion_inside_the_area_only(mixed):
+    net, nodes = mixed
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    # a strip along y = 0 holding the piece midpoints of the tunnel and of the street's last 100 m,
+    # none of the motorway's (first midpoint at y = 25), the ramp's (y = 21.9) or the trunk's (-25)
+    xs, ys = inv.transform([X0 + 900, X0 + 1400, X0 + 1400, X0 + 900], [Y0 - 20, Y0 - 20, Y0 + 15, Y0 + 15])
+    d = road_pieces(net, piece_m=50, area=shapely.Polygon(zip(xs, ys)))
+    assert d.excluded_m["tunnel"] == pytest.approx(300, abs=0.5)  # the whole tunnel is inside
+    assert d.excluded_m["motorway"] == pytest.approx(0, abs=0.5)
+    assert d.total == pytest.approx(100, abs=0.5)  # the last 100 m of the street 1-2
+    # only excluded roads left: a clear error naming the way out
+    xs, ys = inv.transform([X0 + 1050, X0 + 1250, X0 + 1250, X0 + 1050], [Y0 - 20, Y0 - 20, Y0 + 20, Y0 + 20])
+    with pytest.raises(DataError, match="exclude: \\[\\]"):
+        road_pieces(net, area=shapely.Polygon(zip(xs, ys)))
+
+
+def test_scenario_demand_exclude_option(tmp_path):
+    from coverage.errors import ScenarioError
+    from coverage.scenario import parse_scenario
+
+    base = {"name": "x", "network": {"default": "helsinki"}}
+    assert parse_scenario({**base, "demand": {"kind": "roads"}}).demand.exclude == ("tunnel", "motorway")
+    assert parse_scenario({**base, "demand": {"exclude": []}}).demand.exclude == ()
+    assert parse_scenario({**base, "demand": {"exclude": ["motorway"]}}).demand.exclude == ("motorway",)
+    for bad, match in (({"exclude": ["tunnels"]}, "demand.exclude.*tunnels"),
+                       ({"exclude": 5}, "demand.exclude"),
+                       ({"kind": "grid", "exclude": []}, "kind roads only"),
+                       ({"exlude": []}, "demand.exlude")):
+        with pytest.raises(ScenarioError, match=match):
+            parse_scenario({**base, "demand": bad})
+    h = parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["tunnel"]}}).hydrants
+    assert h == {"osm": True, "exclude": ("tunnel",)}
+    assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["exclude"] == ("tunnel", "motorway")
+    with pytest.raises(ScenarioError, match="hydrants.exclude"):
+        parse_scenario({**base, "hydrants": {"osm": True, "exclude": "expressway"}})

@@ -38,9 +38,9 @@ def make_net(nodes: dict[int, tuple[float, float]], roads: list[tuple], **tags):
         G.add_node(n, x=lon, y=lat)
     for road in roads:
         a, b = road[:2]
-        extra = {**tags, **(road[2] if len(road) > 2 else {})}
-        G.add_edge(a, b, highway="residential", oneway=False, **extra)
-        G.add_edge(b, a, highway="residential", oneway=False, **extra)
+        extra = {"highway": "residential", "oneway": False, **tags, **(road[2] if len(road) > 2 else {})}
+        G.add_edge(a, b, **extra)
+        G.add_edge(b, a, **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return network_from_graph(G, simplify=False)
@@ -64,10 +64,12 @@ def analyse(net, hyd, **kw):
 # an independent computation: networkx on the OSM graph, hydrants inserted as nodes
 
 
-def nx_protected_m(net, lon, lat, radius=R) -> tuple[float, float]:
+def nx_protected_m(net, lon, lat, radius=R, counted=None, tolerance=50.0) -> tuple[float, float]:
     """(protected m, total m) by networkx: undirected roads (each once), hydrants split their
     road, multi-source Dijkstra on length; an edge of length L with end distances a, b is
-    protected over min(L, max(0, R - a) + max(0, R - b))."""
+    protected over min(L, max(0, R - a) + max(0, R - b)). ``counted(edge index)`` picks the
+    roads that are summed (hose runs along all); hydrants prefer a counted road within
+    ``tolerance`` m to a nearer road that is not counted."""
     G = nx.Graph()
     seen = set()
     geoms = {}
@@ -87,10 +89,15 @@ def nx_protected_m(net, lon, lat, radius=R) -> tuple[float, float]:
     names = list(geoms)
     lines = [geoms[n][2] for n in names]
     tree = shapely.STRtree(lines)
+    ok = [counted is None or counted(n[1]) for n in names]
     splits: dict = {}
     for k, (x, y) in enumerate(zip(px, py)):
         p = shapely.Point(x, y)
         j = int(tree.nearest(p))
+        if not ok[j]:
+            good = [i for i in range(len(names)) if ok[i] and lines[i].distance(p) <= tolerance]
+            if good:
+                j = min(good, key=lambda i: lines[i].distance(p))
         splits.setdefault(names[j], []).append((lines[j].project(p), ("h", k)))
     sources = []
     for name, hs in splits.items():
@@ -113,6 +120,8 @@ def nx_protected_m(net, lon, lat, radius=R) -> tuple[float, float]:
             else:
                 (a, la), (b, lb) = nbrs
             L = la + lb
+            if counted is not None and not counted(n[1] if n[0] == "e" else n[1][1]):
+                continue
             da, db = dist.get(a, math.inf), dist.get(b, math.inf)
             protected += min(L, max(0.0, radius - da) + max(0.0, radius - db))
             total += L
@@ -233,6 +242,57 @@ def _side_point(net, prop):
     dy = 5.0 if prop.side == "left" else -5.0  # the test road runs west -> east
     lon, lat = net.to_wgs84(np.atleast_1d(x), np.atleast_1d(y) + dy)
     return shapely.Point(float(lon[0]), float(lat[0]))
+
+
+def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
+    # street 1-2 (1,000 m) and a building passage 1-5 (200 m) count; the motorway 2-3 (600 m),
+    # its ramp 3-6 (600 m) and the road tunnel 3-4 (600 m) do not; node 3 meets only those
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (1000, 600), 4: (400, 600), 5: (0, 200), 6: (1600, 600)}
+    roads = [(1, 2), (1, 5, {"tunnel": "building_passage"}), (2, 3, {"highway": "motorway"}),
+             (3, 6, {"highway": "motorway_link"}), (3, 4, {"tunnel": "yes", "layer": "-1"})]
+    net = make_net(nodes, roads)
+    res = analyse(net, points([(0, 0)]))
+    assert res.exclude == ("tunnel", "motorway")
+    assert res.road_m == pytest.approx(1200, abs=0.5)
+    assert res.excluded_m["motorway"] == pytest.approx(1200, abs=0.5)
+    assert res.excluded_m["tunnel"] == pytest.approx(600, abs=0.5)
+    assert res.required_spacing_rule == math.ceil(1200 / 120)
+    # the hydrant at node 1 protects 150 m of the street and 150 m of the passage
+    assert res.protected_m == pytest.approx(300, abs=0.5)
+    assert res.unprotected_m == pytest.approx(900, abs=0.5)
+    assert set(res.unprotected["highway"]) == {"residential"}
+    s = res.summary()
+    assert s["excluded_km"] == pytest.approx(1.8, abs=1e-3)
+    assert s["excluded_km_by_kind"] == pytest.approx({"tunnel": 0.6, "motorway": 1.2}, abs=1e-3)
+    # proposals close every gap, on the street or the passage only
+    assert res.proposed > 0 and 3 not in set(res.proposals["node"])
+    px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
+    street = shapely.LineString([(X0, Y0), (X0 + 1000, Y0)])
+    passage = shapely.LineString([(X0, Y0), (X0, Y0 + 200)])
+    for x, y in zip(px, py):
+        pt = shapely.Point(x, y)
+        assert min(street.distance(pt), passage.distance(pt)) < 0.5
+    again = analyse(net, points([(0, 0)] + [(x - X0, y - Y0) for x, y in zip(px, py)]), propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+    # keeping every road: more required, and the motorway/tunnel get hydrants too
+    every = analyse(net, points([(0, 0)]), exclude=())
+    assert every.road_m == pytest.approx(3000, abs=1)
+    assert every.excluded_m == {} and every.required_spacing_rule == math.ceil(3000 / 120)
+    assert every.proposed > res.proposed
+    with pytest.raises(InputError, match="expressway"):
+        analyse(net, points([(0, 0)]), exclude=["expressway"])
+
+
+def test_hydrant_above_a_tunnel_snaps_to_the_street():
+    # a street 1-2 with a road tunnel 3-4 running 4 m beside it (in plan) and ramps at both ends
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (0, -4), 4: (1000, -4)}
+    net = make_net(nodes, [(1, 2), (3, 4, {"tunnel": "yes"}), (1, 3), (2, 4)])
+    hyd = points([(500, -3)])  # 1 m from the tunnel's line, 3 m from the street
+    res = analyse(net, hyd, propose=False)
+    assert res.snapped.hydrants["distance_m"].iloc[0] == pytest.approx(3, abs=0.01)
+    assert res.protected_m == pytest.approx(300, abs=0.5)  # 150 m both ways along the street
+    raw = analyse(net, hyd, propose=False, exclude=())
+    assert raw.snapped.hydrants["distance_m"].iloc[0] == pytest.approx(1, abs=0.01)
 
 
 def test_radius_and_spacing_configurable():
@@ -389,7 +449,7 @@ def hsinchu(shared_data):
 def test_hsinchu_real_hydrants_vs_networkx(hsinchu):
     net, hyd = hsinchu
     assert len(hyd) == 39 and set(hyd["kind"]) == {"hydrant"}
-    res = analyse(net, hyd)
+    res = analyse(net, hyd, exclude=())  # every road, motorways too
     s = res.summary()
     used = res.snapped.used()
     assert s["existing"] == len(used) and s["unsnapped"] == len(res.snapped.unsnapped)
@@ -413,9 +473,55 @@ def test_hsinchu_real_hydrants_vs_networkx(hsinchu):
     # and with the module itself (snapped again from lon/lat)
     allh = gpd.GeoDataFrame({"id": [f"h{i}" for i in range(len(lon))], "kind": "hydrant"},
                             geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    assert analyse(net, allh, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)
+    assert analyse(net, allh, propose=False, exclude=()).protected_share == pytest.approx(1.0, abs=1e-6)
     # each proposal newly protects something
     assert (res.proposals["newly_protected_m"] > 0).all()
+
+
+def _counted_by_tags(net):
+    """Per edge index: counted unless a tunnel or a motorway, read from the graph's OSM tags."""
+    def counted(i):
+        d = net.graph.get_edge_data(int(net.node_ids[net.edge_u[i]]), int(net.node_ids[net.edge_v[i]]),
+                                    int(net.edge_key[i]))
+        t = d.get("tunnel")
+        t = [] if t is None else ([t] if isinstance(t, str) else list(t))
+        return (d["highway"] not in ("motorway", "motorway_link")
+                and not any(x not in ("no", "building_passage") for x in t))
+    return counted
+
+
+def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
+    net, hyd = hsinchu
+    res = analyse(net, hyd)  # default: tunnels and motorways left out
+    every = analyse(net, hyd, exclude=(), propose=False)
+    counted = _counted_by_tags(net)
+    h = hyd.iloc[res.snapped.used()]
+    hx, hy = shapely.get_x(h.geometry.to_numpy()), shapely.get_y(h.geometry.to_numpy())
+    p, total = nx_protected_m(net, hx, hy, counted=counted)
+    _, all_total = nx_protected_m(net, hx, hy)
+    assert res.road_m == pytest.approx(total, rel=1e-6)
+    assert res.protected_m == pytest.approx(p, abs=0.5)
+    assert sum(res.excluded_m.values()) == pytest.approx(all_total - total, rel=1e-6)
+    assert res.excluded_m["motorway"] > 10_000  # the freeway and its ramps, ~11 km
+    s = res.summary()
+    assert s["excluded_km"] == pytest.approx((all_total - total) / 1000, rel=1e-6)
+    assert s["road_km"] + s["excluded_km"] == pytest.approx(every.summary()["road_km"], rel=1e-9)
+    assert s["required_spacing_rule"] == math.ceil(total / 120 - 1e-9)
+    assert every.required_spacing_rule - s["required_spacing_rule"] >= 90
+    assert not set(res.protected["highway"]) & {"motorway", "motorway_link"}
+    assert not set(res.unprotected["highway"]) & {"motorway", "motorway_link"}
+    # no proposal on a motorway: each lies on a counted road (mid-road) or at a node one ends at
+    ok_lines = [net.edge_geometry[i] for i in range(net.n_edges) if counted(i)]
+    tree = shapely.STRtree(ok_lines)
+    px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
+    for x, y in zip(px, py):
+        j = tree.nearest(shapely.Point(x, y))
+        assert ok_lines[j].distance(shapely.Point(x, y)) < 0.5
+    # existing + proposed protect every counted road (networkx)
+    lon = np.concatenate([hx, res.proposals["lon"].to_numpy()])
+    lat = np.concatenate([hy, res.proposals["lat"].to_numpy()])
+    p2, total2 = nx_protected_m(net, lon, lat, counted=counted)
+    assert p2 / total2 == pytest.approx(1.0, abs=1e-6)
 
 
 def test_hsinchu_gcj_like_shift_warns(hsinchu):

@@ -179,3 +179,106 @@ def test_snap_to_nearest_edge_not_node_and_errors():
         snap_points(net, [lon, far_lon], [lat, far_lat], labels=["ok", "station-x"])
     with pytest.raises(InputError, match="unknown|not in the network"):
         net.node_index([999999])
+
+
+# --------------------------------------------------------------------------------------------
+# tunnels: one flag per edge, the same for every source
+
+
+def test_tunnel_flag_per_edge_and_portals_survive_simplification():
+    from coverage.network import excluded_edges, is_tunnel, street_nodes
+
+    assert is_tunnel("yes") and is_tunnel("culvert") and is_tunnel(["building_passage", "yes"])
+    assert is_tunnel("['no', 'yes']")  # an osmnx merged list read back from GraphML
+    assert not is_tunnel("building_passage") and not is_tunnel("no") and not is_tunnel(None)
+    assert not is_tunnel(float("nan")) and not is_tunnel(["no", "building_passage"])
+    # one street 1-2-3-4-5: 2-3 is in a tunnel, 3-4 a building passage; same highway class, so
+    # only the tunnel tag can keep the portals 2 and 3 through simplification
+    nodes = {i: (i * 100.0, 0.0) for i in range(1, 6)}
+    tags = {(1, 2): {}, (2, 3): {"tunnel": "yes", "layer": "-1"}, (3, 4): {"tunnel": "building_passage"},
+            (4, 5): {"tunnel": "no"}}
+    edges = []
+    for (a, b), t in tags.items():
+        edges += [(a, b, {"highway": "residential", **t}), (b, a, {"highway": "residential", **t})]
+    net = network_from_graph(graph(nodes, edges), retain_all=True)  # simplified
+    ids = {(int(net.node_ids[u]), int(net.node_ids[v])): i for i, (u, v) in enumerate(zip(net.edge_u, net.edge_v))}
+    assert (2, 3) in ids and (3, 2) in ids  # the portals stay nodes
+    tunnel = {k for k, i in ids.items() if net.edge_tunnel[i]}
+    assert tunnel == {(2, 3), (3, 2)}
+    assert net.edges_gdf()["tunnel"].sum() == 2
+    # the tunnel length independently: 100 m each way
+    assert net.edge_length[net.edge_tunnel].sum() == pytest.approx(200, rel=1e-3)
+    assert list(excluded_edges(net, ["tunnel"])[[ids[(2, 3)], ids[(1, 2)]]]) == ["tunnel", ""]
+    assert (excluded_edges(net, []) == "").all()
+    with pytest.raises(InputError, match="tunnels"):
+        excluded_edges(net, ["tunnels"])
+    assert street_nodes(net).all()  # every node has a surface street
+
+
+OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+  <node id="1" lat="39.1000" lon="117.2000"/>
+  <node id="2" lat="39.1000" lon="117.2020"/>
+  <node id="3" lat="39.1000" lon="117.2040"/>
+  <node id="4" lat="39.1000" lon="117.2060"/>
+  <node id="5" lat="39.1010" lon="117.2060"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+  <way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="service"/><tag k="tunnel" v="yes"/>
+    <tag k="layer" v="-4"/><tag k="access" v="destination"/></way>
+  <way id="12"><nd ref="3"/><nd ref="4"/><tag k="highway" v="residential"/><tag k="tunnel" v="building_passage"/></way>
+  <way id="13"><nd ref="4"/><nd ref="5"/><tag k="highway" v="motorway"/><tag k="oneway" v="yes"/></way>
+  <way id="14"><nd ref="5"/><nd ref="1"/><tag k="highway" v="motorway_link"/><tag k="oneway" v="yes"/></way>
+</osm>
+"""
+
+
+def test_tunnel_flag_from_osm_xml_gzip_and_graphml(tmp_path):
+    import gzip
+
+    import osmnx as ox
+
+    from coverage.network import excluded_edges
+
+    plain = tmp_path / "t.osm"
+    plain.write_text(OSM_XML, encoding="utf-8")
+    gz = tmp_path / "t.osm.gz"
+    gz.write_bytes(gzip.compress(OSM_XML.encode()))
+
+    def flags(net):
+        return {(int(net.node_ids[u]), int(net.node_ids[v])): bool(t)
+                for u, v, t in zip(net.edge_u, net.edge_v, net.edge_tunnel)}
+
+    a = load_network(plain, retain_all=True)
+    expect = {(1, 2): False, (2, 1): False, (2, 3): True, (3, 2): True, (3, 4): False, (4, 3): False,
+              (4, 5): False, (5, 1): False}
+    assert flags(a) == expect
+    assert flags(load_network(gz, retain_all=True)) == expect
+    path = tmp_path / "t.graphml"
+    ox.save_graphml(a.graph, path)
+    assert flags(load_network(path, retain_all=True)) == expect
+    why = excluded_edges(a)
+    assert sorted(why[why != ""]) == ["motorway", "motorway", "tunnel", "tunnel"]
+
+
+def test_tunnel_flag_from_pbf_matches_the_raw_tags():
+    import pyrosm
+
+    from coverage.network import default_network_source, street_nodes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, raw = pyrosm.OSM(default_network_source()).get_network(network_type="all", nodes=True)
+    node = 5770348841  # Helsinki: a junction of underground service tunnels (layer -4)
+    at = raw[(raw["u"] == node) | (raw["v"] == node)]
+    assert len(at) >= 2 and set(at["tunnel"]) == {"yes"}
+    net = load_network("default")
+    i = int(net.node_index([node])[0])
+    incident = (net.edge_u == i) | (net.edge_v == i)
+    assert incident.sum() >= 2 and net.edge_tunnel[incident].all()
+    assert not street_nodes(net)[i]
+    # every flagged edge carries a tunnel value other than no / building_passage in the graph
+    for u, v, k, t in zip(net.edge_u, net.edge_v, net.edge_key, net.edge_tunnel):
+        d = net.graph.get_edge_data(int(net.node_ids[u]), int(net.node_ids[v]), int(k))
+        vals = d.get("tunnel")
+        vals = [] if vals is None else ([vals] if isinstance(vals, str) else list(vals))
+        assert t == any(x not in ("no", "building_passage") for x in vals)
