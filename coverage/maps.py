@@ -357,6 +357,7 @@ def reviewer_map(
     hydrants=None,
     hydrant_gaps=None,
     hydrant_proposals=None,
+    standard=None,
     title: str = "",
     lang: str = "zh+en",
     offline: bool = True,
@@ -384,6 +385,10 @@ def reviewer_map(
         Proposed sites; every column (``adds_weight``, ``adds_km2``, ``rank`` ...) is in the popup.
     hydrants, hydrant_gaps, hydrant_proposals
         Hydrant points, road pieces out of hydrant reach, proposed hydrant points.
+    standard
+        The run summary's ``standard`` dict (``turnout_s``, ``travel_s``, ``class_travel_s``):
+        the uncovered layer then says which standard was missed (turnout + each class's driving
+        budget, naming the classes of the existing / planned ``stations``).
     title
         Shown at the top of the map (escaped).
     lang
@@ -484,12 +489,15 @@ def reviewer_map(
         styles = [{"color": colour[b], "weight": 1, "fillColor": colour[b], "fillOpacity": 0.35}
                   for b in g["_b"]]
         origin = g["origin"] if "origin" in g.columns else [None] * len(g)
+        drive = t("行车", "drive")
         tips = [
-            _esc(f"{t('消防站', 'station')} {o} ≤ {b / 60:g} min" if o is not None else f"≤ {b / 60:g} min")
+            _esc(f"{t('消防站', 'station')} {o}: {drive} ≤ {b / 60:g} min" if o is not None
+                 else f"{drive} ≤ {b / 60:g} min")
             for o, b in zip(origin, g["_b"])
         ]
         _geojson_layer(_features(g, styles, [None] * len(g), tips), pane=_AREAS).add_to(fg)
-        rows = "".join(_legend_line(colour[b], f"≤ {b / 60:g} min ({b:g} s)", kind="box") for b in bands)
+        rows = "".join(_legend_line(colour[b], f"{drive} ≤ {b / 60:g} min ({b:g} s)", kind="box")
+                       for b in bands)
         legend_sections.append(f"<div><b>{t('等时圈', 'Isochrones')}</b>{rows}</div>")
 
     # network districts ------------------------------------------------------------------
@@ -523,9 +531,18 @@ def reviewer_map(
         fg = group("未覆盖", "Uncovered")
         style = {"color": "#e7298a", "weight": 3, "radius": 3, "fillColor": "#e7298a",
                  "fillOpacity": 0.5, "opacity": 0.9}
-        tips = [t("5分钟内未到达", "not reached within the standard")] * len(g)
+        from .report import standard_label
+
+        classes = None
+        if stations is not None and "class" in stations.columns:
+            st = stations[stations["status"].isin(["existing", "planned"])] if "status" in stations.columns else stations
+            classes = [str(c) for c in st["class"].dropna().unique()]
+        label = standard_label(standard, classes)
+        missed = t("按标准未到达", "not reached within the standard") + (f" ({label})" if label else "")
+        tips = [_esc(missed)] * len(g)
         _geojson_layer(_features(g, [style] * len(g), [None] * len(g), tips), pane=_LINES).add_to(fg)
-        legend_sections.append(_legend_line("#e7298a", t("未覆盖需求", "uncovered demand"), kind="line"))
+        legend_sections.append(_legend_line("#e7298a", _esc(t("未覆盖需求", "uncovered demand") + ": " + missed),
+                                            kind="line"))
 
     # hydrant gaps, hydrants, proposals -------------------------------------------------
     if hydrant_gaps is not None:

@@ -5,6 +5,7 @@ Each step is a plain function; the CLI and the notebooks call these.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .demand import Demand, make_demand
-from .errors import DataError, InputError
+from .errors import CoverageWarning, DataError, InputError
 from .io import read_area, read_features
 from .network import RoadNetwork, load_network
 from .scenario import Scenario
@@ -32,6 +33,7 @@ class Prepared:
     stations: gpd.GeoDataFrame
     demand: Demand
     pois: gpd.GeoDataFrame | None
+    warnings: tuple[str, ...] = ()  # data warnings for the summary (also issued as CoverageWarning)
 
 
 def _bar(total: int, desc: str, progress: bool):
@@ -77,6 +79,12 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
         network = load_network(source, speeds=dict(scenario.speeds), clip=area,
                                clip_buffer_m=net.get("clip_buffer_m", 2000.0),
                                retain_all=net.get("retain_all", False), offline=offline, cache=cache)
+        notes = []
+        short = network_extent_warning(network, area, what=_area_name(scenario),
+                                       source=os.path.basename(str(source)))
+        if short:
+            warnings.warn(short, CoverageWarning, stacklevel=2)
+            notes.append(short)
         bar.update(1)
         pois = None
         if scenario.pois is not None:
@@ -96,7 +104,58 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
         demand = make_demand(network, scenario.demand, area=area, districts=districts, name_field=field)
         bar.update(2)
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
-                    district_field=field, stations=stations, demand=demand, pois=pois)
+                    district_field=field, stations=stations, demand=demand, pois=pois,
+                    warnings=tuple(notes))
+
+
+#: A road network spanning less than this share of the study area gets a warning.
+MIN_NETWORK_AREA_SHARE = 0.8
+#: The network's extent: convex hull of its nodes grown by this many metres.
+NETWORK_EXTENT_BUFFER_M = 200.0
+
+
+def network_extent_warning(network: RoadNetwork, area, *, what: str = "the study area",
+                           source: str | None = None,
+                           min_share: float = MIN_NETWORK_AREA_SHARE,
+                           buffer_m: float = NETWORK_EXTENT_BUFFER_M) -> str | None:
+    """A warning text when the road network covers too little of the study area, else ``None``.
+
+    The network's extent is the convex hull of its nodes grown by ``buffer_m`` (in the network's
+    projected CRS); the study area (WGS-84) is warned about when less than ``min_share`` of its
+    land lies inside that extent: roads, stations and demand there are simply missing.
+    """
+    if area is None or network.n_nodes == 0:
+        return None
+    import shapely
+
+    from .demand import _area_projected
+
+    area_p = shapely.make_valid(_area_projected(network, area))
+    total = float(area_p.area)
+    if total <= 0:
+        return None
+    hull = shapely.MultiPoint(np.column_stack([network.x, network.y])).convex_hull.buffer(buffer_m)
+    inside = float(area_p.intersection(hull).area)
+    share = inside / total
+    if share >= min_share:
+        return None
+    src = f" ({source})" if source else ""
+    return (
+        f"{what} covers {total / 1e6:.1f} km² but the road network{src} spans only "
+        f"{inside / 1e6:.1f} km² of it ({100 * share:.0f}%, extent = convex hull of its nodes + "
+        f"{buffer_m:g} m): roads, stations and demand outside the extract are missing, so coverage "
+        f"describes part of the area only. Use a larger road extract or a smaller study area"
+    )
+
+
+def _area_name(scenario: Scenario) -> str:
+    """The study area as the scenario names it, for messages."""
+    if scenario.area is not None:
+        return f"the study area of {scenario.name!r} ({os.path.basename(str(scenario.area.path))})"
+    if scenario.districts is not None:
+        return (f"the study area of {scenario.name!r} (districts "
+                f"{os.path.basename(str(scenario.districts.path))})")
+    return f"the study area of {scenario.name!r}"
 
 
 def _osm_stations(pois, area, station_class: str, taken: set) -> list:
@@ -151,14 +210,24 @@ def summary_header(prep: Prepared) -> dict:
         "scenario": sc.name,
         "scenario_file": str(sc.path),
         "network": {"nodes": int(prep.network.n_nodes), "edges": int(prep.network.n_edges),
-                    "road_km": round(float(prep.demand.total / 1000), 3) if prep.demand.kind == "roads" else None,
+                    "road_km": round(_road_km(prep.network), 3),
                     "crs": prep.network.crs.to_string()},
+        "warnings": list(prep.warnings),
         "stations_placed": [
             {k: (None if isinstance(v, float) and v != v else v)
              for k, v in row.items() if k not in ("geometry", "edge", "fraction")}
             for row in prep.stations.drop(columns="geometry").to_dict("records")
         ],
     }
+
+
+def _road_km(network) -> float:
+    """Length of the drivable roads, each road once (a two-way road is two edges)."""
+    import numpy as np
+
+    e = np.arange(network.n_edges)
+    once = (network.edge_reverse < 0) | (e < network.edge_reverse)
+    return float(network.edge_length[once].sum()) / 1000.0
 
 
 def station_counts(prep: Prepared) -> dict:
@@ -204,4 +273,6 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False):
 
         network = network_from_graph(network.graph, speeds=network.speed_model, clip=prep.area,
                                      clip_buffer_m=0.0, retain_all=True, simplify=False)
-    return analyse_hydrants(network, hyd, progress=progress)
+    exclude = spec.get("exclude")
+    kw = {} if exclude is None else {"exclude": tuple(exclude)}
+    return analyse_hydrants(network, hyd, progress=progress, **kw)

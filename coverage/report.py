@@ -282,6 +282,15 @@ def _pct(x: Any) -> str:
         return str(x)
 
 
+def _left_out(km_by_kind: Any) -> str:
+    """'tunnel 4.5 km, motorway 11.0 km' for the road kinds left out (empty when none)."""
+    if not isinstance(km_by_kind, Mapping):
+        return ""
+    names = {"tunnel": "隧道 tunnels", "motorway": "高速公路 motorways"}
+    return ", ".join(f"{names.get(str(k), str(k))} {_num(float(v), 1)} km"
+                     for k, v in km_by_kind.items() if v is not None and float(v) > 0)
+
+
 def _num(x: Any, digits: int = 1) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
@@ -300,11 +309,61 @@ def _md_cell(x: Any) -> str:
     return str(x).replace("|", "\\|").replace("\n", " ")
 
 
+def _scored_classes(stations: Any) -> list[str] | None:
+    """Classes of the scored (existing / planned) stations in a summary's station list."""
+    if not isinstance(stations, (list, tuple)):
+        return None
+    out = []
+    for st in stations:
+        if not isinstance(st, Mapping) or st.get("class") is None:
+            continue
+        scored = st.get("scored")
+        if scored is None:
+            scored = st.get("status") in ("existing", "planned")
+        if scored and str(st["class"]) not in out:
+            out.append(str(st["class"]))
+    return out
+
+
+def _class_budgets(std: Mapping[str, Any], classes: list[str] | None) -> list[tuple[str, float]]:
+    """(class, driving budget) for classes whose budget differs from the standard's ``travel_s``;
+    only the ``classes`` given (all when ``None``)."""
+    per = std.get("class_travel_s") if isinstance(std.get("class_travel_s"), Mapping) else {}
+    travel = std.get("travel_s")
+    out = []
+    for cls, b in per.items():
+        if b is None or (classes is not None and str(cls) not in classes):
+            continue
+        if travel is not None and float(b) == float(travel):
+            continue
+        out.append((str(cls), float(b)))
+    return out
+
+
+def standard_label(std: Mapping[str, Any] | None, classes: list[str] | None = None) -> str:
+    """The response standard in words, from a summary's ``standard`` dict, e.g.
+    ``"60 s turnout + 240 s drive; small stations 120 s drive"``.
+
+    ``classes`` limits the per-class driving budgets (``class_travel_s``) named to those classes
+    (all when ``None``). Empty when the standard has no turnout / travel times.
+    """
+    if not isinstance(std, Mapping):
+        return ""
+    t, d = std.get("turnout_s"), std.get("travel_s")
+    if t is None or d is None:
+        return ""
+    text = f"{_num(t, 0)} s turnout + {_num(d, 0)} s drive"
+    extra = [f"{cls} stations {_num(b, 0)} s drive" for cls, b in _class_budgets(std, classes)]
+    return text + ("; " + ", ".join(extra) if extra else "")
+
+
 def markdown_summary(summary: Mapping[str, Any]) -> str:
     """A short bilingual Markdown summary of a run, in the plans' own terms.
 
-    Reads (all optional): ``name``/``scenario``; ``standard`` (``turnout_s``, ``travel_s``);
-    ``covered_share``; ``response_s`` (``p50``, ``p90``, ``max``); ``stations`` (list of dicts
+    Reads (all optional): ``name``/``scenario``; ``standard`` (``turnout_s``, ``travel_s``,
+    ``class_travel_s``); ``covered_share`` (reached within each station class's own standard);
+    ``response_s`` (``p50``, ``p90``, ``mean``, ``max``, ``mean_reached``, ``max_reached``,
+    ``beyond_horizon_share``) with ``horizon_s`` (a drive-time cutoff); ``stations`` (list of dicts
     with ``id``, ``name``, ``class``, ``status``, ``district_km2``/``area_km2``, ``cap_km2``,
     ``over_cap``); ``comparison`` (``existing``/``plan`` covered shares); ``requirement`` or
     ``stations_required`` / ``stations_existing`` and ``hydrants`` (``required``, ``existing``,
@@ -315,37 +374,62 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     title = s.get("name") or s.get("scenario") or "Coverage report"
     lines += [f"# {title}", ""]
 
-    std = s.get("standard") or {}
-    total_s = None
-    if isinstance(std, Mapping):
-        t, d = std.get("turnout_s"), std.get("travel_s")
-        if t is not None and d is not None:
-            total_s = float(t) + float(d)
-    minutes = (total_s / 60.0) if total_s else 5.0
-    mlabel = f"{minutes:g}"
+    std = s.get("standard") if isinstance(s.get("standard"), Mapping) else {}
+    turnout = std.get("turnout_s")
+    classes = _scored_classes(s.get("stations"))
 
     cov_lines = []
     if s.get("covered_share") is not None:
+        label = standard_label(std, classes)
         cov_lines.append(
-            f"- {mlabel} 分钟内到达 / reached within {mlabel} min: **{_pct(s['covered_share'])}** of demand"
+            f"- 按标准到达 / reached within the standard{f' ({label})' if label else ''}: "
+            f"**{_pct(s['covered_share'])}** of demand"
         )
-    if isinstance(std, Mapping) and total_s:
-        cov_lines.append(
-            f"- 标准 / standard: {_num(std.get('turnout_s'), 0)} s 出动 turnout + "
-            f"{_num(std.get('travel_s'), 0)} s 行车 travel"
-        )
+    if turnout is not None and std.get("travel_s") is not None:
+        t, d = float(turnout), float(std["travel_s"])
+        line = (f"- 标准 / standard: {_num(t, 0)} s 出动 turnout + {_num(d, 0)} s 行车 drive "
+                f"= {_num(t + d, 0)} s")
+        for cls, b in _class_budgets(std, classes):
+            line += f"; {_md_cell(cls)} 类站 stations: {_num(t, 0)} s + {_num(b, 0)} s = {_num(t + b, 0)} s"
+        cov_lines.append(line)
     rs = s.get("response_s")
     if isinstance(rs, Mapping) and rs:
         horizon = s.get("horizon_s")
-        parts = [f"{k} {_num(rs[k], 0)} s" if rs.get(k) is not None
-                 else f"{k} > {_num(horizon, 0)} s" for k in ("p50", "p90", "max")
-                 if rs.get(k) is not None or (k != "max" and horizon is not None and rs.get("beyond_horizon_share"))]
+        beyond = rs.get("beyond_horizon_share") or 0
+        # the horizon is a drive-time cutoff: as a response time it is turnout + horizon
+        if horizon is not None and turnout is not None:
+            over = f"> {_num(float(turnout) + float(horizon), 0)} s"
+        elif horizon is not None:
+            over = f"drive > {_num(horizon, 0)} s"
+        else:
+            over = "beyond the horizon"
+        parts = []
+        for k in ("p50", "p90", "mean", "max"):
+            v = rs.get(k)
+            if beyond and k in ("mean", "max"):
+                # unreached demand makes these infinite; the reached-only figures follow below
+                if k == "max":
+                    parts.append(f"max {over}")
+            elif v is not None:
+                parts.append(f"{k} {_num(v, 0)} s")
+            elif beyond:
+                parts.append(f"{k} {over}")
         if parts:
-            cov_lines.append("- 响应时间 / response time: " + ", ".join(parts))
-        if rs.get("beyond_horizon_share"):
+            cov_lines.append("- 响应时间 / response time (出动 turnout + 行车 drive): " + ", ".join(parts))
+        if beyond:
+            detail = ""
+            if horizon is not None:
+                detail = f" (行车 drive > {_num(horizon, 0)} s"
+                detail += f", response {over})" if turnout is not None else ")"
             cov_lines.append(
-                f"- 无法到达 / not reachable within {_num(horizon, 0)} s: {_pct(rs['beyond_horizon_share'])} "
+                f"- 无法到达 / not reached within the drive horizon{detail}: {_pct(beyond)} "
                 "of demand (islands, one-way dead ends or roads far from every station)")
+            reached = [f"{lab} {_num(rs[k], 0)} s" for k, lab in (("mean_reached", "mean"),
+                                                                   ("max_reached", "max"))
+                       if rs.get(k) is not None]
+            if reached:
+                cov_lines.append(f"- 已到达的需求 / reached demand only ({_pct(1 - float(beyond))}): "
+                                 + ", ".join(reached))
     if s.get("uncovered_km") is not None:
         cov_lines.append(f"- 未覆盖道路 / uncovered roads: {_num(s['uncovered_km'])} km")
     cmp_ = s.get("comparison")
@@ -361,6 +445,10 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                 f"- 现有站 / existing stations: {_pct(ex)}; 加规划站 / with planned: {_pct(pl)} "
                 f"(+{100 * gain:.1f} points)"
             )
+    dem = s.get("demand")
+    left_out = _left_out(dem.get("excluded_km") if isinstance(dem, Mapping) else None)
+    if left_out:
+        cov_lines.append(f"- 不计入需求的道路 / roads left out of demand: {left_out}")
     if cov_lines:
         lines += ["## 覆盖 Coverage", ""] + cov_lines + [""]
 
@@ -408,6 +496,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         cov = hyd.get("protected_share", hyd.get("covered_share"))
         if cov is not None:
             req_lines.append(f"- 消火栓保护道路 / road length protected by hydrants: {_pct(cov)}")
+        h_out = _left_out(hyd.get("excluded_km_by_kind"))
+        if h_out:
+            req_lines.append(f"- 不设市政消火栓的道路 / roads left out of the hydrant counts: {h_out}")
         if hyd.get("proposed") is not None:
             req_lines.append(f"- 建议新增消火栓 / proposed hydrants: {_num(hyd['proposed'], 0)}")
     opt = s.get("optimise")

@@ -92,17 +92,35 @@ def coverage_state(times: sp.csr_matrix, budgets: np.ndarray, turnout_s: float,
 
 
 def _response_stats(state: CoverageState, weight: np.ndarray, mask: np.ndarray | None = None) -> dict:
+    """Weighted response-time statistics (turnout + drive, seconds) of the demand.
+
+    Demand not reached within the drive horizon has an infinite response time. ``p50``, ``p90``,
+    ``max`` and ``mean`` are over all demand, so any of them that the unreached demand makes
+    infinite is ``None`` (beyond the horizon: turnout + horizon). ``max_reached`` and
+    ``mean_reached`` are over the reached demand only. ``beyond_horizon_share`` is the share of
+    demand weight not reached (6 decimals; seconds have 2). Demand units of zero weight are
+    ignored; with no weight at all every value is ``None``.
+    """
     r = state.response_s if mask is None else state.response_s[mask]
     w = weight if mask is None else weight[mask]
-    finite = np.isfinite(r)
+    total = float(w.sum())
+    pos = w > 0
+    finite = np.isfinite(r) & pos
+    beyond = float(w[~np.isfinite(r) & pos].sum())
+    nan = float("nan")
+    max_reached = float(r[finite].max()) if finite.any() else nan
+    mean_reached = float(np.average(r[finite], weights=w[finite])) if finite.any() else nan
     out = {
         "p50": weighted_quantile(r, w, 0.5),
         "p90": weighted_quantile(r, w, 0.9),
-        "max": float(r[finite].max()) if finite.any() else float("nan"),
-        "mean": float(np.average(r[finite], weights=w[finite])) if finite.any() and w[finite].sum() > 0 else float("nan"),
-        "beyond_horizon_share": float(w[~finite].sum() / w.sum()) if w.sum() > 0 else float("nan"),
+        "max": (float("inf") if beyond > 0 else max_reached) if total > 0 else nan,
+        "mean": (float("inf") if beyond > 0 else mean_reached) if total > 0 else nan,
+        "max_reached": max_reached,
+        "mean_reached": mean_reached,
     }
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else round(v, 2)) for k, v in out.items()}
+    out = {k: (None if not np.isfinite(v) else round(v, 2)) for k, v in out.items()}
+    out["beyond_horizon_share"] = round(beyond / total, 6) if total > 0 else None
+    return out
 
 
 def score(
@@ -249,9 +267,12 @@ def score(
         "covered_share": round(share_plan, 6),
         "response_s": _response_stats(state, weight),
         "standard": {"turnout_s": standard.turnout_s, "travel_s": standard.travel_s,
-                     "response_s": standard.response_s},
+                     "response_s": standard.response_s,
+                     "class_travel_s": {str(k): float(v) for k, v in standard.class_travel_s.items()}},
         "demand": {"kind": demand.kind, "units": int(len(demand)), "total_weight": round(total, 3),
-                   "uncovered_units": int((~state.covered).sum())},
+                   "uncovered_units": int((~state.covered).sum()),
+                   "excluded_roads": list(getattr(demand, "exclude", ())),
+                   "excluded_km": {k: round(v / 1000.0, 3) for k, v in getattr(demand, "excluded_m", {}).items()}},
         "horizon_s": horizon,
         "comparison": {
             "existing": {"stations": int(len(existing)), "covered_share": round(share_existing, 6),

@@ -267,3 +267,28 @@ def test_empty_map_and_empty_layers():
     empty = _layers()["hydrants"].iloc[:0]
     data = _layer_data(reviewer_map(hydrants=empty))
     assert data[NAMES["hydrants"]]["features"] == []
+
+
+def test_uncovered_layer_names_the_standard_not_5_minutes():
+    layers = _layers()
+    std = {"turnout_s": 60.0, "travel_s": 240.0, "class_travel_s": {"small": 120.0, "special": 300.0}}
+    m = reviewer_map(uncovered=layers["uncovered"], stations=layers["stations"], standard=std)
+    html = map_html(m)
+    feats = _layer_data(m)[NAMES["uncovered"]]["features"]
+    # the planned station is small: its own budget is named; the candidate's class is not scored
+    scored = layers["stations"][layers["stations"]["status"].isin(["existing", "planned"])]
+    assert "small" in set(scored["class"]) and "special" not in set(scored["class"])
+    want = (f"not reached within the standard ({std['turnout_s']:.0f} s turnout + "
+            f"{std['travel_s']:.0f} s drive; small stations {std['class_travel_s']['small']:.0f} s drive)")
+    assert all(want in f["properties"]["t"] for f in feats)
+    assert "按标准未到达" in feats[0]["properties"]["t"]
+    assert "special stations" not in html
+    assert "5分钟" not in html and "5 min" not in html
+    # legend too
+    assert "uncovered demand: " in html and want in html
+
+
+def test_isochrone_legend_says_drive_time():
+    m = reviewer_map(isochrones=_layers()["isochrones"], lang="en")
+    html = map_html(m)
+    assert "drive ≤ 2 min (120 s)" in html and "drive ≤ 4 min (240 s)" in html

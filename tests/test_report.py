@@ -164,7 +164,8 @@ def test_atomic_helpers(tmp_path):
 def test_markdown_summary_in_plan_terms():
     md = markdown_summary(_summary())
     assert "## 覆盖 Coverage" in md
-    assert "reached within 5 min: **87.3%**" in md
+    assert "reached within the standard (60 s turnout + 240 s drive): **87.3%**" in md
+    assert "min" not in md.split("## 消防站")[0]
     assert "p50 151 s" in md and "p90 280 s" in md
     assert "over their district cap: **1**" in md
     # Luoyang's plan: 52 stations required, 34 exist; 5,667 hydrants required, 3,957 exist (30.2% short)
@@ -178,10 +179,95 @@ def test_markdown_summary_tolerates_missing_sections():
     assert md.startswith("# Coverage report")
     assert "##" not in md
     md = markdown_summary({"covered_share": 0.5, "standard": {"turnout_s": 60, "travel_s": 420}})
-    assert "reached within 8 min: **50.0%**" in md
+    assert "reached within the standard (60 s turnout + 420 s drive): **50.0%**" in md
     assert "Stations" not in md and "Required" not in md
     md = markdown_summary({"hydrants": {"existing": 916}})
     assert "916 existing" in md
     # a name holding a pipe must not break the table
     md = markdown_summary({"stations": [{"id": "a|b", "over_cap": False}]})
     assert "a\\|b" in md
+
+
+def _coverage_section(md: str) -> str:
+    return md.split("## 覆盖 Coverage")[1].split("\n## ")[0]
+
+
+def test_markdown_names_the_standard_covered_share_is_measured_against():
+    s = {
+        "covered_share": 0.869,
+        "standard": {"turnout_s": 60.0, "travel_s": 240.0, "response_s": 300.0,
+                     "class_travel_s": {"small": 120.0, "class2": 200.0}},
+        "stations": [{"id": "a", "class": "class1", "status": "existing", "scored": True},
+                     {"id": "b", "class": "small", "status": "planned", "scored": True},
+                     {"id": "c", "class": "class2", "status": "candidate", "scored": False}],
+    }
+    std = s["standard"]
+    t, d, small = std["turnout_s"], std["travel_s"], std["class_travel_s"]["small"]
+    sec = _coverage_section(markdown_summary(s))
+    # what the share is: each class's own budget, not "within 5 min" (turnout + travel_s)
+    assert (f"reached within the standard ({t:.0f} s turnout + {d:.0f} s drive; small stations "
+            f"{small:.0f} s drive): **{100 * s['covered_share']:.1f}%**") in sec
+    assert f"small 类站 stations: {t:.0f} s + {small:.0f} s = {t + small:.0f} s" in sec
+    assert " min" not in sec and "分钟" not in sec
+    # a class budget no scored station uses is not named
+    assert "class2" not in sec
+
+
+def test_markdown_response_times_beyond_the_horizon_are_consistent():
+    horizon, turnout = 960.0, 60.0
+    rs = {"p50": 203.2, "p90": None, "max": None, "mean": None, "mean_reached": 198.8,
+          "max_reached": 572.0, "beyond_horizon_share": 0.152345}
+    s = {"covered_share": 0.732, "horizon_s": horizon, "response_s": rs,
+         "standard": {"turnout_s": turnout, "travel_s": 240.0}}
+    sec = _coverage_section(markdown_summary(s))
+    limit = f"> {turnout + horizon:,.0f} s"  # a response time: turnout + the drive horizon
+    assert f"p50 {rs['p50']:.0f} s" in sec
+    assert f"p90 {limit}" in sec and f"max {limit}" in sec
+    assert f"drive > {horizon:,.0f} s" in sec
+    assert f"{100 * rs['beyond_horizon_share']:.1f}% of demand" in sec  # 15.2%, not 15.0%
+    # the reached-only figures are labelled as such and are not on the response-time line
+    line = next(l for l in sec.splitlines() if "response time" in l)
+    assert f"{rs['max_reached']:.0f}" not in line and "mean" not in line
+    only = next(l for l in sec.splitlines() if "reached demand only" in l)
+    assert f"({100 * (1 - rs['beyond_horizon_share']):.1f}%)" in only
+    assert f"mean {rs['mean_reached']:.0f} s" in only and f"max {rs['max_reached']:.0f} s" in only
+    # an older summary whose max was of the reached demand only: still not printed as the max
+    old = {**s, "response_s": {"p50": 203.2, "p90": None, "max": 572.0, "beyond_horizon_share": 0.15}}
+    line = next(l for l in _coverage_section(markdown_summary(old)).splitlines() if "response time" in l)
+    assert f"max {limit}" in line and "572" not in line
+
+
+def test_markdown_response_times_all_reached():
+    rs = {"p50": 151.0, "p90": 280.0, "max": 402.2, "mean": 160.4, "mean_reached": 160.4,
+          "max_reached": 402.2, "beyond_horizon_share": 0.0}
+    sec = _coverage_section(markdown_summary({"response_s": rs, "horizon_s": 960.0,
+                                              "standard": {"turnout_s": 60, "travel_s": 240}}))
+    for k in ("p50", "p90", "mean", "max"):
+        assert f"{k} {rs[k]:.0f} s" in sec
+    assert "horizon" not in sec and "reached demand only" not in sec
+
+
+def test_one_line_says_the_standard_and_response_beyond_horizon():
+    from coverage.outputs import Outputs, one_line
+
+    s = {"scenario": "x", "covered_share": 0.5, "horizon_s": 960.0,
+         "response_s": {"p50": 200.0, "p90": None},
+         "standard": {"turnout_s": 60.0, "travel_s": 240.0, "class_travel_s": {"small": 120.0}},
+         "stations": [{"class": "small", "scored": True}]}
+    text = one_line(Outputs(summary=s))
+    assert "reached within the standard (60 s turnout + 240 s drive; small stations 120 s drive): 50.0%" in text
+    assert f"p90 response > {60 + 960:.0f} s" in text and "min" not in text
+
+
+def test_markdown_says_which_roads_were_left_out():
+    s = {"scenario": "x", "covered_share": 0.5,
+         "demand": {"kind": "roads", "excluded_km": {"tunnel": 4.5387, "motorway": 0.0}},
+         "hydrants": {"existing": 3, "protected_share": 0.2,
+                      "excluded_km_by_kind": {"tunnel": 0.29, "motorway": 10.97}}}
+    md = markdown_summary(s)
+    demand_line = next(line for line in md.splitlines() if "left out of demand" in line)
+    assert "tunnels 4.5 km" in demand_line and "motorway" not in demand_line  # 0 km is not listed
+    hyd_line = next(line for line in md.splitlines() if "left out of the hydrant counts" in line)
+    assert "tunnels 0.3 km" in hyd_line and "motorways 11.0 km" in hyd_line
+    assert "left out" not in markdown_summary({"scenario": "x", "covered_share": 0.5,
+                                               "demand": {"excluded_km": {}}})

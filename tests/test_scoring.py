@@ -145,3 +145,70 @@ def test_district_areas_are_land_and_checked_against_caps():
     assert res.summary["stations_over_cap"] == ["s1"]
     land = res.summary["district_land"]
     assert land["land_km2"] == pytest.approx(2 * half, rel=2e-3) and land["unreached_km2"] == pytest.approx(0.0)
+
+
+def test_response_stats_are_consistent_when_demand_is_beyond_the_horizon():
+    # 2 km road at 10 m/s, station at one end, drive horizon 165 s: pieces with midpoints beyond
+    # 1,650 m are not reached at all (infinite response); 7 of 40 pieces, a share of 0.175
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0)], ["class1"], ["existing"])
+    turnout, horizon = 60.0, 165.0
+    res = score(net, st, demand, Standard(turnout_s=turnout, travel_s=100), road_width_m=20,
+                horizon_s=horizon)
+    rs = res.summary["response_s"]
+
+    # independent: each piece's midpoint drive time from the geometry (10 m/s along the road)
+    cx = res.demand.to_crs(UTM50).geometry.centroid.x.to_numpy()
+    drive = (cx - X0) / 10.0
+    w = demand.weight
+    reached = drive <= horizon
+    beyond = w[~reached].sum() / w.sum()
+    assert beyond == pytest.approx(0.175, abs=1e-3)  # the set-up does what it says
+    # kept at 6 decimals, not rounded to 0.17 / 0.18
+    assert rs["beyond_horizon_share"] == pytest.approx(beyond, abs=1e-6)
+    # p90, max and mean over all demand are beyond the horizon: None, not the reached maximum
+    assert rs["p90"] is None and rs["max"] is None and rs["mean"] is None
+    # the reached-only figures, clearly named
+    resp = turnout + drive
+    assert rs["max_reached"] == pytest.approx(resp[reached].max(), abs=0.5)
+    assert rs["mean_reached"] == pytest.approx(np.average(resp[reached], weights=w[reached]), abs=0.5)
+    order = np.argsort(np.where(reached, resp, np.inf))
+    cw = np.cumsum(w[order])
+    p50 = np.where(reached, resp, np.inf)[order][np.searchsorted(cw, 0.5 * cw[-1])]
+    assert rs["p50"] == pytest.approx(p50, abs=0.5)
+    # self-consistent: nothing reported below the median it should exceed
+    assert rs["mean_reached"] <= rs["max_reached"] and rs["p50"] <= rs["max_reached"]
+
+
+def test_response_stats_when_everything_is_reached():
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0)], ["class1"], ["existing"])
+    res = score(net, st, demand, Standard(turnout_s=60, travel_s=100), road_width_m=20)
+    rs = res.summary["response_s"]
+    r = res.demand["response_s"].to_numpy()
+    w = demand.weight
+    assert np.isfinite(r).all() and rs["beyond_horizon_share"] == 0
+    assert rs["max"] == rs["max_reached"] == pytest.approx(r.max(), abs=0.01)
+    assert rs["mean"] == rs["mean_reached"] == pytest.approx(np.average(r, weights=w), abs=0.01)
+
+
+def test_summary_standard_names_each_class_budget():
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0), (2000, 0)], ["class1", "small"], ["existing", "planned"])
+    std = Standard(turnout_s=60, travel_s=100, class_travel_s={"small": 50})
+    res = score(net, st, demand, std, road_width_m=20)
+    s = res.summary["standard"]
+    assert s["class_travel_s"] == {"small": std.travel_for("small")}
+    # covered_share is within each class's own budget: check it from the demand table
+    d = res.demand
+    budget = {"s0": std.travel_for("class1"), "s1": std.travel_for("small")}
+    x = d.to_crs(UTM50).geometry.centroid.x.to_numpy() - X0
+    covered = (x / 10.0 <= budget["s0"]) | ((2000 - x) / 10.0 <= budget["s1"])
+    w = demand.weight
+    assert res.summary["covered_share"] == pytest.approx(w[covered].sum() / w.sum(), abs=1e-6)
+    # ... which is not the share reached within turnout + travel_s (the old "within 5 min" label)
+    within_std_time = d["response_s"].to_numpy() <= std.turnout_s + std.travel_s
+    assert w[within_std_time].sum() / w.sum() > res.summary["covered_share"] + 0.1

@@ -153,3 +153,132 @@ def test_what_each_site_adds_sums_to_the_coverage_change(helsinki, model):
         assert s["mean_time_s_before"] == pytest.approx(mean_before, abs=1e-3)
         assert res.solution.objective / w.sum() == pytest.approx(mean_after, rel=1e-6)
         assert res.sites["saves_mean_s"].sum() == pytest.approx(mean_before - mean_after, abs=1e-3)
+
+
+# --------------------------------------------------------------------------------------------
+# a station opens onto a surface street: never tunnel-only or expressway-only nodes
+
+
+def _hand_prep(tmp_path, optimise=None):
+    """A hand-built network (metres, two-way roads) wrapped as a Prepared scenario.
+
+    Surface streets meet at B (4 streets), D (a street and a ramp) and E (3 streets and a tunnel);
+    T is a junction of road tunnels only; I a junction of motorway, motorway_link and trunk_link
+    only. A tunnel Q-R passes exactly under crossing B without touching it.
+    """
+    import geopandas as gpd
+    import networkx as nx
+    import pyproj
+
+    from coverage.demand import road_pieces
+    from coverage.network import network_from_graph
+    from coverage.pipeline import Prepared
+    from coverage.scenario import parse_scenario
+
+    utm = pyproj.CRS.from_epsg(32650)
+    inv = pyproj.Transformer.from_crs(utm, 4326, always_xy=True)
+    x0, y0 = 450_000.0, 4_330_000.0
+    nodes = {"A": (0, 0), "B": (500, 0), "C": (1000, 0), "D": (500, 500), "E": (500, -500),
+             "L": (500, -1000), "N": (0, -500), "T": (1500, 0), "F": (1500, 500), "G": (1500, -500),
+             "I": (500, 1000), "H": (0, 1000), "J": (1000, 1000), "K": (500, 1500),
+             "Q": (300, -200), "R": (700, 200)}
+    ids = {k: i + 1 for i, k in enumerate(nodes)}
+    street, tunnel = {"highway": "residential"}, {"highway": "residential", "tunnel": "yes", "layer": "-1"}
+    roads = [("A", "B", street), ("B", "C", street), ("B", "D", street), ("B", "E", street),
+             ("E", "L", street), ("E", "N", street),
+             ("C", "T", tunnel), ("T", "F", tunnel), ("T", "G", tunnel), ("G", "E", tunnel),
+             ("D", "I", {"highway": "motorway_link"}), ("I", "H", {"highway": "motorway"}),
+             ("I", "J", {"highway": "motorway"}), ("I", "K", {"highway": "trunk_link"}),
+             ("Q", "R", tunnel), ("Q", "E", tunnel), ("R", "D", tunnel)]
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for k, (x, y) in nodes.items():
+        lon, lat = inv.transform(x0 + x, y0 + y)
+        g.add_node(ids[k], x=lon, y=lat)
+    for a, b, tags in roads:
+        g.add_edge(ids[a], ids[b], **tags)
+        g.add_edge(ids[b], ids[a], **tags)
+    net = network_from_graph(g, simplify=False, retain_all=True)
+    sc = parse_scenario({"name": "hand", "network": {"default": "helsinki"},
+                         "optimise": {"candidate_spacing_m": 0, **(optimise or {})}}, base=tmp_path)
+    stations = gpd.GeoDataFrame({"id": [], "status": [], "class": []}, geometry=[], crs=4326)
+    prep = Prepared(scenario=sc, network=net, area=None, districts=None, district_field=None,
+                    stations=stations, demand=road_pieces(net), pois=None)
+    return prep, ids, (inv, x0, y0)
+
+
+def test_candidates_never_at_tunnel_or_expressway_only_nodes(tmp_path):
+    from coverage.network import street_nodes
+    from coverage.siting import crossing_nodes, make_candidates
+
+    prep, ids, _ = _hand_prep(tmp_path)
+    net = prep.network
+    name = {v: k for k, v in ids.items()}
+    crossings = {name[int(net.node_ids[i])] for i in crossing_nodes(net)}
+    assert crossings == {"B", "D", "E", "T", "I"}  # T and I are crossings ...
+    cands = make_candidates(prep, spacing_m=0, station_class="small")
+    got = {name[int(lab.split(":")[1])] for lab in cands.label}
+    assert got == {"B", "D", "E"}  # ... but no station can open onto them
+    assert not street_nodes(net)[net.node_index([ids["T"], ids["I"]])].any()
+    # each site sits exactly at its node, on a surface street leaving it: not on the tunnel
+    # Q-R that passes under B, nor on the ramp at D or the tunnel at E
+    for lab, e, f, d in zip(cands.label, cands.at.edge, cands.at.fraction, cands.at.distance_m):
+        node = int(net.node_index([int(lab.split(":")[1])])[0])
+        assert net.edge_u[e] == node and f == 0 and d == 0
+        assert not net.edge_tunnel[e] and net.edge_highway[e] == "residential"
+
+
+def test_user_candidates_on_a_tunnel_are_kept_with_a_warning(tmp_path):
+    import geopandas as gpd
+
+    from coverage.errors import CoverageWarning, DataError
+    from coverage.siting import make_candidates
+
+    _, ids, (inv, x0, y0) = _hand_prep(tmp_path)
+    lon, lat = inv.transform([x0 + 1250, x0 + 250], [y0, y0])  # on the tunnel C-T; on street A-B
+    pts = tmp_path / "sites.geojson"
+    gpd.GeoDataFrame({"name": ["tunnel", "street"]}, geometry=gpd.points_from_xy(lon, lat),
+                     crs=4326).to_file(pts, driver="GeoJSON")
+    prep, _, _ = _hand_prep(tmp_path, {"candidates": {"file": str(pts)}})
+    with pytest.warns(CoverageWarning, match=r"1 user candidate site\(s\) lie on a tunnel.*user:0 \(tunnel\)"):
+        cands = make_candidates(prep, spacing_m=0, station_class="small")
+    assert list(cands.label) == ["user:0", "user:1"] and list(cands.kind) == ["user", "user"]
+    # land polygons: only the nodes a station can open onto; tunnel-only land is an error
+    def land(x_lo, x_hi, y_lo, y_hi, path):
+        xs, ys = inv.transform([x0 + x_lo, x0 + x_hi, x0 + x_hi, x0 + x_lo], [y0 + y_lo, y0 + y_lo, y0 + y_hi, y0 + y_hi])
+        import shapely
+
+        gpd.GeoDataFrame(geometry=[shapely.Polygon(zip(xs, ys))], crs=4326).to_file(path, driver="GeoJSON")
+        return path
+
+    both = land(400, 1600, -50, 50, tmp_path / "both.geojson")  # holds B, C and T
+    prep, _, _ = _hand_prep(tmp_path, {"candidates": {"file": str(both)}})
+    got = set(make_candidates(prep, spacing_m=0, station_class="small").label)
+    assert got == {f"node:{ids['B']}", f"node:{ids['C']}"}
+    only_t = land(1400, 1600, -600, 600, tmp_path / "t.geojson")  # T, F, G: tunnels only
+    prep, _, _ = _hand_prep(tmp_path, {"candidates": {"file": str(only_t)}})
+    with pytest.raises(DataError, match="tunnels"):
+        make_candidates(prep, spacing_m=0, station_class="small")
+
+
+def test_helsinki_new_site_opens_onto_a_surface_street(helsinki):
+    # the review found the proposal at node 5770348841, a junction of underground service
+    # tunnels (tunnel=yes, layer=-4); checked here against the graph's own OSM tags
+    net = helsinki.network
+    res = propose_sites(helsinki, model="mclp", new=1)
+    assert helsinki.demand.excluded_m["tunnel"] > 4000 and not net.edge_tunnel[helsinki.demand.at.edge].any()
+
+    def surface_out(node_id):
+        for _, _, d in net.graph.out_edges(node_id, data=True):
+            t = d.get("tunnel")
+            t = [] if t is None else ([t] if isinstance(t, str) else list(t))
+            if not any(x not in ("no", "building_passage") for x in t) and d["highway"] not in (
+                    "motorway", "motorway_link", "trunk_link"):
+                return True
+        return False
+
+    crossing = res.candidates.kind == "crossing"
+    assert "node:5770348841" not in set(res.candidates.label)
+    assert all(surface_out(int(lab.split(":")[1])) for lab in res.candidates.label[crossing])
+    (label,) = res.sites["label"]
+    assert label.startswith("node:") and label != "node:5770348841"
+    assert surface_out(int(label.split(":")[1]))

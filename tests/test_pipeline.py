@@ -1,0 +1,110 @@
+"""The scenario runner: loading a scenario checks that the road network covers its study area."""
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import networkx as nx
+import osmnx as ox
+import pytest
+import yaml
+from pyproj import Geod
+from shapely.geometry import box, mapping
+
+from coverage.errors import CoverageWarning
+from coverage.network import network_from_graph
+from coverage.pipeline import network_extent_warning, prepare, summary_header
+from coverage.report import markdown_summary
+from coverage.scenario import load_scenario
+
+LON0, LAT0 = 24.94, 60.17
+N, STEP_LON, STEP_LAT = 4, 0.004, 0.002  # a 4 x 4 grid ~ 670 m x 670 m
+GEOD = Geod(ellps="WGS84")
+
+
+def _grid_graph():
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for i in range(N):
+        for j in range(N):
+            G.add_node(i * N + j + 1, x=LON0 + i * STEP_LON, y=LAT0 + j * STEP_LAT)
+    for i in range(N):
+        for j in range(N):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < N and j + dj < N:
+                    a, b = i * N + j + 1, (i + di) * N + (j + dj) + 1
+                    G.add_edge(a, b, highway="residential")
+                    G.add_edge(b, a, highway="residential")
+    return G
+
+
+GRID = box(LON0, LAT0, LON0 + (N - 1) * STEP_LON, LAT0 + (N - 1) * STEP_LAT)
+BIG = box(LON0 - 0.03, LAT0 - 0.015, LON0 + 0.042, LAT0 + 0.021)   # ~ 4 km x 4 km around it
+FITS = GRID.buffer(0.0005)                                        # the grid, a little more
+
+
+def _km2(poly) -> float:
+    return abs(GEOD.geometry_area_perimeter(poly)[0]) / 1e6
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) ?(?:km²|%)", text)]
+
+
+def test_network_much_smaller_than_the_area_is_warned_about():
+    net = network_from_graph(_grid_graph(), simplify=False)
+    msg = network_extent_warning(net, BIG, what="the study area of 'x' (big.geojson)", source="net.osm")
+    assert msg is not None
+    area_km2, inside_km2, share = _numbers(msg)
+    # independent: the area's geodesic size; the network's extent lies between the grid's own
+    # rectangle and that rectangle grown by the 200 m buffer
+    assert area_km2 == pytest.approx(_km2(BIG), abs=0.06)
+    lo = _km2(GRID)
+    hi = lo + 4 * 200 * 700 / 1e6 + 3.1416 * 0.2 ** 2
+    assert lo - 0.05 <= inside_km2 <= hi + 0.05
+    assert share == pytest.approx(100 * inside_km2 / area_km2, abs=1.5)
+    for text in ("big.geojson", "net.osm", "larger road extract", "smaller study area"):
+        assert text in msg
+
+
+def test_network_covering_the_area_is_not_warned_about():
+    net = network_from_graph(_grid_graph(), simplify=False)
+    assert network_extent_warning(net, FITS) is None
+    assert network_extent_warning(net, None) is None
+
+
+def _scenario(tmp_path, area) -> str:
+    ox.save_graphml(_grid_graph(), tmp_path / "grid.graphml")
+    (tmp_path / "area.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "area"}, "geometry": mapping(area)}]}), encoding="utf-8")
+    lon, lat = LON0 + STEP_LON, LAT0 + STEP_LAT
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump({
+        "name": "grid town", "network": {"file": "grid.graphml"}, "area": {"file": "area.geojson"},
+        "stations": [{"id": "s", "name": "s", "class": "class1", "status": "existing",
+                      "at": {"lon": lon, "lat": lat, "datum": "wgs84"}}],
+        "demand": {"kind": "roads", "piece_m": 50},
+    }), encoding="utf-8")
+    return str(p)
+
+
+def test_prepare_warns_and_the_summary_carries_the_warning(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(_scenario(tmp_path, BIG)))
+    ours = [w for w in caught if issubclass(w.category, CoverageWarning) and "study area" in str(w.message)]
+    assert len(ours) == 1
+    msg = str(ours[0].message)
+    assert "'grid town'" in msg and "area.geojson" in msg and "grid.graphml" in msg
+    assert prep.warnings == (msg,)
+    header = summary_header(prep)
+    assert header["warnings"] == [msg]
+    assert "## 提示 Warnings" in markdown_summary(header)
+
+
+def test_prepare_is_quiet_when_the_network_covers_the_area(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(_scenario(tmp_path, FITS)))
+    assert not [w for w in caught if "study area" in str(w.message)]
+    assert prep.warnings == () and summary_header(prep)["warnings"] == []
