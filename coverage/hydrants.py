@@ -982,8 +982,10 @@ class HydrantResult:
         existing + the fewest new hydrants protecting every road (see ``status``/``gap``).
     proposals
         GeoDataFrame (WGS-84) of new positions: ``site`` (crossing/road/dead_end), ``road``,
-        ``side``, ``position_m``, ``node`` (graph id or -1), ``newly_protected_m`` (gap length it
-        protects), ``unique_m`` (gap length no other proposal protects), ``lon``, ``lat``.
+        ``side``, ``position_m``, ``node`` (graph id or -1), ``rank`` (build order, largest gain
+        first), ``newly_protected_m`` (gap length it newly protects in that order: the column sums
+        to the gap closed), ``protects_m`` (gap length within its own reach), ``unique_m`` (gap
+        length no other proposal protects), ``lon``, ``lat``.
     status, gap, bound
         Solver status (``optimal``, ``time_limit``, ``greedy``, ``not_run``, ``nothing_to_do``),
         relative gap and lower bound on the number of new hydrants.
@@ -1250,8 +1252,8 @@ def analyse_hydrants(
     import geopandas as gpd
 
     empty_props = gpd.GeoDataFrame(
-        {"site": [], "road": [], "side": [], "position_m": [], "node": [], "newly_protected_m": [],
-         "unique_m": [], "lon": [], "lat": []}, geometry=[], crs=4326)
+        {"rank": [], "site": [], "road": [], "side": [], "position_m": [], "node": [], "newly_protected_m": [],
+         "protects_m": [], "unique_m": [], "lon": [], "lat": []}, geometry=[], crs=4326)
     if not propose:
         props, status, gap, bound, req_min = empty_props, "not_run", math.nan, math.nan, None
     elif len(g_lo) == 0:
@@ -1400,7 +1402,7 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
     A = sp.csr_matrix((np.ones(len(rows), bool), (rows, colmap[cols])), shape=(len(s_lo), len(useful)))
     A.sum_duplicates()
     A.data[:] = True
-    from .optimise import min_cover
+    from .optimise import min_cover, site_gains
 
     sol = min_cover(A, weights=seg_len, time_limit_s=time_limit_s, solver=solver, progress=progress)
     if len(sol.uncoverable):
@@ -1413,9 +1415,10 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
         chosen = _prefer_crossings(A.tocsc(), chosen, crossing)
     Ac = A.tocsc()
     sub = Ac[:, chosen]
-    newly = np.asarray(sub.T @ seg_len).ravel()
-    times = np.asarray(sub.sum(axis=1)).ravel()
-    unique = np.asarray(sub.T @ (seg_len * (times == 1))).ravel()
+    own = np.asarray(sub.T @ seg_len).ravel()
+    # what each adds in build order (largest first), so the column sums to the gap closed
+    order, newly, unique = site_gains(sub, seg_len)
+    chosen, own, newly, unique = chosen[order], own[order], newly[order], unique[order]
     ci = useful[chosen]
     node = cand.node[ci]
     road = cand.road[ci]
@@ -1434,9 +1437,10 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
     props = gpd.GeoDataFrame({
         "site": site, "road": road, "side": np.array(["both", "left", "right"], dtype=object)[cand.side[ci]],
         "position_m": pos, "node": np.where(node >= 0, net.node_ids[np.maximum(node, 0)], -1),
-        "newly_protected_m": newly, "unique_m": unique, "lon": np.asarray(lon), "lat": np.asarray(lat),
+        "newly_protected_m": newly, "protects_m": own, "unique_m": unique,
+        "lon": np.asarray(lon), "lat": np.asarray(lat),
     }, geometry=shapely.points(np.asarray(lon), np.asarray(lat)), crs=4326)
-    props = props.sort_values("newly_protected_m", ascending=False, kind="stable").reset_index(drop=True)
+    props.insert(0, "rank", np.arange(1, len(props) + 1))
     return props, sol.status, sol.gap, sol.bound
 
 

@@ -182,7 +182,11 @@ def test_min_placement_on_a_path_is_ceil_L_over_2R(length):
     assert res.existing == 0 and len(res.snapped.unsnapped) == 1
     assert res.required_min_placement == math.ceil(length / (2 * R))
     assert res.status == "optimal"
-    assert res.proposals["newly_protected_m"].sum() >= length - 1e-6
+    # in build order the proposals' gains add up to exactly the gap they close
+    assert res.proposals["newly_protected_m"].sum() == pytest.approx(length, rel=1e-9)
+    assert (res.proposals["protects_m"] >= res.proposals["newly_protected_m"] - 1e-9).all()
+    assert list(res.proposals["rank"]) == list(range(1, len(res.proposals) + 1))
+    assert res.proposals["newly_protected_m"].is_monotonic_decreasing
 
 
 def test_proposals_close_every_gap_and_prefer_crossings():
