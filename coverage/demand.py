@@ -19,7 +19,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import DataError, InputError
-from .network import ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy
+from .network import (ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, frontage_edges,
+                      snap_xy)
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,7 +212,8 @@ def grid_cells(
     cells, area_km2 = cells[keep], area_km2[keep]
     cen = shapely.point_on_surface(cells)
     cx, cy = shapely.get_x(cen), shapely.get_y(cen)
-    at = snap_xy(network, cx, cy, max_distance_m=float("inf"))
+    # served from the nearest surface street (not a tunnel or an expressway passing by)
+    at = snap_xy(network, cx, cy, max_distance_m=float("inf"), edges=frontage_edges(network))
     ok = at.distance_m <= max_access_m
     if not ok.any():
         raise DataError(f"no grid cell lies within {max_access_m} m of a road")
@@ -260,7 +262,7 @@ def from_features(
         w = np.ones(len(g))
     rep = g.geometry.representative_point()
     at = snap_xy(network, rep.x.to_numpy(), rep.y.to_numpy(), max_distance_m=max_access_m,
-                 labels=[str(i) for i in g.index])
+                 labels=[str(i) for i in g.index], edges=frontage_edges(network))
     d = _districts_projected(network, districts, name_field)
     return Demand(kind, w, at, g.geometry.to_numpy(), network.crs,
                   _assign_districts(rep.x.to_numpy(), rep.y.to_numpy(), d))

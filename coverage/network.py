@@ -627,6 +627,15 @@ def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.n
     return out
 
 
+def frontage_edges(network: RoadNetwork) -> np.ndarray:
+    """Per edge: ``True`` for a surface street that buildings and stations can front onto (not a
+    tunnel, not a road of :data:`NO_FRONTAGE_CLASSES`). All ``True`` when the network has no such
+    street at all, so that snapping never fails for that reason alone."""
+    ok = ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
+        network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
+    return ok if ok.any() else np.ones(network.n_edges, bool)
+
+
 def street_nodes(network: RoadNetwork) -> np.ndarray:
     """Per node: ``True`` when a surface street leaves it, i.e. some edge out of it is neither a
     tunnel nor a road without frontage (:data:`NO_FRONTAGE_CLASSES`). A fire station can only
@@ -935,9 +944,11 @@ def snap_points(
     *,
     max_distance_m: float = 300.0,
     labels: Sequence[Any] | None = None,
+    edges: np.ndarray | None = None,
 ) -> Snapped:
     """Snap WGS-84 points onto the nearest road edge (not just the nearest node).
 
+    ``edges`` restricts the targets as in :func:`snap_xy` (e.g. :func:`frontage_edges`).
     Raises :class:`OffNetworkError` naming every point farther than ``max_distance_m`` from a road.
     """
     lon = np.atleast_1d(np.asarray(lon, dtype=float))
@@ -951,7 +962,7 @@ def snap_points(
         raise InputError(f"point {name!r} has invalid coordinates lon={lon[i]!r}, lat={lat[i]!r}")
     px, py = network.to_projected(lon, lat)
     return snap_xy(network, np.asarray(px), np.asarray(py), max_distance_m=max_distance_m,
-                   labels=labels)
+                   labels=labels, edges=edges)
 
 
 def snap_xy(

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 
 from .errors import CoverageError, InputError
-from .network import RoadNetwork, Snapped, snap_points
+from .network import RoadNetwork, Snapped, frontage_edges, snap_points
 
 COLUMNS = ["id", "name", "class", "status", "district", "plan_text", "method", "lon", "lat",
            "moved_m", "warnings", "edge", "fraction"]
@@ -44,6 +44,7 @@ def place_stations(
 
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
+    streets = frontage_edges(network)  # a station opens onto a surface street
     for st in stations:
         loc = st.at
         warns: list[str] = []
@@ -66,13 +67,14 @@ def place_stations(
                 i = int(network.node_index([loc.node])[0])
                 lon, lat, method, moved0 = network.lon[i], network.lat[i], "node", 0.0
             snapped = snap_points(network, [float(lon)], [float(lat)], max_distance_m=max_snap_m,
-                                  labels=[st.id])
+                                  labels=[st.id], edges=streets)
         except CoverageError as exc:
             problems.append(f"station {st.id!r} ({st.name}, at {loc.describe()}): {exc}")
             continue
         moved = moved0 + float(snapped.distance_m[0])
         if snapped.distance_m[0] > 100:
-            warns.append(f"snapped {snapped.distance_m[0]:.0f} m to the nearest drivable road")
+            warns.append(f"snapped {snapped.distance_m[0]:.0f} m to the nearest surface street "
+                         "(tunnels and expressways are not station sites)")
         rows.append({
             "id": st.id, "name": st.name, "class": st.station_class, "status": st.status,
             "district": st.district, "plan_text": loc.describe(), "method": method,

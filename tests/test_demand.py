@@ -213,3 +213,37 @@ def test_scenario_demand_exclude_option(tmp_path):
     assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["exclude"] == ("tunnel", "motorway")
     with pytest.raises(ScenarioError, match="hydrants.exclude"):
         parse_scenario({**base, "hydrants": {"osm": True, "exclude": "expressway"}})
+
+
+def test_grid_and_buildings_are_served_from_surface_streets(mixed):
+    net, nodes = mixed
+    # points right above the tunnel (2-3 at y = 0) and beside the motorway (3-5 at x = 1300):
+    # the nearest road is the tunnel / motorway, but demand is served from a surface street
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    xy = [(1150.0, 5.0), (1310.0, 400.0), (500.0, 10.0)]
+    lon, lat = inv.transform([X0 + x for x, _ in xy], [Y0 + y for _, y in xy])
+    pts = gpd.GeoDataFrame({"w": [1.0, 2.0, 3.0]}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    d = from_features(net, pts, kind="points", max_access_m=1000)
+    hw = net.edge_highway[d.at.edge].astype(str)
+    assert not net.edge_tunnel[d.at.edge].any()
+    assert not np.isin(hw, ["motorway", "motorway_link", "trunk_link"]).any()
+    assert d.at.distance_m[2] == pytest.approx(10.0, abs=0.01)  # a street point stays where it is
+    g = grid_cells(net, cell_m=200.0, max_access_m=2000)
+    assert not net.edge_tunnel[g.at.edge].any()
+    assert not np.isin(net.edge_highway[g.at.edge].astype(str), ["motorway", "motorway_link"]).any()
+
+
+def test_stations_open_onto_surface_streets(mixed):
+    from coverage.scenario import parse_scenario
+    from coverage.stations import place_stations
+
+    net, nodes = mixed
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    lon, lat = inv.transform(X0 + 1150.0, Y0 + 3.0)  # above the road tunnel
+    sc = parse_scenario({"name": "x", "network": {"default": "helsinki"},
+                         "stations": [{"id": "a", "at": {"lon": float(lon), "lat": float(lat)}}]})
+    st = place_stations(net, sc.stations, max_snap_m=500)
+    row = st.iloc[0]
+    assert not net.edge_tunnel[int(row["edge"])]
+    assert net.edge_highway[int(row["edge"])] in ("primary", "residential", "trunk", "service")
+    assert row["moved_m"] > 100 and "surface street" in row["warnings"]
