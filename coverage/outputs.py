@@ -256,7 +256,7 @@ def one_line(out: Outputs) -> str:
                     f"{100 * s['covered_share']:.1f}% (p90 response {p90})")
     if "optimise" in s:
         o = s["optimise"]
-        bits.append(f"proposed {o.get('new_sites')} new site(s), coverage "
+        bits.append(f"optimum: {o.get('new_sites')} new site(s) beside the existing stations, coverage "
                     f"{100 * (o.get('covered_share_before') or 0):.1f}% -> {100 * (o.get('covered_share_after') or 0):.1f}%"
                     f" ({o.get('status')})")
     if "hydrants" in s:

@@ -306,7 +306,10 @@ def _num(x: Any, digits: int = 1) -> str:
 
 
 def _md_cell(x: Any) -> str:
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    """Text from the scenario or data for Markdown: one line, table-safe, and no raw HTML (a
+    station named ``<img ...>`` must not render as markup in a Markdown viewer)."""
+    text = str(x).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _scored_classes(stations: Any) -> list[str] | None:
@@ -372,7 +375,7 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     s = dict(summary or {})
     lines: list[str] = []
     title = s.get("name") or s.get("scenario") or "Coverage report"
-    lines += [f"# {title}", ""]
+    lines += [f"# {_md_cell(title)}", ""]
 
     std = s.get("standard") if isinstance(s.get("standard"), Mapping) else {}
     turnout = std.get("turnout_s")
@@ -504,8 +507,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     opt = s.get("optimise")
     if isinstance(opt, Mapping):
         o = [f"- 模型 / model: {opt.get('model')} ({opt.get('status')}, gap {_pct(opt.get('gap') or 0)})",
-             f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)}; 覆盖 / coverage "
-             f"{_pct(opt.get('covered_share_before'))} → {_pct(opt.get('covered_share_after'))}"]
+             f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)} (the plan's planned stations "
+             f"compete as candidates); 覆盖 / coverage: existing stations {_pct(opt.get('covered_share_before'))}"
+             f" → with the proposed sites {_pct(opt.get('covered_share_after'))}"]
         if opt.get("covered_twice_share_after") is not None:
             o.append(f"- 双重覆盖 / covered twice: {_pct(opt.get('covered_twice_share_before'))} → "
                      f"{_pct(opt.get('covered_twice_share_after'))}")
@@ -514,7 +518,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                      f"{_num(opt.get('mean_time_s_after'), 0)} s (unreached demand counted at "
                      f"{_num(opt.get('penalty_s'), 0)} s)")
         if opt.get("covered_share_plan") is not None:
-            o.append(f"- 规划方案覆盖 / the plan's own sites: {_pct(opt['covered_share_plan'])}")
+            kept = [str(x) for x in (opt.get("planned_selected") or [])]
+            o.append(f"- 规划方案覆盖 / the plan's own sites (existing + planned): {_pct(opt['covered_share_plan'])}"
+                     f"; planned stations the optimum keeps: {_md_cell(', '.join(kept)) if kept else 'none'}")
         for site in (opt.get("sites") or [])[:20]:
             if isinstance(site, Mapping):
                 extra = ""
@@ -522,7 +528,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                     extra += f", +{_pct(site['adds_twice_share'])} covered twice"
                 if site.get("saves_mean_s") is not None:
                     extra += f", -{_num(site['saves_mean_s'], 1)} s mean drive time"
-                o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))} ({site.get('district') or '-'}): "
+                tag = " [规划 planned]" if site.get("kind") == "planned" else ""
+                where = f" ({_md_cell(site['district'])})" if site.get("district") else ""
+                o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))}{tag}{where}: "
                          f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²{extra}")
         if opt.get("uncoverable_share"):
             o.append(f"- 任何候选点都无法覆盖 / no candidate can reach: {_pct(opt['uncoverable_share'])}")

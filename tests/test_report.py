@@ -271,3 +271,18 @@ def test_markdown_says_which_roads_were_left_out():
     assert "tunnels 0.3 km" in hyd_line and "motorways 11.0 km" in hyd_line
     assert "left out" not in markdown_summary({"scenario": "x", "covered_share": 0.5,
                                                "demand": {"excluded_km": {}}})
+
+
+def test_markdown_escapes_names_and_explains_the_optimiser_baseline():
+    s = {"scenario": "<img src=x onerror=alert(1)> plan", "covered_share": 0.968,
+         "optimise": {"model": "mclp", "status": "optimal", "gap": 0.0, "new_sites": 1,
+                      "covered_share_before": 0.966, "covered_share_after": 0.970,
+                      "covered_share_plan": 0.968, "planned_selected": [],
+                      "sites": [{"rank": 1, "label": "a<b>", "kind": "planned", "district": None,
+                                 "adds_share": 0.004, "adds_km2": 0.01}]}}
+    md = markdown_summary(s)
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt; plan" in md.splitlines()[0]
+    assert "a&lt;b&gt; [规划 planned]: +0.4% demand" in md
+    assert "existing stations 96.6% → with the proposed sites 97.0%" in md
+    assert "planned stations the optimum keeps: none" in md
+    assert "(-)" not in md  # no empty district placeholder
