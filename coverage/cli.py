@@ -212,7 +212,12 @@ def _load_summary(target: str, args, progress) -> dict:
     from .scenario import load_scenario
 
     prep = prepare(load_scenario(path), offline=args.offline, progress=progress)
-    return outputs.score_outputs(prep, progress=progress).summary
+    summary = dict(outputs.score_outputs(prep, progress=progress).summary)
+    if prep.scenario.hydrants is not None:  # the hydrant figures, without proposing positions
+        from .pipeline import hydrants_scenario
+
+        summary["hydrants"] = hydrants_scenario(prep, progress=progress, propose=False).summary()
+    return summary
 
 
 def _cmd_compare(args, progress) -> int:

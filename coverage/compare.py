@@ -15,7 +15,9 @@ METRICS = (
     ("added_share", "Coverage added by planned stations 规划新增覆盖", ("comparison", "added_share"), True),
     ("stations_over_cap", "Stations over district cap 超辖区面积站点", ("stations_over_cap",), False),
     ("hydrants_protected_share", "Road length protected by hydrants 消火栓保护率", ("hydrants", "protected_share"), True),
-    ("hydrants_shortfall_share", "Hydrant shortfall 消火栓缺口", ("hydrants", "shortfall_share"), False),
+    ("hydrants_shortfall_share", "Hydrant shortfall, spacing rule 消火栓缺口（间距规则）", ("hydrants", "shortfall_share"), False),
+    ("hydrants_shortfall_min_share", "Hydrant shortfall, minimum placement 消火栓缺口（最少布置）",
+     ("hydrants", "shortfall_share_min_placement"), False),
 )
 
 
@@ -50,15 +52,21 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
 def compare_markdown(table: Mapping[str, Any]) -> str:
     """The comparison as a Markdown table."""
 
-    def fmt(v: Any) -> str:
+    def fmt(v: Any, key: str, diff: bool = False) -> str:
         if v is None:
             return "–"
-        if isinstance(v, float):
-            return f"{v:.4g}"
-        return str(v)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return str(v)
+        if key.endswith("_share"):  # shares as percent, differences in percentage points
+            return f"{100 * v:+.1f} pts" if diff else f"{100 * v:.1f}%"
+        if key.endswith("_s"):
+            return f"{v:+,.0f}" if diff else f"{v:,.0f}"
+        return f"{v:+,g}" if diff else f"{v:,g}"
 
     lines = [f"# Compare 方案对比: A = {table['a']} / B = {table['b']}", "",
              "| metric 指标 | A | B | B − A | better 更优 |", "|---|---|---|---|---|"]
     for r in table["metrics"]:
-        lines.append(f"| {r['label']} | {fmt(r['a'])} | {fmt(r['b'])} | {fmt(r['b_minus_a'])} | {r['better'] or '–'} |")
+        k = r["metric"]
+        lines.append(f"| {r['label']} | {fmt(r['a'], k)} | {fmt(r['b'], k)} | {fmt(r['b_minus_a'], k, True)} "
+                     f"| {r['better'] or '–'} |")
     return "\n".join(lines) + "\n"

@@ -241,8 +241,9 @@ def as_points(network: RoadNetwork, x: np.ndarray, y: np.ndarray) -> gpd.GeoSeri
     return gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
 
 
-def hydrants_scenario(prep: Prepared, *, progress: bool = False):
-    """Hydrant gap analysis for the scenario's ``hydrants`` section (file or ``osm: true``)."""
+def hydrants_scenario(prep: Prepared, *, progress: bool = False, propose: bool = True):
+    """Hydrant gap analysis for the scenario's ``hydrants`` section (file or ``osm: true``);
+    ``propose=False`` skips proposing new positions (and the minimum-placement count)."""
     from .hydrants import analyse_hydrants, load_hydrants
 
     spec = prep.scenario.hydrants
@@ -275,4 +276,4 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False):
                                      clip_buffer_m=0.0, retain_all=True, simplify=False)
     exclude = spec.get("exclude")
     kw = {} if exclude is None else {"exclude": tuple(exclude)}
-    return analyse_hydrants(network, hyd, progress=progress, **kw)
+    return analyse_hydrants(network, hyd, progress=progress, propose=propose, **kw)
