@@ -499,6 +499,11 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         cov = hyd.get("protected_share", hyd.get("covered_share"))
         if cov is not None:
             req_lines.append(f"- 消火栓保护道路 / road length protected by hydrants: {_pct(cov)}")
+        if hyd.get("unsnapped"):
+            req_lines.append(f"- 未计入的消火栓 / hydrants in the data not counted: {_num(hyd['unsnapped'], 0)} "
+                             "too far from any counted road (check their position and datum)")
+        if hyd.get("duplicates"):
+            req_lines.append(f"- 重复的消火栓 / duplicate hydrants counted once: {_num(hyd['duplicates'], 0)}")
         h_out = _left_out(hyd.get("excluded_km_by_kind"))
         if h_out:
             req_lines.append(f"- 不设市政消火栓的道路 / roads left out of the hydrant counts: {h_out}")

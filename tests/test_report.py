@@ -286,3 +286,9 @@ def test_markdown_escapes_names_and_explains_the_optimiser_baseline():
     assert "existing stations 96.6% → with the proposed sites 97.0%" in md
     assert "planned stations the optimum keeps: none" in md
     assert "(-)" not in md  # no empty district placeholder
+
+
+def test_markdown_counts_hydrants_that_were_not_used():
+    md = markdown_summary({"scenario": "x", "hydrants": {"existing": 38, "unsnapped": 1, "duplicates": 2}})
+    assert "hydrants in the data not counted: 1" in md and "duplicate hydrants counted once: 2" in md
+    assert "not counted" not in markdown_summary({"scenario": "x", "hydrants": {"existing": 38, "unsnapped": 0}})
