@@ -29,6 +29,16 @@ def _common(p: argparse.ArgumentParser, *, out: bool = True, out_required: bool 
                        help="output folder (replaced atomically)")
 
 
+def _global_flags(p: argparse.ArgumentParser, default) -> None:
+    """--quiet/--debug/--offline, before the command (defaults) or after it (``SUPPRESS``: a flag
+    given there overrides, an absent one leaves the value from before the command)."""
+    kw = {} if default is None else {"default": default}
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars or notes", **kw)
+    p.add_argument("--debug", action="store_true", help="show the full trace on errors", **kw)
+    p.add_argument("--offline", action="store_true",
+                   help="never download: use local files and the download cache only", **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="covplan",
@@ -36,19 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "standard, propose sites, find hydrant gaps, make reviewer maps.",
     )
     parser.add_argument("--version", action="version", version=f"covplan {__version__}")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or notes")
-    parser.add_argument("--debug", action="store_true", help="show the full trace on errors")
-    parser.add_argument("--offline", action="store_true",
-                        help="never download: use local files and the download cache only")
+    _global_flags(parser, None)
+    flags = argparse.ArgumentParser(add_help=False)
+    _global_flags(flags, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("fetch", help="download and cache the scenario's road network (online)")
+    def command(name: str, **kw) -> argparse.ArgumentParser:
+        """A subcommand; it also takes the global flags after its name."""
+        return sub.add_parser(name, parents=[flags], **kw)
+
+    p = command("fetch", help="download and cache the scenario's road network (online)")
     _common(p, out=False)
 
-    p = sub.add_parser("score", help="score existing and planned stations")
+    p = command("score", help="score existing and planned stations")
     _common(p)
 
-    p = sub.add_parser("optimise", aliases=["optimize"], help="propose new station sites")
+    p = command("optimise", aliases=["optimize"], help="propose new station sites")
     _common(p)
     p.add_argument("--model", choices=["lscp", "mclp", "backup", "pmedian"], default=None,
                    help="lscp: fewest new stations covering all; mclp: best N new for coverage; "
@@ -56,19 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new", type=int, default=None, metavar="N", help="number of new stations")
     p.add_argument("--time-limit", type=float, default=None, metavar="S", help="solver time limit (s)")
 
-    p = sub.add_parser("hydrants", help="hydrant gaps and proposed hydrant positions")
+    p = command("hydrants", help="hydrant gaps and proposed hydrant positions")
     _common(p)
 
-    p = sub.add_parser("map", help="write the reviewer map (HTML, offline by default)")
+    p = command("map", help="write the reviewer map (HTML, offline by default)")
     _common(p)
     p.add_argument("--online", action="store_true", help="load Leaflet and OSM tiles from the web")
 
-    p = sub.add_parser("compare", help="compare two scenarios (or two result folders)")
+    p = command("compare", help="compare two scenarios (or two result folders)")
     p.add_argument("a", help="scenario YAML or result folder")
     p.add_argument("b", help="scenario YAML or result folder")
     p.add_argument("--out", required=False, metavar="DIR", help="write compare.json/compare.md here")
 
-    p = sub.add_parser("run", help="everything for a scenario: score, optimise, hydrants, map, report")
+    p = command("run", help="everything for a scenario: score, optimise, hydrants, map, report")
     _common(p)
     p.add_argument("--online-map", action="store_true", help="map loads Leaflet and tiles from the web")
     return parser

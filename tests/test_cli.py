@@ -135,3 +135,15 @@ def test_new_with_lscp_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--new 2" in err and "lscp" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_global_flags_work_before_or_after_the_command():
+    from coverage.cli import build_parser
+
+    p = build_parser()
+    for argv, want in ((["score", "s.yaml", "--out", "o"], (False, False, False)),
+                       (["--quiet", "--offline", "score", "s.yaml", "--out", "o"], (True, False, True)),
+                       (["run", "s.yaml", "--out", "o", "--quiet", "--debug"], (True, True, False)),
+                       (["-q", "compare", "a", "b", "--offline"], (True, False, True))):
+        a = p.parse_args(argv)
+        assert (a.quiet, a.debug, a.offline) == want, argv
