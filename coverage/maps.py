@@ -3,7 +3,10 @@
 :func:`reviewer_map` draws every result layer of a run on one map: roads as the base layer,
 stations by class and status, isochrone bands, network districts, uncovered demand, proposed
 sites, hydrants, hydrant gaps and proposals, the study area and districts. Each layer is one
-``FeatureGroup`` with a bilingual name in the layer control; a legend and a scale bar are added.
+``FeatureGroup`` with a bilingual name in the layer control; a legend (at most 280 px wide, with
+a toggle button, collapsed from the start on narrow screens) and a scale bar are added. Popups
+label every column in Chinese and English, format numbers by column (coordinates 6 decimals,
+metres / seconds 0-1, km 2-3, shares as percentages), and leave out internal indexes.
 
 Every user string (station names, ids ...) is HTML-escaped before it reaches the page, and the
 layer data are embedded as JSON with ``<`` and ``>`` encoded, so a name cannot inject markup.
@@ -87,6 +90,14 @@ _ROAD_ZH = {
 }
 
 _BAND_COLOURS = ["#006d2c", "#31a354", "#74c476", "#bae4b3", "#edf8e9"]
+
+#: Hydrant layers and proposed sites: hues no road class, station class or area uses (gaps in
+#: cyan, not the orange of secondary roads; proposed hydrants a small navy ring, proposed sites
+#: a large magenta ring).
+_HYDRANT_COLOUR = ("#08519c", "#4292c6")  # outline, fill
+_HYDRANT_PROPOSED_COLOUR = "#08306b"
+_HYDRANT_GAP_COLOUR = "#00b4d8"
+_PROPOSED_SITE_COLOUR = "#d4009b"
 
 _LANGS = ("zh+en", "zh", "en")
 
@@ -227,16 +238,61 @@ class _Text:
         return f"{zh} {en}"
 
 
+def _plain_number(v: float) -> str:
+    """A float with about 3 significant digits, never in exponent notation; noise is 0."""
+    a = abs(v)
+    if a < 1e-6:
+        return "0"
+    if a >= 100:
+        return f"{v:,.0f}"
+    decimals = max(0, 2 - math.floor(math.log10(a)))
+    text = f"{v:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _fixed(v: float, decimals: int, noise: float) -> str:
+    """``v`` with at most ``decimals`` decimals (trailing zeros dropped); below ``noise``, 0."""
+    if abs(v) < noise:
+        return "0"
+    text = f"{v:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_COORD_COLUMNS = {"lon", "lat", "longitude", "latitude", "x", "y"}
+
+
+def _fmt(col: str, value: Any) -> str:
+    """Display text (not escaped) of a popup value, formatted by its column name.
+
+    Coordinates get 6 decimals (~0.1 m), metres and seconds 0-1 decimals, km and km² 2-3,
+    ``*_share`` a percentage; floating noise (``2e-10`` m) shows as 0.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if not isinstance(value, (float, np.floating)):
+        return "" if value is None else str(value)
+    v = float(value)
+    if not math.isfinite(v):
+        return "-"
+    c = col.lower()
+    if c in _COORD_COLUMNS:
+        return f"{v:.6f}"
+    if c == "share" or c.endswith("_share"):
+        pct = 100.0 * v
+        return _fixed(pct, 2 if abs(pct) < 10 else 1, 0.005) + " %"
+    if c in ("km", "km2") or c.endswith(("_km", "_km2")):
+        return _fixed(v, 3 if abs(v) < 10 else 2, 0.0005)
+    if c in ("m", "s") or c.endswith(("_m", "_s")):
+        return _fixed(v, 1 if abs(v) < 100 else 0, 0.05)
+    return _plain_number(v)
+
+
 def _esc(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "-"
-    if isinstance(value, (float, np.floating)):
-        return html.escape(f"{float(value):,.3g}" if abs(value) < 1000 else f"{float(value):,.0f}")
-    if isinstance(value, (bool, np.bool_)):
-        return "是 yes" if value else "否 no"
-    return html.escape(str(value), quote=True)
+    return html.escape(_fmt("", value), quote=True)
 
 
 def _popup(title: str, rows: Iterable[tuple[str, Any]]) -> str:
@@ -297,8 +353,40 @@ def _check_values(gdf, layer: str, column: str, allowed: Iterable[str]) -> None:
         )
 
 
-def _row_items(row, skip: set[str]) -> list[tuple[str, Any]]:
-    return [(str(k), v) for k, v in row.items() if k not in skip and not str(k).startswith("_")]
+#: Columns that are the program's own bookkeeping (row and edge indexes, node pairs, the
+#: band-local origin index, the horizon band of districts): never shown in a popup.
+_INTERNAL = {"edge", "fraction", "station_row", "u", "v", "road", "origin", "geometry", "unit"}
+#: Columns where -1 means "none".
+_NONE_IF_NEGATIVE = {"node", "candidate", "road", "edge"}
+
+
+def _shown(col: str, value: Any) -> bool:
+    if col in _INTERNAL or col.startswith("_") or value is None:
+        return False
+    if isinstance(value, (float, np.floating)) and math.isnan(float(value)):
+        return False
+    if isinstance(value, str) and not value.strip():
+        return False
+    if col in _NONE_IF_NEGATIVE and isinstance(value, (int, float, np.integer, np.floating)) \
+            and not isinstance(value, (bool, np.bool_)) and value < 0:
+        return False
+    return True
+
+
+def _fields(row, skip: Iterable[str], t: "_Text") -> list[tuple[str, str]]:
+    """``(label, display text)`` of a row's user-facing columns, formatted by column."""
+    skip = set(skip)
+    out = []
+    for k, v in row.items():
+        k = str(k)
+        if k in skip or not _shown(k, v):
+            continue
+        if k == "class" and str(v) in STATION_CLASSES:
+            zh, en = STATION_CLASSES[str(v)][:2]
+            out.append((_label(k, t), t(zh, en)))
+            continue
+        out.append((_label(k, t), _fmt(k, v)))
+    return out
 
 
 _LABELS = {
@@ -325,6 +413,40 @@ _LABELS = {
     "status": ("状态", "status"),
     "name": ("名称", "name"),
     "id": ("编号", "id"),
+    "label": ("标识", "label"),
+    "kind": ("类型", "kind"),
+    "subtype": ("子类型", "subtype"),
+    "district": ("行政区", "district"),
+    "plan_text": ("规划位置", "planned location"),
+    "method": ("定位方式", "located by"),
+    "lon": ("经度", "lon"),
+    "lat": ("纬度", "lat"),
+    "moved_m": ("定位移动 m", "moved m"),
+    "warnings": ("提示", "warnings"),
+    "snapped": ("已接入道路", "snapped to road"),
+    "distance_m": ("距道路 m", "distance to road m"),
+    "position_m": ("沿路位置 m", "position along road m"),
+    "side": ("道路侧", "road side"),
+    "at_crossing": ("位于路口", "at a crossing"),
+    "duplicate_of": ("重复于", "duplicate of"),
+    "site": ("位置类型", "site type"),
+    "node": ("道路节点", "road node"),
+    "start_m": ("起点 m", "from m"),
+    "end_m": ("终点 m", "to m"),
+    "highway": ("道路等级", "road class"),
+    "candidate": ("备选点编号", "candidate no."),
+    "road_km": ("道路长度 km", "road km"),
+    "km": ("道路长度 km", "road km"),
+    "units": ("需求单元数", "demand units"),
+    "travel_budget_s": ("行车时间标准 s", "drive budget s"),
+    "reach_km2": ("可达面积 km²", "reach area km²"),
+    "reach_road_km": ("可达道路 km", "reach road km"),
+    "demand_reached": ("到达需求", "demand reached"),
+    "demand_reached_share": ("到达需求比例", "share of demand reached"),
+    "district_km2": ("辖区面积 km²", "district area km²"),
+    "response_s": ("响应时间 s", "response time s"),
+    "access_m": ("接入距离 m", "access distance m"),
+    "nearest_station": ("最近消防站", "nearest station"),
 }
 
 
@@ -444,6 +566,27 @@ def reviewer_map(
         if len(gdf):
             bounds.append(np.asarray(gdf.total_bounds, dtype=float))
 
+    # station names by id, so reach areas and districts name their station, not a list position
+    names_by_id: dict[str, str] = {}
+    if stations is not None and "id" in stations.columns and "name" in stations.columns:
+        for sid, sname in zip(stations["id"], stations["name"]):
+            if isinstance(sname, str) and sname.strip():
+                names_by_id[str(sid)] = sname
+
+    def station_of(row) -> str:
+        """The station of a reach / district row: its id (``id``, else ``label``, else
+        ``origin``), with the station's name when the stations layer has one."""
+        key = ""
+        for c in ("id", "label", "origin"):
+            v = row[c] if c in row.index else None
+            if v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).strip():
+                key = str(v)
+                break
+        if not key:
+            return ""
+        name = names_by_id.get(key)
+        return f"{name} ({key})" if name and name != key else key
+
     # roads -------------------------------------------------------------------------------
     if network is not None:
         roads, classes = _road_layer(network)
@@ -491,13 +634,12 @@ def reviewer_map(
         fg = group("等时圈", "Isochrones")
         styles = [{"color": colour[b], "weight": 1, "fillColor": colour[b], "fillOpacity": 0.35}
                   for b in g["_b"]]
-        origin = g["origin"] if "origin" in g.columns else [None] * len(g)
         drive = t("行车", "drive")
-        tips = [
-            _esc(f"{t('消防站', 'station')} {o}: {drive} ≤ {b / 60:g} min" if o is not None
-                 else f"{drive} ≤ {b / 60:g} min")
-            for o, b in zip(origin, g["_b"])
-        ]
+        tips = []
+        for _, row in g.iterrows():
+            who, b = station_of(row), float(row["_b"])
+            tips.append(_esc(f"{t('消防站', 'station')} {who}: {drive} ≤ {b / 60:g} min" if who
+                             else f"{drive} ≤ {b / 60:g} min"))
         _geojson_layer(_features(g, styles, [None] * len(g), tips), pane=_AREAS).add_to(fg)
         rows = "".join(_legend_line(colour[b], f"{drive} ≤ {b / 60:g} min ({b:g} s)", kind="box")
                        for b in bands)
@@ -515,11 +657,12 @@ def reviewer_map(
             colour = "#e31a1c" if over else "#3182bd"
             styles.append({"color": colour, "weight": 2 if over else 1.2, "fillColor": colour,
                            "fillOpacity": 0.12})
-            popups.append(_popup(
-                f"{t('辖区', 'District')} {row['origin']}",
-                [(_label(k, t), v) for k, v in _row_items(row, {g.geometry.name})],
-            ))
-            tips.append(_esc(f"{row['origin']}: {float(row['area_km2']):.2f} / {float(row['cap_km2']):g} km²"))
+            who = station_of(row)
+            # band_s of a district is the search horizon, not the standard: left out
+            skip = {g.geometry.name, "band_s", "label"} if "id" in g.columns else {g.geometry.name, "band_s"}
+            popups.append(_popup(f"{t('辖区', 'District')} {who}", _fields(row, skip, t)))
+            tips.append(_esc(f"{t('辖区', 'district')} {who}: {_fmt('area_km2', float(row['area_km2']))} / "
+                             f"{_fmt('cap_km2', float(row['cap_km2']))} km²"))
         _geojson_layer(_features(g, styles, popups, tips), pane=_AREAS).add_to(fg)
         legend_sections.append(
             f"<div><b>{t('辖区', 'Station districts')}</b>"
@@ -544,17 +687,18 @@ def reviewer_map(
         missed = t("按标准未到达", "not reached within the standard") + (f" ({label})" if label else "")
         tips = [_esc(missed)] * len(g)
         _geojson_layer(_features(g, [style] * len(g), [None] * len(g), tips), pane=_LINES).add_to(fg)
-        legend_sections.append(_legend_line("#e7298a", _esc(t("未覆盖需求", "uncovered demand") + ": " + missed),
-                                            kind="line"))
+        legend_sections.append(f"<div><b>{t('未覆盖', 'Uncovered')}</b>"
+                               + _legend_line("#e7298a", t("未覆盖需求", "uncovered demand") + ": " + missed,
+                                              kind="line") + "</div>")
 
     # hydrant gaps, hydrants, proposals -------------------------------------------------
     if hydrant_gaps is not None:
         g = _to_wgs84(hydrant_gaps, "hydrant_gaps")
         note_bounds(g)
         fg = group("消火栓缺口", "Hydrant gaps")
-        style = {"color": "#d95f02", "weight": 4, "dashArray": "6 4", "opacity": 0.9}
+        style = {"color": _HYDRANT_GAP_COLOUR, "weight": 3, "dashArray": "6 4", "opacity": 0.9}
         popups = [_popup(t("消火栓缺口", "Hydrant gap"),
-                         [(_label(k, t), v) for k, v in _row_items(r, {g.geometry.name})])
+                         _fields(r, {g.geometry.name}, t))
                   for _, r in g.iterrows()]
         tips = [t("超出消火栓保护范围", "beyond hydrant reach")] * len(g)
         _geojson_layer(_features(g, [style] * len(g), popups, tips), pane=_LINES).add_to(fg)
@@ -562,26 +706,31 @@ def reviewer_map(
         g = _to_wgs84(hydrants, "hydrants")
         note_bounds(g)
         fg = group("消火栓", "Hydrants")
-        style = {"color": "#08519c", "weight": 1, "radius": 3, "fillColor": "#4292c6", "fillOpacity": 0.9}
+        style = {"color": _HYDRANT_COLOUR[0], "weight": 1, "radius": 3, "fillColor": _HYDRANT_COLOUR[1],
+                 "fillOpacity": 0.9}
         popups = [_popup(t("消火栓", "Hydrant"),
-                         [(_label(k, t), v) for k, v in _row_items(r, {g.geometry.name})])
+                         _fields(r, {g.geometry.name}, t))
                   for _, r in g.iterrows()]
         _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
     if hydrant_proposals is not None:
         g = _to_wgs84(hydrant_proposals, "hydrant_proposals")
         note_bounds(g)
         fg = group("建议消火栓", "Proposed hydrants")
-        style = {"color": "#7a0177", "weight": 2, "radius": 4, "fillColor": "#ffffff", "fillOpacity": 0.9}
+        style = {"color": _HYDRANT_PROPOSED_COLOUR, "weight": 2.5, "radius": 4, "fillColor": "#ffffff",
+                 "fillOpacity": 0.9}
         popups = [_popup(t("建议消火栓", "Proposed hydrant"),
-                         [(_label(k, t), v) for k, v in _row_items(r, {g.geometry.name})])
+                         _fields(r, {g.geometry.name}, t))
                   for _, r in g.iterrows()]
         _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
     if any(x is not None for x in (hydrants, hydrant_gaps, hydrant_proposals)):
         legend_sections.append(
             f"<div><b>{t('消火栓', 'Hydrants')}</b>"
-            + (_legend_line("#4292c6", t("现有", "existing"), kind="dot") if hydrants is not None else "")
-            + (_legend_line("#7a0177", t("建议", "proposed"), kind="ring") if hydrant_proposals is not None else "")
-            + (_legend_line("#d95f02", t("超出保护范围", "gap"), kind="dash") if hydrant_gaps is not None else "")
+            + (_legend_line(_HYDRANT_COLOUR[1], t("现有", "existing"), kind="dot", edge=_HYDRANT_COLOUR[0])
+               if hydrants is not None else "")
+            + (_legend_line(_HYDRANT_PROPOSED_COLOUR, t("建议", "proposed"), kind="small-ring")
+               if hydrant_proposals is not None else "")
+            + (_legend_line(_HYDRANT_GAP_COLOUR, t("超出保护范围", "gap"), kind="dash")
+               if hydrant_gaps is not None else "")
             + "</div>"
         )
 
@@ -601,7 +750,7 @@ def reviewer_map(
             name = row["name"] if "name" in g.columns and isinstance(row["name"], str) and row["name"] else row["id"]
             rows = [(t("编号", "id"), row["id"]), (t("类别", "class"), t(czh, cen)),
                     (t("状态", "status"), t(szh, sen))]
-            rows += [(_label(k, t), v) for k, v in _row_items(row, {g.geometry.name, "id", "name", "class", "status"})]
+            rows += _fields(row, {g.geometry.name, "id", "name", "class", "status"}, t)
             popups.append(_popup(str(name), rows))
             tips.append(f"{_esc(name)} ({html.escape(t(czh, cen))}, {html.escape(t(szh, sen))})")
         _geojson_layer(_features(g, styles, popups, tips), pane=_POINTS).add_to(fg)
@@ -624,18 +773,21 @@ def reviewer_map(
         if "rank" in g.columns:
             g = g.sort_values("rank", ascending=False)  # best ranked drawn on top
         fg = group("建议站址", "Proposed sites")
-        style = {"radius": 8, "color": "#d4009b", "weight": 4, "fillColor": "#ffffff", "fillOpacity": 0.9}
+        style = {"radius": 8, "color": _PROPOSED_SITE_COLOUR, "weight": 4, "fillColor": "#ffffff",
+                 "fillOpacity": 0.9}
         popups, tips = [], []
         for _, row in g.iterrows():
             label = row["name"] if "name" in g.columns else row["id"] if "id" in g.columns else ""
             rank = f"#{row['rank']} " if "rank" in g.columns else ""
             title_txt = f"{t('建议站址', 'Proposed site')} {rank}{label}".strip()
-            popups.append(_popup(title_txt, [(_label(k, t), v) for k, v in _row_items(row, {g.geometry.name})]))
-            adds = [f"{_label(k, t)} {_esc(row[k])}" for k in ("adds_weight", "adds_km2", "adds_km")
+            popups.append(_popup(title_txt, _fields(row, {g.geometry.name}, t)))
+            adds = [f"{_label(k, t)} {_fmt(k, row[k])}" for k in ("adds_weight", "adds_km2", "adds_km")
                     if k in g.columns]
-            tips.append(_esc(title_txt) + ("<br>" + ", ".join(adds) if adds else ""))
+            tips.append(_esc(title_txt) + ("<br>" + html.escape(", ".join(adds)) if adds else ""))
         _geojson_layer(_features(g, [style] * len(g), popups, tips), pane=_POINTS).add_to(fg)
-        legend_sections.append(_legend_line("#d4009b", t("建议站址", "proposed site"), kind="ring"))
+        legend_sections.append(f"<div><b>{t('建议站址', 'Proposed sites')}</b>"
+                               + _legend_line(_PROPOSED_SITE_COLOUR, t("建议站址", "proposed site"), kind="ring")
+                               + "</div>")
 
     # bounds, controls, legend, title ----------------------------------------------------
     if bounds:
@@ -684,35 +836,85 @@ def _road_layer(network):
     return roads, classes
 
 
-def _legend_line(colour: str, text: str, *, kind: str) -> str:
+def _legend_row(swatch_style: str, text: str) -> str:
+    """One legend entry: the swatch centred in a fixed 18 px column, the text wrapping beside it."""
+    return (f"<div class='covplan-legend-row'><span class='covplan-sw'><span style='{swatch_style}'>"
+            f"</span></span><span>{html.escape(text)}</span></div>")
+
+
+def _legend_line(colour: str, text: str, *, kind: str, edge: str = "#000") -> str:
     shapes = {
-        "line": f"display:inline-block;width:18px;height:0;border-top:3px solid {colour};vertical-align:middle",
-        "dash": f"display:inline-block;width:18px;height:0;border-top:3px dashed {colour};vertical-align:middle",
-        "box": f"display:inline-block;width:14px;height:10px;background:{colour};opacity:.7;border:1px solid {colour}",
-        "dot": f"display:inline-block;width:10px;height:10px;border-radius:50%;background:{colour};border:1px solid #000",
-        "ring": f"display:inline-block;width:9px;height:9px;border-radius:50%;background:#fff;border:3px solid {colour}",
+        "line": f"width:18px;height:0;border-top:3px solid {colour}",
+        "dash": f"width:18px;height:0;border-top:3px dashed {colour}",
+        "box": f"width:14px;height:10px;background:{colour};opacity:.7;border:1px solid {colour}",
+        "dot": f"width:9px;height:9px;border-radius:50%;background:{colour};border:1px solid {edge}",
+        "ring": f"width:7px;height:7px;border-radius:50%;background:#fff;border:3px solid {colour}",
+        "small-ring": f"width:5px;height:5px;border-radius:50%;background:#fff;border:2px solid {colour}",
     }
-    return (f"<div style='margin:2px 0'><span style='{shapes[kind]}'></span> "
-            f"{html.escape(text)}</div>")
+    return _legend_row(shapes[kind], text)
 
 
 def _legend_status(style: Mapping[str, Any], text: str) -> str:
     dash = "dashed" if "dashArray" in style else "solid"
     if style.get("dashArray", "").startswith("1 "):
         dash = "dotted"
-    swatch = (f"display:inline-block;width:9px;height:9px;border-radius:50%;background:#bbb;"
+    swatch = (f"width:9px;height:9px;border-radius:50%;background:#bbb;"
               f"opacity:{0.3 + 0.7 * float(style.get('fillOpacity', 1)):.2f};"
               f"border:{max(int(style.get('weight', 1)), 1)}px {dash} {style['color']}")
-    return f"<div style='margin:2px 0'><span style='{swatch}'></span> {html.escape(text)}</div>"
+    return _legend_row(swatch, text)
+
+
+#: Legend width cap (px): long lines wrap instead of widening the box over the map.
+LEGEND_MAX_WIDTH_PX = 280
+#: Below this viewport width or height (px) the legend starts collapsed.
+LEGEND_COLLAPSE_BELOW = (700, 500)
+
+_LEGEND_CSS = (
+    "<style>"
+    ".covplan-legend{position:fixed;bottom:60px;left:10px;z-index:1000;box-sizing:border-box;"
+    f"max-width:{LEGEND_MAX_WIDTH_PX}px;max-height:calc(100% - 130px);overflow:auto;"
+    "background:rgba(255,255,255,.93);padding:4px 8px;border-radius:4px;font:11px/1.3 sans-serif;"
+    "box-shadow:0 1px 4px rgba(0,0,0,.3);overflow-wrap:anywhere}"
+    ".covplan-legend-toggle{display:block;width:100%;margin:0;padding:2px 0;border:0;background:none;"
+    "font:bold 12px sans-serif;text-align:left;cursor:pointer;color:#222}"
+    ".covplan-legend-toggle::after{content:' \\25BE';font-weight:normal}"
+    ".covplan-legend.covplan-collapsed .covplan-legend-toggle::after{content:' \\25B8'}"
+    ".covplan-legend.covplan-collapsed .covplan-legend-body{display:none}"
+    ".covplan-legend-body>div>b{display:block;margin-top:3px}"
+    ".covplan-legend-row{display:flex;align-items:flex-start;gap:5px;margin:1px 0}"
+    ".covplan-sw{flex:none;width:18px;height:14px;display:flex;align-items:center;justify-content:center}"
+    ".covplan-sw>span{display:block;box-sizing:content-box}"
+    "</style>"
+)
+
+_LEGEND_JS = (
+    "<script>(function () {"
+    "var box = document.getElementById('covplan-legend');"
+    "if (!box) { return; }"
+    "var btn = box.querySelector('.covplan-legend-toggle');"
+    "function show(open) {"
+    " box.classList.toggle('covplan-collapsed', !open);"
+    " btn.setAttribute('aria-expanded', open ? 'true' : 'false'); }"
+    f"show(!(window.innerWidth < {LEGEND_COLLAPSE_BELOW[0]} || window.innerHeight < {LEGEND_COLLAPSE_BELOW[1]}));"
+    "btn.addEventListener('click', function (e) {"
+    " e.stopPropagation(); show(box.classList.contains('covplan-collapsed')); });"
+    "})();</script>"
+)
 
 
 def _legend_html(t: _Text, sections: list[str]) -> str:
+    """The legend: at most LEGEND_MAX_WIDTH_PX wide, long lines wrapped, a toggle button to
+    collapse it (collapsed from the start on narrow / low viewports); plain inline script."""
+    title = html.escape(t("图例", "Legend"))
+    hint = html.escape(t("显示/隐藏图例", "show / hide the legend"))
     return (
-        "<div class='covplan-legend' style='position:fixed;bottom:60px;left:10px;z-index:1000;"
-        "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;max-height:calc(100% - 170px);"
-        "overflow:auto;font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
-        f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(t('图例', 'Legend'))}</div>"
-        + "".join(sections) + "</div>"
+        _LEGEND_CSS
+        + "<div class='covplan-legend' id='covplan-legend'>"
+        f"<button type='button' class='covplan-legend-toggle' aria-expanded='true' "
+        f"aria-controls='covplan-legend-body' title='{hint}'>{title}</button>"
+        "<div class='covplan-legend-body' id='covplan-legend-body'>"
+        + "".join(sections) + "</div></div>"
+        + _LEGEND_JS
     )
 
 

@@ -170,7 +170,7 @@ def test_offline_map_in_headless_chromium(driver, tmp_path):
     assert state["scale"] == 1 and state["legend"] == 1
 
     popups = json.loads(driver.execute_script(_POPUP_JS))
-    assert len(popups) == 2
+    assert len(popups) == 3  # two stations, and the district named after station s1
     texts = " ".join(p["text"] for p in popups)
     assert EVIL in texts and EVIL_IMG in texts  # shown as text ...
     assert all(p["scripts"] == 0 and p["imgs"] == 0 for p in popups)  # ... never as markup
@@ -208,3 +208,45 @@ def test_offline_map_in_headless_chromium(driver, tmp_path):
     keep = os.environ.get("COVPLAN_SCREENSHOT")
     if keep:
         Path(keep).write_bytes(png)
+
+
+_LEGEND_JS = """
+var box = document.querySelector('.covplan-legend');
+var body = box.querySelector('.covplan-legend-body');
+var r = box.getBoundingClientRect();
+return JSON.stringify({width: r.width, height: r.height, viewport: window.innerWidth,
+    collapsed: box.classList.contains('covplan-collapsed'),
+    bodyShown: getComputedStyle(body).display !== 'none',
+    expanded: box.querySelector('.covplan-legend-toggle').getAttribute('aria-expanded')});
+"""
+
+
+def test_legend_is_narrow_and_collapses(driver, tmp_path):
+    path = _map_file(tmp_path)
+    uri = path.resolve().as_uri()
+    driver.get(uri)
+    legend = json.loads(driver.execute_script(_LEGEND_JS))
+    assert legend["viewport"] >= 1000 and not legend["collapsed"] and legend["bodyShown"]
+    assert legend["width"] < 320, legend  # was 600-745 px: the uncovered line now wraps
+    open_height = legend["height"]
+
+    driver.find_element("css selector", ".covplan-legend-toggle").click()
+    shut = json.loads(driver.execute_script(_LEGEND_JS))
+    assert shut["collapsed"] and not shut["bodyShown"] and shut["expanded"] == "false"
+    assert shut["height"] < 40 < open_height
+    driver.find_element("css selector", ".covplan-legend-toggle").click()
+    assert json.loads(driver.execute_script(_LEGEND_JS))["bodyShown"]
+
+    # a narrow viewport (a phone) opens with the legend collapsed, one click shows it
+    size = driver.get_window_size()
+    try:
+        driver.set_window_size(480, 800)
+        driver.get(uri)
+        narrow = json.loads(driver.execute_script(_LEGEND_JS))
+        assert narrow["viewport"] < 700 and narrow["collapsed"] and not narrow["bodyShown"]
+        driver.find_element("css selector", ".covplan-legend-toggle").click()
+        assert json.loads(driver.execute_script(_LEGEND_JS))["bodyShown"]
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []

@@ -292,3 +292,148 @@ def test_isochrone_legend_says_drive_time():
     m = reviewer_map(isochrones=_layers()["isochrones"], lang="en")
     html = map_html(m)
     assert "drive ≤ 2 min (120 s)" in html and "drive ≤ 4 min (240 s)" in html
+
+
+# --- legend, popup formatting, labels by station, colours (review of the reviewer map) ---------
+
+
+def test_legend_is_narrow_wraps_and_has_a_collapse_button(net):
+    std = {"turnout_s": 60.0, "travel_s": 240.0, "class_travel_s": {"small": 120.0}}
+    html = map_html(reviewer_map(network=net, standard=std, **_layers()))
+    assert f"max-width:{maps.LEGEND_MAX_WIDTH_PX}px" in html and maps.LEGEND_MAX_WIDTH_PX <= 300
+    assert "overflow-wrap:anywhere" in html  # the long 'uncovered demand ...' line wraps
+    assert "<button type='button' class='covplan-legend-toggle' aria-expanded='true'" in html
+    assert ".covplan-legend.covplan-collapsed .covplan-legend-body{display:none}" in html
+    # collapsed from the start on narrow viewports, by an inline script (nothing loaded)
+    w, h = maps.LEGEND_COLLAPSE_BELOW
+    assert f"window.innerWidth < {w} || window.innerHeight < {h}" in html
+    legend_js = html[html.index("var box = document.getElementById('covplan-legend')") - 40:]
+    assert not re.search(r"<script[^>]+src", legend_js[:2000])
+
+
+def _popups(m, layer: str) -> list[str]:
+    return [f["properties"]["p"] for f in _layer_data(m)[NAMES[layer]]["features"]]
+
+
+def _cells(popup: str) -> dict[str, str]:
+    return dict(re.findall(r"<th[^>]*>(.*?)</th><td>(.*?)</td>", popup))
+
+
+def test_popup_numbers_formatted_by_field():
+    stations = gpd.GeoDataFrame(
+        {"id": ["daxue"], "name": ["大學路×光復路二段"], "class": ["small"], "status": ["planned"],
+         "lon": [121.004545], "lat": [24.790983], "moved_m": [2.13e-10], "warnings": [""]},
+        geometry=[Point(121.004545, 24.790983)], crs=4326,
+    )
+    proposed = gpd.GeoDataFrame(
+        {"rank": [1], "lon": [120.98563126], "lat": [24.7872544], "adds_weight": [882.4],
+         "adds_share": [0.0039271], "covered_share": [0.9663], "adds_km2": [0.0514239],
+         "road_km": [75.4921], "saves_mean_s": [12.345]},
+        geometry=[Point(120.98563126, 24.7872544)], crs=4326,
+    )
+    m = reviewer_map(stations=stations, proposed=proposed)
+    st = _cells(_popups(m, "stations")[0])
+    assert st["经度 lon"] == "121.004545" and st["纬度 lat"] == "24.790983"  # not '121' / '24.8'
+    assert st["定位移动 m moved m"] == "0"  # floating noise, not '2.13e-10'
+    assert "提示 warnings" not in st  # empty text left out
+    p = _cells(_popups(m, "proposed")[0])
+    assert p["经度 lon"] == "120.985631" and p["纬度 lat"] == "24.787254"
+    assert p["新增覆盖比例 adds share"] == "0.39 %" and p["covered_share"] == "96.6 %"
+    assert p["新增覆盖面积 km² adds area km²"] == "0.051" and p["道路长度 km road km"] == "75.49"
+    assert p["平均行车时间减少 s cuts mean drive time s"] == "12.3" and p["新增覆盖需求 adds demand"] == "882"
+    assert not any("e-" in v for v in p.values())
+    # the formatter itself
+    assert maps._fmt("moved_m", 2.13e-10) == "0" and maps._fmt("length_m", 1234.56) == "1,235"
+    assert maps._fmt("distance_m", 2.179) == "2.2" and maps._fmt("band_s", 960.0) == "960"
+    assert maps._fmt("weight", 0.0123456) == "0.0123" and maps._fmt("weight", 3e-12) == "0"
+    assert maps._fmt("x", 1e-7) == "0.000000" and maps._fmt("adds_share", 1e-9) == "0 %"
+
+
+def test_popups_hide_internal_fields_and_label_the_rest():
+    hp = gpd.GeoDataFrame(
+        {"rank": [1, 2], "site": ["crossing", "road"], "road": [-1, 72], "side": ["both", "left"],
+         "position_m": [0.0, 89.61], "node": [25291572, -1], "newly_protected_m": [947.1, 733.6],
+         "lon": [LON0, LON0 + 0.001], "lat": [LAT0, LAT0]},
+        geometry=[_pt(0, 0), _pt(0.001, 0)], crs=4326,
+    )
+    gaps = gpd.GeoDataFrame(
+        {"road": [3], "u": [1372477605], "v": [314935876], "side": ["both"], "start_m": [0.0],
+         "end_m": [128.99], "length_m": [128.99], "highway": ["unclassified"],
+         "edge": [5], "fraction": [0.5], "station_row": [0]},
+        geometry=[LineString([_pt(0, 0).coords[0], _pt(0.002, 0).coords[0]])], crs=4326,
+    )
+    m = reviewer_map(hydrant_proposals=hp, hydrant_gaps=gaps)
+    first, second = (_cells(p) for p in _popups(m, "hydrant_proposals"))
+    gap = _cells(_popups(m, "hydrant_gaps")[0])
+    for cells in (first, second, gap):
+        assert not any(k in cells for k in ("road", "u", "v", "edge", "fraction", "station_row"))
+        assert all(re.search(r"[\u4e00-\u9fff]", k) for k in cells), cells  # every label bilingual
+    assert first["道路节点 road node"] == "25291572" and "道路节点 road node" not in second  # -1: none
+    assert second["沿路位置 m position along road m"] == "89.6"
+    assert gap["终点 m to m"] == "129" and gap["道路等级 road class"] == "unclassified"
+    assert gap["道路侧 road side"] == "both"
+
+
+def test_reach_and_districts_named_by_station_not_list_position():
+    # as scoring passes them: reach 'origin' counts within each budget band (both are 0),
+    # districts carry origin, label, band_s (the search horizon), station_row, id, class, caps
+    stations = gpd.GeoDataFrame(
+        {"id": ["erottaja", "hakaniemi"], "name": ["Erottajan paloasema", "Hakaniemi"],
+         "class": ["class1", "small"], "status": ["existing", "planned"]},
+        geometry=[_pt(0.004, 0.002), _pt(0.008, 0.004)], crs=4326,
+    )
+    reach = gpd.GeoDataFrame(
+        {"origin": [0, 0], "label": ["hakaniemi", "erottaja"], "band_s": [120.0, 240.0],
+         "area_km2": [0.597, 1.425], "road_km": [9.26, 26.03], "station_row": [1, 0]},
+        geometry=[_pt(0.008, 0.004).buffer(0.002), _pt(0.004, 0.002).buffer(0.003)], crs=4326,
+    )
+    nd = gpd.GeoDataFrame(
+        {"origin": [0, 1], "label": ["erottaja", "hakaniemi"], "band_s": [960.0, 960.0],
+         "area_km2": [1.590575, 1.119126], "road_km": [16.17, 13.23], "station_row": [0, 1],
+         "id": ["erottaja", "hakaniemi"], "class": ["class1", "small"], "cap_km2": [7.0, 2.0],
+         "over_cap": [False, False]},
+        geometry=[box(LON0, LAT0, LON0 + 0.006, LAT0 + 0.006), box(LON0 + 0.006, LAT0, LON0 + 0.012, LAT0 + 0.006)],
+        crs=4326,
+    )
+    m = reviewer_map(stations=stations, isochrones=reach, network_districts=nd)
+    data = _layer_data(m)
+    iso_tips = sorted(f["properties"]["t"] for f in data[NAMES["isochrones"]]["features"])
+    assert any("Erottajan paloasema (erottaja): 行车 drive ≤ 4 min" in tip for tip in iso_tips)
+    assert any("Hakaniemi (hakaniemi): 行车 drive ≤ 2 min" in tip for tip in iso_tips)
+    assert not any("station 0" in tip for tip in iso_tips)
+    feats = data[NAMES["network_districts"]]["features"]
+    tips = [f["properties"]["t"] for f in feats]
+    assert tips[0] == "辖区 district Erottajan paloasema (erottaja): 1.591 / 7 km²"
+    assert not any(t.startswith(("0:", "1:")) for t in tips)
+    pop = feats[1]["properties"]["p"]
+    assert pop.startswith("<b>辖区 District Hakaniemi (hakaniemi)</b>")
+    cells = _cells(pop)
+    assert "960" not in pop and "时间 s time s" not in cells  # the horizon is not the standard
+    assert cells["类别 class"] == "小型站 small" and cells["面积上限 km² area cap km²"] == "2"
+    assert not any(k in cells for k in ("station_row", "origin", "消防站 station", "label", "标识 label"))
+    # without a stations layer, the id alone
+    tips = [f["properties"]["t"] for f in _layer_data(reviewer_map(network_districts=nd))[NAMES["network_districts"]]["features"]]
+    assert tips[0].startswith("辖区 district erottaja: ")
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _distance(a: str, b: str) -> float:
+    return sum((x - y) ** 2 for x, y in zip(_rgb(a), _rgb(b))) ** 0.5
+
+
+def test_hydrant_and_proposal_colours_stand_apart_and_match_the_legend(net):
+    layers = _layers()
+    m = reviewer_map(network=net, **layers)
+    data, html = _layer_data(m), map_html(m)
+    gap = data[NAMES["hydrant_gaps"]]["features"][0]["properties"]["s"]["color"]
+    ring = data[NAMES["hydrant_proposals"]]["features"][0]["properties"]["s"]["color"]
+    site = data[NAMES["proposed"]]["features"][0]["properties"]["s"]["color"]
+    # the old pairs were 82 (gap #d95f02 vs secondary road #fd8d3c) and 97 apart (#7a0177 vs #d4009b)
+    assert min(_distance(gap, c) for c, _ in maps.ROAD_STYLES.values()) > 150
+    assert _distance(ring, site) > 150
+    legend = html[html.index("class='covplan-legend'"):]
+    assert f"border-top:3px dashed {gap}" in legend
+    assert f"border:2px solid {ring}" in legend and f"border:3px solid {site}" in legend
