@@ -4,15 +4,18 @@
   dropped point lies within ``spacing_m`` of a kept one (greedy Poisson-disk thinning).
 * :func:`siting_mask` applies the GB 51080 §4.1.5 siting rules: at least 200 m from hazardous
   sites and at least 50 m from the main exits of crowded venues (both distances configurable).
+  Sites and venues may be points or areas: an area is measured from its boundary (0 inside it),
+  never from its centre (:func:`nearest_distance`).
 """
 from __future__ import annotations
 
 import numpy as np
+import shapely
 from scipy.spatial import cKDTree
 
 from coverage.errors import InputError
 
-__all__ = ["thin_candidates", "siting_mask"]
+__all__ = ["thin_candidates", "siting_mask", "nearest_distance"]
 
 
 def _xy(x, y, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -95,17 +98,39 @@ def thin_candidates(x, y, spacing_m: float) -> np.ndarray:
     return np.flatnonzero(keep).astype(np.int64)
 
 
-def _far_from(cx, cy, px, py, min_m: float, what: str) -> np.ndarray:
-    if px is None and py is None:
-        return np.ones(cx.size, dtype=bool)
-    if px is None or py is None:
+def nearest_distance(x, y, geoms) -> np.ndarray:
+    """Distance in metres from each point to the nearest of ``geoms`` (shapely geometries in the
+    same projected CRS): 0 on or inside a polygon, else to its boundary; ``inf`` without geometry.
+    """
+    xa, ya = _xy(x, y, "candidate")
+    out = np.full(xa.size, np.inf)
+    g = np.asarray([] if geoms is None else geoms, dtype=object).ravel()
+    if g.size:
+        g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
+    if xa.size == 0 or g.size == 0:
+        return out
+    (ip, _), dist = shapely.STRtree(g).query_nearest(
+        shapely.points(xa, ya), return_distance=True, all_matches=False)
+    np.minimum.at(out, ip, dist)
+    return out
+
+
+def _far_from(cx, cy, px, py, geoms, min_m: float, what: str) -> np.ndarray:
+    ok = np.ones(cx.size, dtype=bool)
+    if (px is None) != (py is None):
         raise InputError(f"{what}: give both x and y coordinates, or neither")
+    if min_m == 0 or cx.size == 0:
+        return ok
+    if geoms is not None:
+        ok &= nearest_distance(cx, cy, geoms) >= min_m
+    if px is None:
+        return ok
     pxa, pya = _xy(px, py, what)
-    if pxa.size == 0 or min_m == 0 or cx.size == 0:
-        return np.ones(cx.size, dtype=bool)
+    if pxa.size == 0:
+        return ok
     tree = cKDTree(np.column_stack([pxa, pya]))
     d, _ = tree.query(np.column_stack([cx, cy]), k=1)
-    return d >= min_m
+    return ok & (d >= min_m)
 
 
 def siting_mask(
@@ -118,6 +143,8 @@ def siting_mask(
     venue_x=None,
     venue_y=None,
     min_venue_m: float = 50.0,
+    hazards=None,
+    venues=None,
 ) -> np.ndarray:
     """Which candidates satisfy the GB 51080 §4.1.5 siting distances.
 
@@ -126,13 +153,16 @@ def siting_mask(
     cand_x, cand_y : array-like
         Candidate coordinates (projected metres).
     hazard_x, hazard_y : array-like, optional
-        Hazardous sites (fuel stations, chemical plants ...); none when omitted.
+        Hazardous sites (fuel stations, chemical plants ...) as points; none when omitted.
     min_hazard_m : float
         Minimum distance to any hazardous site (default 200 m).
     venue_x, venue_y : array-like, optional
-        Main exits of crowded venues (schools, hospitals, malls ...); none when omitted.
+        Main exits of crowded venues (schools, hospitals, malls ...) as points; none when omitted.
     min_venue_m : float
         Minimum distance to any venue exit (default 50 m).
+    hazards, venues : array of shapely geometries, optional
+        The same as geometries (points, lines or areas, projected metres): an area is measured
+        from its boundary and a candidate inside it is at 0 m.
 
     Returns
     -------
@@ -143,6 +173,6 @@ def siting_mask(
     cx, cy = _xy(cand_x, cand_y, "candidate")
     mh = _distance(min_hazard_m, "min_hazard_m")
     mv = _distance(min_venue_m, "min_venue_m")
-    ok = _far_from(cx, cy, hazard_x, hazard_y, mh, "hazard sites")
-    ok &= _far_from(cx, cy, venue_x, venue_y, mv, "venue exits")
+    ok = _far_from(cx, cy, hazard_x, hazard_y, hazards, mh, "hazard sites")
+    ok &= _far_from(cx, cy, venue_x, venue_y, venues, mv, "venue exits")
     return ok

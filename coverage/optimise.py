@@ -394,6 +394,18 @@ def _options(
             raise InfeasibleError(
                 f"district minimum quotas (with required sites) need {need} new sites but p={p}"
             )
+        # the most new sites each district can take: its maximum, or all it has
+        room = np.minimum(hi, avail + req_g)
+        if int(room.sum()) < p:
+            capped = [k for k in range(n_g) if hi[k] < avail[k] + req_g[k]]
+            rest = int(room.sum() - room[capped].sum())
+            raise InfeasibleError(
+                f"district maximum quotas allow at most {int(room.sum())} new sites but p={p}: "
+                + ", ".join(f"{labels[k]!r} max {int(hi[k])}" for k in capped)
+                + (f", plus {rest} candidate(s) in districts without a maximum" if rest
+                   else " (every other candidate lies in these districts)")
+                + f": raise the maxima (group_max) or ask for at most {int(room.sum())} new sites"
+            )
     return opts
 
 

@@ -65,6 +65,9 @@ def optimise_outputs(prep: Prepared, *, model: str | None = None, new: int | Non
     if new is not None and (model or spec.model) == "lscp":
         raise InputError(f"--new {new} does not apply to model lscp, which finds the fewest new stations "
                          "that cover all coverable demand: drop --new, or use --model mclp/backup/pmedian")
+    if spec.classes and (model or spec.model) != "mclp":
+        raise InputError(f"optimise.classes {dict(spec.classes)} apply to model mclp only, not "
+                         f"{model or spec.model}: drop optimise.classes from the scenario or use --model mclp")
     res = propose_sites(prep, model=model or spec.model, new=new if new is not None else spec.new,
                         time_limit_s=time_limit_s or spec.time_limit_s, progress=progress)
     layers = _base_layers(prep)
@@ -80,7 +83,15 @@ def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
     """Hydrant gap analysis; writes hydrants.json with the plan-style counts."""
     from .pipeline import hydrants_scenario
 
-    res = hydrants_scenario(prep, progress=progress)
+    import warnings
+
+    from .errors import CoverageWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CoverageWarning)
+        res = hydrants_scenario(prep, progress=progress)
+    for w in caught:  # shown as before, and kept in the summary
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     s = res.summary()
     layers = _base_layers(prep)
     points = _hydrant_points(res)
@@ -91,6 +102,8 @@ def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
         if isinstance(g, gpd.GeoDataFrame) and len(g):
             layers[f"hydrant_{name}"] = _wgs(g)
     summary = {**summary_header(prep), "hydrants": s}
+    summary["warnings"] = list(summary.get("warnings", [])) + [
+        f"hydrants: {w.message}" for w in caught if issubclass(w.category, CoverageWarning)]
     return Outputs(layers=layers, summary=summary, extra_files={"hydrants.json": _json_text(s)},
                    objects={"hydrants": res})
 
@@ -218,10 +231,14 @@ def merge(parts: list[Outputs]) -> Outputs:
     summary: dict = {}
     extra: dict = {}
     objects: dict = {}
+    warns: list = []
     for p in parts:
         layers.update(p.layers)
         tables.update(p.tables)
+        warns += [w for w in p.summary.get("warnings", []) if w not in warns]
         summary.update(p.summary)
+        if warns:
+            summary["warnings"] = list(warns)
         extra.update(p.extra_files)
         objects.update(p.objects)
     return Outputs(layers, tables, summary, extra, objects)

@@ -503,7 +503,14 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
             p.add(f"optimise.classes.{k}", v, "a whole number of new stations >= 0")
         else:
             classes[str(k)] = v
-    if classes and new is not None and new != sum(classes.values()):
+    if model == "lscp" and new is not None:
+        p.add("optimise.new", new, "no value with model lscp, which finds the fewest new stations "
+                                   "covering all coverable demand itself (or model mclp/backup/pmedian)")
+        new = None
+    if classes and model != "mclp":
+        p.add("optimise.classes", dict(classes), f"no value with model {model}: classes apply to model "
+                                                 "mclp only (or model: mclp)")
+    elif classes and new is not None and new != sum(classes.values()):
         p.add("optimise.new", new, f"the sum of optimise.classes ({sum(classes.values())}) or no value")
     if classes and new is None:
         new = sum(classes.values())

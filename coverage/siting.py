@@ -3,6 +3,10 @@
 Existing stations are fixed; the plan's planned stations join the candidates (so the optimum can
 confirm or replace them); other candidates are network crossings in the study area thinned to a
 spacing, or the user's own points / land polygons, filtered by the GB 51080 siting rules.
+The rules are checked where each site stands on the network (a user's point after snapping),
+against the hazard and venue geometries (an area from its boundary), before any thinning; the
+user's own points are never thinned, and each one dropped is reported. Planned stations that break
+a rule stay candidates, with a warning and an entry in the summary (``siting_warnings``).
 
 A station must open onto a surface street it can leave from: crossings (and road nodes inside
 candidate land) where every road is a tunnel or a road without frontage (``motorway``,
@@ -37,6 +41,12 @@ class Candidates:
     label: np.ndarray       # station id, node id or user row
     district: np.ndarray    # district name or None
     station_class: np.ndarray
+    # planned stations breaking a GB 51080 siting rule (kept): {station, rule, distance_m, min_m}
+    siting_warnings: tuple = ()
+    # the user's candidate points dropped: {label, reason, snapped_m}
+    dropped: tuple = ()
+    # generated sites (crossings, nodes in candidate land) removed, by reason
+    removed: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,16 +56,6 @@ class SitingResult:
     solution: Any                    # coverage.optimise.Solution
     candidates: Candidates
     summary: dict = field(default_factory=dict)
-
-
-def _merge(a: Snapped, b: Snapped, take_b: np.ndarray) -> Snapped:
-    """``a`` with the rows where ``take_b`` replaced, in order, by the rows of ``b``."""
-    out = {}
-    for f in ("edge", "fraction", "distance_m", "x", "y", "lon", "lat"):
-        col = np.array(getattr(a, f), copy=True)
-        col[take_b] = getattr(b, f)
-        out[f] = col
-    return Snapped(**out)
 
 
 def _concat(parts: list[Snapped]) -> Snapped:
@@ -122,16 +122,65 @@ def _warn_off_street(network: RoadNetwork, at: Snapped, labels: list, what: str)
     )
 
 
+#: GB 51080 §4.1.5 siting distances (metres): (rule, what it keeps the station from, minimum)
+SITING_RULES = (("hazards", "a hazardous site", 200.0), ("venues", "a crowded venue's exit", 50.0))
+
+
+def _rule_layers(prep: Prepared) -> dict[str, np.ndarray]:
+    """The scenario's siting-rule features as shapely geometries in the network CRS."""
+    spec = prep.scenario.optimise
+    out = {}
+    for kind, _, _ in SITING_RULES:
+        g = _rule_geoms(getattr(spec, kind), prep.network, prep, kind)
+        if g is not None and len(g):
+            out[kind] = g
+    return out
+
+
+def _rule_breaches(layers: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> list[list[dict]]:
+    """Per point, the GB 51080 rules it breaks: ``{"rule", "distance_m", "min_m"}`` each."""
+    from .candidates import nearest_distance
+
+    out: list[list[dict]] = [[] for _ in range(len(x))]
+    for kind, what, min_m in SITING_RULES:
+        if kind not in layers or len(x) == 0:
+            continue
+        d = nearest_distance(x, y, layers[kind])
+        for i in np.flatnonzero(d < min_m).tolist():
+            out[i].append({"rule": kind, "what": what, "distance_m": round(float(d[i]), 1), "min_m": min_m})
+    return out
+
+
+def _breach_text(b: list[dict]) -> str:
+    return "; ".join(f"{r['distance_m']:.0f} m from {r['what']} (GB 51080 needs >= {r['min_m']:.0f} m)"
+                     for r in b)
+
+
 def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> Candidates:
-    """Existing stations (to fix), planned stations, then crossings or the user's candidates."""
-    from .candidates import siting_mask, thin_candidates
+    """Existing stations (to fix), planned stations, then crossings or the user's candidates.
+
+    The siting rules are checked at each site's final position on the network (a user's point
+    after snapping onto its road), against the hazard and venue geometries (an area from its
+    boundary). Generated sites (crossings, road nodes inside candidate land) that break a rule or
+    cannot reach the main network are dropped first, and only then thinned to ``spacing_m``.
+    The user's own points are never thinned; each one dropped is named in a
+    :class:`CoverageWarning` and in ``Candidates.dropped``. Planned stations are kept (the plan
+    names them) with a warning for each rule they break (``Candidates.siting_warnings``).
+    """
+    from .candidates import thin_candidates
     from .demand import _area_projected, _assign_districts, _districts_projected
     from .io import read_features
+    from .scoring import _subset
     from .stations import stations_snapped
+    from .traveltime import on_main_network
 
     net = prep.network
     spec = prep.scenario.optimise
     st = prep.stations
+    layers = _rule_layers(prep) if (spec.hazards is not None or spec.venues is not None) else {}
+    siting_warnings: list[dict] = []
+    dropped: list[dict] = []
+    removed = {"siting_rules": 0, "off_main_network": 0, "spacing": 0}
     parts, kinds, labels, classes = [], [], [], []
     for status in ("existing", "planned"):
         rows = st[st["status"] == status]
@@ -141,21 +190,50 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
             labels += list(rows["id"].astype(str))
             classes += list(rows["class"])
             if status == "planned":
-                _warn_off_street(net, parts[-1], list(rows["id"].astype(str)), "planned station(s)")
+                ids = list(rows["id"].astype(str))
+                _warn_off_street(net, parts[-1], ids, "planned station(s)")
+                bad = [(sid, b) for sid, b in zip(ids, _rule_breaches(layers, parts[-1].x, parts[-1].y)) if b]
+                siting_warnings += [{"station": sid, "rule": r["rule"], "distance_m": r["distance_m"],
+                                     "min_m": r["min_m"]} for sid, b in bad for r in b]
+                if bad:
+                    warnings.warn(
+                        f"{len(bad)} planned station(s) break the GB 51080 siting rules: "
+                        + "; ".join(f"{sid}: {_breach_text(b)}" for sid, b in bad)
+                        + "; they stay candidates because the plan names them: check their position",
+                        CoverageWarning, stacklevel=2,
+                    )
     n_fixed_like = sum(len(p) for p in parts)
     street = street_nodes(net)
 
+    def rule_ok(x, y) -> tuple[np.ndarray, list[list[dict]]]:
+        b = _rule_breaches(layers, x, y)
+        return np.array([not r for r in b], bool), b
+
+    pt_at = None       # the user's points, snapped: never thinned
+    pt_lab: list = []
+    nodes = np.zeros(0, np.int64)  # generated sites: crossings or road nodes inside candidate land
     if spec.candidates is not None:
         feats = read_features(spec.candidates.path, datum=spec.candidates.datum, what="candidates").to_crs(net.crs)
         polys = feats[feats.geom_type.isin(["Polygon", "MultiPolygon"])]
         pts = feats[~feats.geom_type.isin(["Polygon", "MultiPolygon"])]
-        cx, cy, lab, cnode = [], [], [], []
         if len(pts):
             rp = pts.geometry.representative_point()
-            cx += list(rp.x)
-            cy += list(rp.y)
-            lab += [f"user:{i}" for i in pts.index]
-            cnode += [-1] * len(pts)
+            pt_lab = [f"user:{i}" for i in pts.index]
+            pt_at = snap_xy(net, rp.x.to_numpy(float), rp.y.to_numpy(float), max_distance_m=300.0,
+                            labels=pt_lab)
+            _warn_off_street(net, pt_at, pt_lab, "user candidate site(s)")
+            ok, breach = rule_ok(pt_at.x, pt_at.y)  # where the station would stand: on the road
+            for i in np.flatnonzero(~ok).tolist():
+                dropped.append({"label": pt_lab[i], "reason": "siting rule: " + _breach_text(breach[i]),
+                                "snapped_m": round(float(pt_at.distance_m[i]), 1)})
+            main = on_main_network(net, pt_at)
+            for i in np.flatnonzero(ok & ~main).tolist():
+                dropped.append({"label": pt_lab[i], "reason": "off the main network: its road cannot "
+                                "reach the main road network (an island or a one-way dead end)",
+                                "snapped_m": round(float(pt_at.distance_m[i]), 1)})
+            keep = np.flatnonzero(ok & main)
+            pt_at = _subset(pt_at, keep)
+            pt_lab = [pt_lab[i] for i in keep]
         if len(polys):
             land = shapely.union_all(polys.geometry.to_numpy())
             inside = np.flatnonzero(shapely.contains_xy(land, net.x, net.y))
@@ -167,12 +245,7 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
                     "the road nodes inside the candidate land polygons are all on tunnels or roads "
                     "without frontage (motorway, motorway_link, trunk_link): no station can open there"
                 )
-            cx += list(net.x[inside])
-            cy += list(net.y[inside])
-            lab += [f"node:{net.node_ids[i]}" for i in inside]
-            cnode += list(inside)
-        cx, cy = np.array(cx, float), np.array(cy, float)
-        cnode = np.array(cnode, dtype=np.int64)
+            nodes = inside.astype(np.int64)
         kind = "user"
     else:
         nodes = crossing_nodes(net)
@@ -180,63 +253,75 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         area_p = _area_projected(net, prep.area)
         if area_p is not None:
             nodes = nodes[shapely.contains_xy(area_p, net.x[nodes], net.y[nodes])]
-        cx, cy = net.x[nodes], net.y[nodes]
-        lab = [f"node:{n}" for n in net.node_ids[nodes]]
-        cnode = nodes.astype(np.int64)
+        nodes = nodes.astype(np.int64)
         kind = "crossing"
-    if len(cx) and spacing_m > 0:
-        keep = thin_candidates(cx, cy, spacing_m)
-        cx, cy, lab, cnode = cx[keep], cy[keep], [lab[i] for i in keep], cnode[keep]
-    if len(cx) and (spec.hazards is not None or spec.venues is not None):
-        hz = _points_xy(spec.hazards, net, prep, "hazards")
-        vn = _points_xy(spec.venues, net, prep, "venues")
-        ok = siting_mask(cx, cy, hazard_x=hz[0], hazard_y=hz[1], venue_x=vn[0], venue_y=vn[1])
-        cx, cy, lab, cnode = cx[ok], cy[ok], [l for l, k in zip(lab, ok) if k], cnode[ok]
-    if len(cx):
-        from .traveltime import on_main_network
+    if len(nodes):
+        # generated sites sit exactly at their node, on a street leaving it (never on a tunnel or
+        # an expressway passing under or over the crossing): the rules are checked there, and
+        # sites that are ruled out must not displace others, so filter first, then thin
+        ok, _ = rule_ok(net.x[nodes], net.y[nodes])
+        removed["siting_rules"] += int((~ok).sum())
+        nodes = nodes[ok]
+    if len(nodes):
+        main = on_main_network(net, at_nodes(net, nodes))  # an island or one-way dead end is useless
+        removed["off_main_network"] += int((~main).sum())
+        nodes = nodes[main]
+    if len(nodes) and spacing_m > 0:
+        n0 = len(nodes)
+        if pt_at is not None and len(pt_lab):
+            # the user's points are kept as given: generated sites make room for them
+            from scipy.spatial import cKDTree
 
-        is_pt = cnode < 0
-        if is_pt.all():
-            snapped = snap_xy(net, cx, cy, max_distance_m=300.0, labels=lab)
-        else:
-            # generated sites sit exactly at their node, on a street leaving it (never on a
-            # tunnel or an expressway passing under or over the crossing)
-            snapped = at_nodes(net, np.maximum(cnode, 0))
-            if is_pt.any():
-                pt = snap_xy(net, cx[is_pt], cy[is_pt], max_distance_m=300.0,
-                             labels=[l for l, k in zip(lab, is_pt) if k])
-                snapped = _merge(snapped, pt, is_pt)
-        if is_pt.any():
-            from .scoring import _subset
-
-            _warn_off_street(net, _subset(snapped, np.flatnonzero(is_pt)),
-                             [l for l, k in zip(lab, is_pt) if k], "user candidate site(s)")
-        ok = on_main_network(net, snapped)  # a site on an island or one-way dead end is useless
-        from .scoring import _subset
-
-        snapped = _subset(snapped, np.flatnonzero(ok))
-        lab = [l for l, k in zip(lab, ok) if k]
-        cx = cx[ok]
-    if len(cx):
-        parts.append(snapped)
-        kinds += [kind] * len(cx)
-        labels += lab
-        classes += [station_class] * len(cx)
+            d, _ = cKDTree(np.column_stack([pt_at.x, pt_at.y])).query(
+                np.column_stack([net.x[nodes], net.y[nodes]]), k=1)
+            nodes = nodes[d >= spacing_m]
+        if len(nodes):
+            nodes = nodes[thin_candidates(net.x[nodes], net.y[nodes], spacing_m)]
+        removed["spacing"] += n0 - len(nodes)
+    if dropped:
+        warnings.warn(
+            f"{len(dropped)} user candidate point(s) dropped: "
+            + "; ".join(f"{d['label']} ({d['reason']})" for d in dropped[:10])
+            + (" ..." if len(dropped) > 10 else ""),
+            CoverageWarning, stacklevel=2,
+        )
+    if pt_at is not None and len(pt_lab):
+        parts.append(pt_at)
+        kinds += ["user"] * len(pt_lab)
+        labels += pt_lab
+        classes += [station_class] * len(pt_lab)
+    if len(nodes):
+        parts.append(at_nodes(net, nodes))
+        kinds += [kind] * len(nodes)
+        labels += [f"node:{n}" for n in net.node_ids[nodes]]
+        classes += [station_class] * len(nodes)
     if len(kinds) == n_fixed_like and not any(k == "planned" for k in kinds):
+        why = []
+        if dropped:
+            why.append(f"{len(dropped)} user point(s) dropped")
+        if removed["siting_rules"]:
+            why.append(f"{removed['siting_rules']} site(s) ruled out by the GB 51080 siting rules")
+        if removed["off_main_network"]:
+            why.append(f"{removed['off_main_network']} site(s) off the main road network")
         raise InputError(
-            "no candidate sites: the study area has no road crossings and no candidates file was "
-            "given (optimise.candidates: {file: ...})"
+            "no candidate sites: "
+            + ("; ".join(why) + " and none left" if why else
+               "the study area has no road crossings and no candidates file was given "
+               "(optimise.candidates: {file: ...})")
         )
     at = _concat(parts)
     d = _districts_projected(net, prep.districts, prep.district_field) if prep.districts is not None else None
     district = _assign_districts(at.x, at.y, d)
     return Candidates(at=at, kind=np.array(kinds, dtype=object), label=np.array(labels, dtype=object),
-                      district=district, station_class=np.array(classes, dtype=object))
+                      district=district, station_class=np.array(classes, dtype=object),
+                      siting_warnings=tuple(siting_warnings), dropped=tuple(dropped),
+                      removed=dict(removed))
 
 
-def _points_xy(ref, net: RoadNetwork, prep: Prepared, kind: str):
+def _rule_geoms(ref, net: RoadNetwork, prep: Prepared, kind: str) -> np.ndarray | None:
+    """Hazard or venue features in the network CRS, as geometries: areas stay areas."""
     if ref is None:
-        return None, None
+        return None
     if ref.options.get("osm"):
         from .osmfeatures import crowded_venues, hazard_sites, osm_features
 
@@ -244,14 +329,13 @@ def _points_xy(ref, net: RoadNetwork, prep: Prepared, kind: str):
             osm_features(prep.scenario.network["source"])
         g = (hazard_sites if kind == "hazards" else crowded_venues)(feats)
         if len(g) == 0:
-            return None, None
+            return None
         g = g.to_crs(net.crs)
     else:
         from .io import read_features
 
-        g = read_features(ref.path, datum=ref.datum, what="siting rule points").to_crs(net.crs)
-    rp = g.geometry.representative_point()
-    return rp.x.to_numpy(), rp.y.to_numpy()
+        g = read_features(ref.path, datum=ref.datum, what=f"siting rule {kind}").to_crs(net.crs)
+    return g.geometry.to_numpy()
 
 
 def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None,
@@ -270,7 +354,35 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         raise InputError(f"model {model!r} is unknown: expected lscp, mclp, backup or pmedian")
     if model != "lscp" and new is None:
         raise InputError(f"model {model!r} needs the number of new stations: --new N (or optimise.new)")
+    if spec.classes and model in ("backup", "pmedian"):
+        raise InputError(
+            f"optimise.classes {dict(spec.classes)} apply to model mclp only; model {model!r} sites "
+            f"new stations of one class (optimise.class): drop optimise.classes or use model mclp"
+        )
+    if spec.classes and model == "mclp" and new is not None and new != sum(spec.classes.values()):
+        raise InputError(
+            f"--new {new} contradicts optimise.classes {dict(spec.classes)}, which ask for "
+            f"{sum(spec.classes.values())} new stations: drop --new or change the classes' counts"
+        )
     cands = make_candidates(prep, spacing_m=spec.candidate_spacing_m, station_class=spec.station_class)
+    n_open = int((cands.kind != "existing").sum())
+    if model != "lscp" and new > n_open:
+        kinds_open = set(cands.kind[cands.kind != "existing"].tolist())
+        hints = []
+        if "crossing" in kinds_open and spec.candidate_spacing_m > 0:
+            hints.append(f"lower optimise.candidate_spacing_m (now {spec.candidate_spacing_m:g} m) "
+                         "for more road crossings")
+        if "user" in kinds_open:
+            hints.append("add candidate points or land to optimise.candidates")
+        if cands.removed.get("siting_rules") or cands.dropped:
+            hints.append("check the siting rules (optimise.hazards / venues), which ruled out "
+                         f"{cands.removed.get('siting_rules', 0) + len(cands.dropped)} site(s)")
+        hints.append("or ask for fewer new stations")
+        raise InputError(
+            f"{new} new stations asked (--new or optimise.new) but only {n_open} candidate sites "
+            f"are available ({', '.join(f'{int((cands.kind == k).sum())} {k}' for k in sorted(kinds_open))}): "
+            + "; ".join(hints)
+        )
     budgets = np.array([standard.travel_for(c) for c in cands.station_class], float)
     net = prep.network
     demand = prep.demand
@@ -291,15 +403,31 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     gmin = gmax = None
     if spec.quotas:
         names = sorted({str(k) for k in spec.quotas})
+        if prep.districts is None:
+            raise InputError(
+                f"optimise.quotas name district(s) {names} but the scenario has no districts file: "
+                "quotas need one (districts: {file: ..., name_field: ...}) to tell which district "
+                "each candidate site lies in"
+            )
         groups = np.array([d if d is not None else "" for d in cands.district], dtype=object)
         gmin = {k: v[0] for k, v in spec.quotas.items() if v[0] is not None}
         gmax = {k: v[1] for k, v in spec.quotas.items() if v[1] is not None}
-        missing = [n for n in names if n not in set(groups[cands.kind != "existing"])]
-        if missing:
-            known = sorted({g for g in groups if g})
+        in_file = {str(v) for v in prep.districts[prep.district_field].dropna()} \
+            if prep.district_field in prep.districts.columns else set()
+        unknown = [n for n in names if n not in in_file]
+        if unknown:
             raise InputError(
-                f"quota district(s) {missing} have no candidate sites: expected district names "
-                f"from the districts file, known: {known}"
+                f"quota district(s) {unknown} are not in the districts file: expected district "
+                f"names from its field {prep.district_field!r}, known: {sorted(in_file)}"
+            )
+        empty = [n for n in names if n not in set(groups[cands.kind != "existing"])]
+        if empty:
+            raise InputError(
+                f"quota district(s) {empty} are in the districts file but have no candidate sites "
+                f"(no planned station, {'user candidate' if spec.candidates is not None else 'road crossing'} "
+                "in them after the spacing and the siting rules): drop their quotas or "
+                + ("add candidates there" if spec.candidates is not None
+                   else "or lower optimise.candidate_spacing_m")
             )
     w = demand.weight
     common = dict(fixed=fixed, groups=groups, group_min=gmin, group_max=gmax,
@@ -414,6 +542,25 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         summary["mean_time_s_after"] = _mean_time(times, sel, w, penalty)
     summary["sites"] = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
                         for r in rows]
+    # sites that add nothing by the model's own measure: the earlier sites already reach all the
+    # demand they could add (MCLP/LSCP pad the count with them; the objective does not change)
+    idle = [r for r in rows if r["adds_weight"] <= 1e-9 * max(total, 1.0)
+            and (model != "backup" or r["adds_twice_weight"] <= 1e-9 * max(total, 1.0))
+            and (model != "pmedian" or not r["saves_mean_s"] > 1e-9)]
+    summary["sites_adding_nothing"] = [{"rank": r["rank"], "label": str(r["label"])} for r in idle]
+    if idle:
+        summary["sites_adding_nothing_note"] = (
+            f"{len(idle)} of the {len(rows)} proposed sites add nothing: the sites ranked before them "
+            "already reach all the demand these could reach"
+            + (" (and cover it twice where they could)" if model == "backup" else "")
+            + (" as fast" if model == "pmedian" else "")
+            + "; they only fill the number of new stations asked: fewer new stations do as well")
+    summary["siting_warnings"] = [dict(w_) for w_ in cands.siting_warnings]
+    summary["dropped_candidates"] = [dict(d) for d in cands.dropped]
+    summary["candidates_removed"] = dict(cands.removed)
+    if spec.classes and model == "lscp":
+        summary["classes_note"] = (f"optimise.classes {dict(spec.classes)} apply to model mclp only: lscp "
+                                   f"counts the fewest new stations of class {spec.station_class}")
     return SitingResult(sites=sites, uncoverable=uncoverable, solution=sol, candidates=cands, summary=summary)
 
 

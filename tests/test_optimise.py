@@ -166,6 +166,30 @@ def test_bad_inputs_before_solving():
         max_cover(cov, w, 2, groups=groups, group_min={"c": 1})
 
 
+def test_max_quotas_below_p_are_infeasible_not_fewer_sites():
+    # every candidate lies in a capped district and the caps allow 1 new site in all: asking
+    # for 2 used to return 1 site as "optimal"
+    cov = np.eye(4, dtype=bool)
+    w = np.ones(4)
+    groups = np.array(["a", "a", "b", "b"])
+    caps = {"a": 0, "b": 1}
+    for solve in (lambda **k: max_cover(cov, w, 2, **k), lambda **k: backup_cover(cov, w, 2, **k),
+                  lambda **k: p_median(sp.csr_matrix(cov * 10.0), w, 2, **k),
+                  lambda **k: max_cover_classes({"x": cov, "y": cov}, w, {"x": 1, "y": 1}, **k)):
+        with pytest.raises(InfeasibleError, match=r"at most 1 new sites but p=2: 'a' max 0, 'b' max 1"):
+            solve(groups=groups, group_max=caps)
+    # a district without a maximum takes the rest
+    open_g = np.array(["a", "a", "b", "c"])
+    sol = max_cover(cov, w, 2, groups=open_g, group_max=caps)
+    assert len(sol.new) == 2 and "a" not in {open_g[j] for j in sol.new}
+    # a cap above what a district holds: it can give only what it has
+    with pytest.raises(InfeasibleError, match="at most 3 new sites but p=4"):
+        max_cover(cov, w, 4, groups=np.array(["a", "b", "b", "b"]), group_max={"a": 5, "b": 2})
+    # set cover keeps its meaning: no p, the caps only limit the cover
+    sol = min_cover(cov, groups=open_g, group_max={"a": 2, "b": 1})
+    assert sorted(sol.new.tolist()) == [0, 1, 2, 3]
+
+
 def test_uncoverable_demand_is_reported_not_infeasible():
     cov = np.array([[1, 0], [0, 1], [0, 0]], bool)
     sol = min_cover(cov)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, Point
 
 from coverage.errors import DataError, InputError
 from coverage.report import (

@@ -123,3 +123,23 @@ def test_public_interface_names():
 
     for name in ("load_network", "travel_times", "isochrones", "load_scenario", "resolve_crossing"):
         assert callable(getattr(coverage, name)), name
+
+
+def test_optimise_new_and_classes_only_where_they_apply(tmp_path):
+    base = {"name": "x", "network": {"default": "helsinki"}}
+
+    def problems(opt):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(write(tmp_path, {**base, "optimise": opt}))
+        return "\n".join(info.value.problems)
+
+    # lscp finds the number of new stations itself: an explicit new is refused, like --new
+    text = problems({"model": "lscp", "new": 2})
+    assert "optimise.new" in text and "lscp" in text
+    assert "optimise.classes" in problems({"model": "lscp", "classes": {"small": 2}})
+    assert "optimise.classes" in problems({"model": "backup", "classes": {"small": 2}, "new": 2})
+    assert "optimise.classes" in problems({"model": "pmedian", "classes": {"small": 1}})
+    # fine: lscp without new; mclp classes set new implicitly
+    assert load_scenario(write(tmp_path, {**base, "optimise": {"model": "lscp"}})).optimise.new is None
+    sc = load_scenario(write(tmp_path, {**base, "optimise": {"classes": {"small": 2, "class1": 1}}}))
+    assert sc.optimise.model == "mclp" and sc.optimise.new == 3
