@@ -537,8 +537,22 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                 where = f" ({_md_cell(site['district'])})" if site.get("district") else ""
                 o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))}{tag}{where}: "
                          f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²{extra}")
+        if opt.get("sites_adding_nothing_note"):
+            o.append(f"- 不增加覆盖的站点 / sites adding nothing: {_md_cell(opt['sites_adding_nothing_note'])}")
         if opt.get("uncoverable_share"):
             o.append(f"- 任何候选点都无法覆盖 / no candidate can reach: {_pct(opt['uncoverable_share'])}")
+        removed = opt.get("candidates_removed")
+        if isinstance(removed, Mapping) and opt.get("candidates") is not None:
+            why = ", ".join(f"{_md_cell(k).replace('_', ' ')} {_num(v, 0)}" for k, v in removed.items() if v)
+            o.append(f"- 候选点 / candidate sites: {_num(opt['candidates'], 0)}" + (f" (left out: {why})" if why else ""))
+        for w in opt.get("siting_warnings") or []:
+            if isinstance(w, Mapping):
+                o.append(f"- 选址规则 / siting rule: planned station {_md_cell(w.get('station'))} is "
+                         f"{_num(w.get('distance_m'), 0)} m from a {_md_cell(w.get('rule'))} "
+                         f"(GB 51080 asks >= {_num(w.get('min_m'), 0)} m)")
+        for d in opt.get("dropped_candidates") or []:
+            if isinstance(d, Mapping):
+                o.append(f"- 未采用的候选点 / candidate not used: {_md_cell(d.get('label'))}: {_md_cell(d.get('reason'))}")
         lines += ["## 选址 Proposed sites", ""] + o + [""]
     if req_lines:
         lines += ["## 需求与缺口 Required vs existing", ""] + req_lines + [""]

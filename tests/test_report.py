@@ -292,3 +292,16 @@ def test_markdown_counts_hydrants_that_were_not_used():
     md = markdown_summary({"scenario": "x", "hydrants": {"existing": 38, "unsnapped": 1, "duplicates": 2}})
     assert "hydrants in the data not counted: 1" in md and "duplicate hydrants counted once: 2" in md
     assert "not counted" not in markdown_summary({"scenario": "x", "hydrants": {"existing": 38, "unsnapped": 0}})
+
+
+def test_markdown_reports_candidates_siting_warnings_and_idle_sites():
+    opt = {"model": "mclp", "status": "optimal", "gap": 0.0, "new_sites": 3, "candidates": 33,
+           "candidates_removed": {"siting_rules": 2, "off_main_network": 11, "spacing": 0},
+           "siting_warnings": [{"station": "hakaniemi", "rule": "hazard", "distance_m": 30.4, "min_m": 200}],
+           "dropped_candidates": [{"label": "user:1", "reason": "off the main network"}],
+           "sites_adding_nothing_note": "1 of the 3 proposed sites add nothing"}
+    md = markdown_summary({"scenario": "x", "optimise": opt})
+    assert "candidate sites: 33 (left out: siting rules 2, off main network 11)" in md
+    assert "planned station hakaniemi is 30 m from a hazard (GB 51080 asks >= 200 m)" in md
+    assert "candidate not used: user:1: off the main network" in md
+    assert "sites adding nothing: 1 of the 3" in md
