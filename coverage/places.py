@@ -30,6 +30,7 @@ __all__ = [
     "Candidate",
     "Resolved",
     "family_key",
+    "crossing_name",
     "normalise_name",
     "resolve_crossing",
     "resolve_place",
@@ -167,6 +168,23 @@ def _names_of(data: Any) -> list[str]:
             if v not in out:
                 out.append(v)
     return out
+
+
+def crossing_name(network, node: int, *, most: int = 3) -> str:
+    """The roads meeting at engine node ``node`` as plans write a crossing, e.g. "联盟路 × 黔川路"
+    (OSM ``name``, else ``ref``; at most ``most`` roads); "" when none is named."""
+    g = network.graph
+    nid = network.node_ids[int(node)]
+    names: list[str] = []
+    for _, _, data in list(g.out_edges(nid, data=True)) + list(g.in_edges(nid, data=True)):
+        for tag in ("name", "ref"):
+            vals = _split_values(data.get(tag))
+            if vals:
+                for v in vals:
+                    if v not in names:
+                        names.append(v)
+                break
+    return " × ".join(names[:most])
 
 
 class _Names:

@@ -29,6 +29,7 @@ import shapely
 
 from .errors import CoverageWarning, DataError, InputError
 from .network import NO_FRONTAGE_CLASSES, RoadNetwork, Snapped, snap_xy, street_nodes
+from .places import crossing_name
 from .pipeline import Prepared
 
 
@@ -293,7 +294,9 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     if len(nodes):
         parts.append(at_nodes(net, nodes))
         kinds += [kind] * len(nodes)
-        labels += [f"node:{n}" for n in net.node_ids[nodes]]
+        # named as plans name places: the crossing's roads, with the OSM node to find it exactly
+        names = [crossing_name(net, int(i)) for i in nodes]
+        labels += [f"{nm} (node:{n})" if nm else f"node:{n}" for nm, n in zip(names, net.node_ids[nodes])]
         classes += [station_class] * len(nodes)
     if len(kinds) == n_fixed_like and not any(k == "planned" for k in kinds):
         why = []

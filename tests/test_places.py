@@ -345,3 +345,19 @@ def test_real_poi_place(shared_data):
     # A partial name finds it too, with a warning.
     r2 = resolve_place(g, "埔頂消防", pois=pois)
     assert r2.node == r.node and r2.warnings
+
+
+def test_crossing_name_lists_the_roads_meeting_at_a_node():
+    from coverage.network import network_from_graph
+    from coverage.places import crossing_name
+
+    g = tiny_graph([({"name": "联盟路"}, [(-300, 0), (0, 0), (300, 0)]),
+                    ({"name": "黔川路"}, [(0, -300), (0, 0), (0, 300)]),
+                    ({"ref": "G310"}, [(300, 0), (300, 300)]),
+                    ({}, [(-300, 0), (-300, 300)])])
+    net = network_from_graph(g, simplify=False, retain_all=True)
+    idx = {int(n): i for i, n in enumerate(net.node_ids)}
+    assert crossing_name(net, idx[node_at(g, 0, 0)]) == "联盟路 × 黔川路"
+    assert crossing_name(net, idx[node_at(g, 300, 0)]) == "联盟路 × G310"  # ref when unnamed
+    assert crossing_name(net, idx[node_at(g, -300, 300)]) == ""  # nothing named there
+    assert crossing_name(net, idx[node_at(g, 0, 0)], most=1) == "联盟路"
