@@ -210,16 +210,18 @@ def _matching(features: gpd.GeoDataFrame, table: Mapping[str, tuple]) -> gpd.Geo
     for key, values in table.items():
         if key in features.columns:
             mask |= features[key].isin(values).to_numpy()
-    out = features[mask].copy()
-    out["geometry"] = out.geometry.representative_point()
+    # areas stay areas: a siting distance is measured from a site's edge, not its middle
+    out = features[mask & features.geometry.notna().to_numpy()].copy()
     return out.reset_index(drop=True)
 
 
 def hazard_sites(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Sites a station must keep 200 m from (fuel stations, storage tanks, chemical plants)."""
+    """Sites a station must keep 200 m from (fuel stations, storage tanks, chemical plants), as
+    their OSM geometry (points, or areas for mapped grounds)."""
     return _matching(features, HAZARD_TAGS)
 
 
 def crowded_venues(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Crowded venues whose exits a station must keep 50 m from (schools, hospitals, malls ...)."""
+    """Crowded venues whose exits a station must keep 50 m from (schools, hospitals, malls ...), as
+    their OSM geometry (an area's edge stands for its exits)."""
     return _matching(features, VENUE_TAGS)
