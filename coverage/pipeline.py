@@ -98,6 +98,10 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
             station_list += _osm_stations(pois, area, scenario.osm_stations_class,
                                           {s.id for s in station_list})
         stations = place_stations(network, station_list, pois=pois)
+        placed = _placement_notes(stations)
+        for note in placed:  # shown now, and kept for the summary (they were in stations.csv only)
+            warnings.warn(note, CoverageWarning, stacklevel=2)
+        notes += placed
         if districts is not None and len(stations):
             stations = _label_districts(stations, districts, field)
         bar.update(1)
@@ -106,6 +110,16 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
                     district_field=field, stations=stations, demand=demand, pois=pois,
                     warnings=tuple(notes))
+
+
+def _placement_notes(stations) -> list[str]:
+    """One line per station whose placement carries warnings (ambiguous or distant matches)."""
+    out = []
+    for row in stations.itertuples(index=False):
+        if getattr(row, "warnings", ""):
+            out.append(f"station {row.id!r} ({row.plan_text}): placed by {row.method}, "
+                       f"{float(row.moved_m):.0f} m from the plan's point; {row.warnings}")
+    return out
 
 
 #: A road network spanning less than this share of the study area gets a warning.

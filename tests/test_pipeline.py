@@ -108,3 +108,20 @@ def test_prepare_is_quiet_when_the_network_covers_the_area(tmp_path):
         prep = prepare(load_scenario(_scenario(tmp_path, FITS)))
     assert not [w for w in caught if "study area" in str(w.message)]
     assert prep.warnings == () and summary_header(prep)["warnings"] == []
+
+
+def test_station_placement_warnings_reach_the_summary(tmp_path):
+    p = _scenario(tmp_path, FITS)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    # a second station ~150 m north of the grid's top row: snapped with a distance warning
+    data["stations"].append({"id": "far", "name": "far", "class": "small", "status": "planned",
+                             "at": {"lon": LON0 + STEP_LON, "lat": LAT0 + (N - 1) * STEP_LAT + 0.00135}})
+    data.pop("area")
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    notes = [w for w in prep.warnings if w.startswith("station 'far'")]
+    assert len(notes) == 1 and "snapped 150 m" in notes[0]
+    assert not [w for w in prep.warnings if w.startswith("station 's'")]
+    assert notes[0] in summary_header(prep)["warnings"]
