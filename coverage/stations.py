@@ -56,12 +56,14 @@ def place_stations(
             elif loc.kind == "crossing":
                 res = resolve_crossing(network, *loc.crossing)
                 lon, lat, method = res.lon, res.lat, f"crossing: {res.method}"
-                moved0 = float(res.distance_m)
+                # roads that do not meet: the point is midway across their nearest approach,
+                # half the gap from each named road (the gap itself is in the warnings)
+                moved0 = float(res.distance_m) / 2.0
                 warns += list(res.warnings)
             elif loc.kind == "place":
                 res = resolve_place(network, loc.place, pois=pois)
                 lon, lat, method = res.lon, res.lat, f"place: {res.method}"
-                moved0 = float(getattr(res, "distance_m", 0.0))
+                moved0 = 0.0  # (lon, lat) is the feature's own point: the snap below is the move
                 warns += list(res.warnings)
             else:
                 i = int(network.node_index([loc.node])[0])
