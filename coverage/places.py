@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 import networkx as nx
@@ -419,8 +419,8 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
                 continue
             found = finder(net, ea, eb)
             if found is not None:
-                return _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b),
-                               ea, eb)
+                res = _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
+                return _off_named(net, res, ((road_a, ta, levels_a[0]), (road_b, tb, levels_b[0])))
     # 3. nearest approach of the best-tier roads.
     ta, names_a = levels_a[0]
     tb, names_b = levels_b[0]
@@ -432,6 +432,33 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
         )
     found = _nearest_approach(net, ea, eb)
     return _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
+
+
+#: A crossing placed on a looser name match farther than this from the road the plan names
+#: itself is reported (and the distance counts as how far the answer may be from the text).
+OFF_NAMED_M = 50.0
+
+
+def _off_named(net: _Net, res: Resolved, parts) -> Resolved:
+    """When a part matched only at a looser tier than its best match (e.g. 人民大道 for 人民路),
+    say how far the chosen point is from the best-matching road itself."""
+    x, y = net.project([res.lon], [res.lat])
+    p = shapely.Point(float(np.asarray(x)[0]), float(np.asarray(y)[0]))
+    extra, dist = [], res.distance_m
+    for q, tier, (best_tier, best_names) in parts:
+        if tier <= best_tier:
+            continue
+        edges = net.edges_named(best_names)
+        if not edges:
+            continue
+        d = float(min(shapely.distance(net.geom(e), p) for e in edges))
+        if d > OFF_NAMED_M:
+            extra.append(f"{q!r} itself ({', '.join(sorted(best_names))}) does not meet the other road: "
+                         f"the crossing used lies {d:.0f} m from it")
+            dist = max(dist, d)
+    if not extra:
+        return res
+    return replace(res, distance_m=dist, warnings=list(res.warnings) + extra)
 
 
 def _without_common(ea: list[int], eb: list[int]) -> tuple[list[int], list[int]]:

@@ -56,9 +56,10 @@ def place_stations(
             elif loc.kind == "crossing":
                 res = resolve_crossing(network, *loc.crossing)
                 lon, lat, method = res.lon, res.lat, f"crossing: {res.method}"
-                # roads that do not meet: the point is midway across their nearest approach,
-                # half the gap from each named road (the gap itself is in the warnings)
-                moved0 = float(res.distance_m) / 2.0
+                # roads that do not meet: the point is midway across their nearest approach, half
+                # the gap from each named road (the gap itself is in the warnings); a looser name
+                # match away from the named road counts its distance from that road
+                moved0 = float(res.distance_m) / (2.0 if res.method == "nearest approach" else 1.0)
                 warns += list(res.warnings)
             elif loc.kind == "place":
                 res = resolve_place(network, loc.place, pois=pois)

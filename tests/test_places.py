@@ -361,3 +361,17 @@ def test_crossing_name_lists_the_roads_meeting_at_a_node():
     assert crossing_name(net, idx[node_at(g, 300, 0)]) == "联盟路 × G310"  # ref when unnamed
     assert crossing_name(net, idx[node_at(g, -300, 300)]) == ""  # nothing named there
     assert crossing_name(net, idx[node_at(g, 0, 0)], most=1) == "联盟路"
+
+
+def test_looser_name_match_far_from_the_named_road_is_reported():
+    # the plan's 人民路 never meets 黄陂北路; 人民大道 (same name, other road type) does, 1 km away
+    g = tiny_graph([({"name": "人民路"}, [(-300, 1000), (300, 1000)]),
+                    ({"name": "人民大道"}, [(-300, 0), (0, 0), (300, 0)]),
+                    ({"name": "黄陂北路"}, [(0, -300), (0, 0), (0, 400)])])
+    r = resolve_crossing(g, "人民路", "黄陂北路")
+    assert r.node == node_at(g, 0, 0)
+    assert r.distance_m == pytest.approx(1000.0, rel=0.005)  # (UTM scale vs the test's local metres)
+    assert any("'人民路' itself" in w and "100" in w for w in r.warnings)
+    # where the named road does meet, nothing extra is said
+    r = resolve_crossing(g, "人民大道", "黄陂北路")
+    assert r.distance_m == 0.0 and r.warnings == []
