@@ -389,7 +389,9 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
     Resolved
         ``method`` is ``"shared node"`` where the roads share network nodes (distance 0),
         ``"geometric intersection"`` where their lines cross without a junction (bridges,
-        tunnels, missing nodes; distance 0 and a warning) and ``"nearest approach"`` where they
+        tunnels, missing nodes; distance 0 and a warning), ``"shared edge"`` where one network
+        edge carries both names (ways merged where the roads run together; its middle, with a
+        warning) and ``"nearest approach"`` where they
         do not meet (distance = the gap, warning). Several meeting places further apart than
         150 m are listed in ``candidates`` with a warning.
 
@@ -421,9 +423,15 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
             if found is not None:
                 res = _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
                 return _off_named(net, res, ((road_a, ta, levels_a[0]), (road_b, tb, levels_b[0])))
-    # 3. nearest approach of the best-tier roads.
+    # 3. an edge carrying both names (osmnx merged the two ways: they run together there)
     ta, names_a = levels_a[0]
     tb, names_b = levels_b[0]
+    common = sorted(set(net.edges_named(names_a)) & set(net.edges_named(names_b)))
+    if common:
+        mids = [net.geom(e).interpolate(0.5, normalized=True) for e in common]
+        found = _Found("shared edge", np.array([[p.x, p.y] for p in mids]), (None,) * len(mids), 0.0)
+        return _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), common, common)
+    # 4. nearest approach of the best-tier roads.
     ea, eb = _without_common(net.edges_named(names_a), net.edges_named(names_b))
     if not ea or not eb:
         raise ResolveError(
@@ -552,6 +560,11 @@ def _finish(net: _Net, query: str, found: _Found, a: tuple, b: tuple,
         warnings.append(
             f"{query!r}: the roads cross without a shared junction (bridge, tunnel or a gap in the "
             f"data); placed at the nearest node of either road, {best[3]:.0f} m from the crossing"
+        )
+    elif found.method == "shared edge":
+        warnings.append(
+            f"{query!r}: the network has one edge carrying both names (the ways were merged where "
+            f"the roads run together); placed at the middle of that edge"
         )
     elif found.method == "nearest approach":
         warnings.append(

@@ -375,3 +375,16 @@ def test_looser_name_match_far_from_the_named_road_is_reported():
     # where the named road does meet, nothing extra is said
     r = resolve_crossing(g, "人民大道", "黄陂北路")
     assert r.distance_m == 0.0 and r.warnings == []
+
+
+def test_crossing_on_an_edge_carrying_both_names():
+    # osmnx merged the two ways where they run together: one edge named "长乐路;淡水路"
+    g = tiny_graph([({"name": "长乐路;淡水路"}, [(0, 0), (100, 0)]),
+                    ({"name": "长乐路"}, [(-300, 0), (0, 0)]),
+                    ({"name": "淡水路"}, [(100, 0), (100, 300)])])
+    r = resolve_crossing(g, "淡水路", "长乐路")
+    assert r.method in ("shared node", "shared edge")  # their own edges meet it at its ends
+    g2 = tiny_graph([({"name": "长乐路;淡水路"}, [(0, 0), (100, 0)])])
+    r2 = resolve_crossing(g2, "淡水路", "长乐路")
+    assert r2.method == "shared edge" and any("both names" in w for w in r2.warnings)
+    assert haversine_m(r2.lon, r2.lat, *_lonlat(50, 0)) < 1.0
