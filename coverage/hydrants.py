@@ -15,14 +15,20 @@ Model (GB 50974-2014 defaults, all configurable)
   hydrant AT a crossing protects both sides of the wide roads meeting there.
 * Road pieces are exact: a partially protected road is cut at the exact point (from the
   node distances and same-road hydrant positions), no sampling.
-* Roads left out (``exclude``, default ``("tunnel", "motorway")``): tunnels (OSM ``tunnel``
-  other than ``no``/``building_passage``) and ``motorway``/``motorway_link`` carry no municipal
-  hydrants (GB 50974 places them along urban streets). They are not counted in the road length,
+* Roads left out (``exclude``, default ``("tunnel", "motorway", "service")``): tunnels (OSM
+  ``tunnel`` other than ``no``/``building_passage``), ``motorway``/``motorway_link`` and
+  ``highway=service`` (driveways, parking aisles, campus lanes) carry no municipal hydrants
+  (GB 50974 places them along municipal streets). They are not counted in the road length,
   the required counts, the protected share or the gaps, and no new hydrant is proposed on them
   (nor at a node where only such roads meet); hose may still be laid through them, and the
   length left out is reported (``excluded_m``, ``summary()["excluded_km"]``). Existing hydrants
   snap to the nearest road that is not left out when one lies within the snapping tolerance (a
   hydrant on a street above a road tunnel belongs to the street). ``exclude=()`` keeps every road.
+* Study area (``area``): only the roads inside it (cut exactly at its boundary) count in the
+  road length, required counts, protected share, gaps and proposals; the network should reach at
+  least ``radius_m`` beyond it, since hydrants just outside protect roads inside along roads.
+  Hydrants farther than ``radius_m + tolerance_m`` from the area cannot protect anything inside
+  and are ignored (not reported as unsnapped).
 * Required count by the spacing rule: total road length / ``spacing_m``, wide roads counted per
   side (rounded up once for the whole network).
 * Required count by minimum placement: existing hydrants are kept (fixed sites) and the fewest
@@ -71,7 +77,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
 from .io import open_binary
-from .network import ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy
+from .network import HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy
 
 __all__ = [
     "KINDS",
@@ -89,6 +95,12 @@ KINDS = ("hydrant", "water_crane", "suction_point")
 _HYDRANT_TYPES = ("pipe", "underground", "pillar", "wall")
 _TOL = 1e-3  # metres: positions closer than this are the same point
 _MERGE_TOL = 1e-2  # metres: protected pieces closer than this are merged (numerical noise)
+#: Hydrants none of which snaps, the nearest farther than this from the roads, belong to another
+#: place than the network (a wrong file or area): an error, not a datum hint.
+FAR_FROM_NETWORK_M = 5000.0
+#: A consistent offset is reported as a possible datum mix-up only below this size (GCJ-02 /
+#: BD-09 offsets are a few hundred metres).
+DATUM_OFFSET_MAX_M = 2000.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -701,8 +713,10 @@ class SnappedHydrants:
     unsnapped
         Table (id, kind, lon, lat, distance_m, reason) of hydrants farther than the tolerance.
     duplicates
-        Table (id, kind, duplicate_of, distance_m, reason) of hydrants within ``duplicate_m`` of
-        an earlier one, or with the same id; only the first is used.
+        Table (id, kind, duplicate_of, distance_m, reason) of hydrants of one kind within
+        ``duplicate_m`` of an earlier one; only the first is used. Duplicates are found by
+        position only: hydrants farther apart that share an id (ids may come from a ``ref``
+        column) are all used, with a warning.
     datum_warning
         A message when the offsets look like a wrong datum (also issued as a warning), else "".
     tolerance_m
@@ -731,7 +745,7 @@ def snap_hydrants(
     wide_road_m: float = 60.0,
     lane_width_m: float = 3.5,
     crossing_m: float = 1.0,
-    exclude: Any = ROAD_EXCLUSIONS,
+    exclude: Any = HYDRANT_EXCLUSIONS,
 ) -> SnappedHydrants:
     """Snap hydrants onto the road network; report the unsnappable and duplicates.
 
@@ -745,15 +759,24 @@ def snap_hydrants(
         Hydrants farther than this from any drivable road are not used and are listed in
         ``unsnapped`` with their distance (never dropped silently).
     duplicate_m
-        Hydrants of one kind within this distance of an earlier one (or with the same id) are
-        listed in ``duplicates`` and used once.
+        Hydrants of one kind within this distance of an earlier one are listed in ``duplicates``
+        and used once (by position: a repeated id alone is only warned about).
     wide_road_m, lane_width_m
         Wide-road rule (which side of a wide road each hydrant is on).
     crossing_m
         A hydrant within this distance of a road end counts as at the crossing.
     exclude
-        Road kinds (``"tunnel"``, ``"motorway"``) a hydrant is snapped to only when no other road
-        lies within ``tolerance_m`` (a street above a tunnel, beside an expressway, is preferred).
+        Road kinds (``"tunnel"``, ``"motorway"``, ``"service"``) a hydrant is snapped to only when
+        no other road lies within ``tolerance_m`` (a street above a tunnel, beside an expressway,
+        at the mouth of a driveway, is preferred).
+
+    Raises
+    ------
+    InputError
+        A hydrant without finite WGS-84 coordinates (named by id).
+    DataError
+        No hydrant lies within ``tolerance_m`` of the network and the nearest lies farther than
+        :data:`FAR_FROM_NETWORK_M`: the hydrants are outside the network's extent.
 
     Warns
     -----
@@ -792,6 +815,14 @@ def snap_hydrants(
                 sn = Snapped(**arrays)
         dist = sn.distance_m
     ok = dist <= tolerance_m
+    if n and not ok.any() and float(dist.min()) > FAR_FROM_NETWORK_M:
+        raise DataError(
+            f"none of the {n} hydrant(s) lies within {tolerance_m:g} m of the road network: the "
+            f"nearest is {float(dist.min()):.0f} m ({float(dist.min()) / 1000:.1f} km) from it "
+            f"(median {float(np.median(dist)) / 1000:.1f} km), so the hydrants lie outside the "
+            "network's extent; use the hydrants of the network's city/area (or the network of "
+            "theirs)"
+        )
     out = h[["id", "kind", "subtype"]].copy() if "subtype" in h.columns else h[["id", "kind"]].copy()
     out["snapped"] = ok
     out["distance_m"] = dist
@@ -819,19 +850,12 @@ def snap_hydrants(
     out["position_m"] = pos
     out["side"] = np.array(["both", "left", "right"], dtype=object)[side]
     out["at_crossing"] = at_cross
-    # duplicates: same id, or same kind within duplicate_m (first one kept)
+    # duplicates: same kind within duplicate_m (first one kept); an id is no position (a ref
+    # column may repeat), so hydrants sharing an id but far apart are all kept (warned below)
     dup_of = np.full(n, "", dtype=object)
     dup_d = np.full(n, np.nan)
     reason = np.full(n, "", dtype=object)
     ids = out["id"].astype(str).to_numpy()
-    seen: dict[str, int] = {}
-    for i, s in enumerate(ids.tolist()):
-        if s in seen:
-            dup_of[i] = ids[seen[s]]
-            reason[i] = "same id"
-            dup_d[i] = 0.0
-        else:
-            seen[s] = i
     if n > 1 and duplicate_m > 0:
         from scipy.spatial import cKDTree
 
@@ -878,6 +902,15 @@ def snap_hydrants(
         warnings.warn(
             f"{int(isdup.sum())} duplicate hydrant(s) counted once: {shown}"
             f"{' ...' if isdup.sum() > 5 else ''} (see .duplicates)", CoverageWarning, stacklevel=2)
+    kept_ids = pd.Series(ids[~isdup])
+    repeated = sorted(set(kept_ids[kept_ids.duplicated()]))
+    if repeated:
+        shown = ", ".join(f"{i!r} ({int((kept_ids == i).sum())}x)" for i in repeated[:5])
+        warnings.warn(
+            f"{len(repeated)} hydrant id(s) are used by several hydrants more than {duplicate_m:g} m "
+            f"apart: {shown}{' ...' if len(repeated) > 5 else ''}; all of them are kept (duplicates "
+            "are found by position); give each hydrant its own id to tell them apart",
+            CoverageWarning, stacklevel=2)
     return SnappedHydrants(hydrants=gdf, unsnapped=unsnapped, duplicates=duplicates,
                            datum_warning=message, tolerance_m=float(tolerance_m))
 
@@ -907,6 +940,17 @@ def _check_hydrant_frame(hydrants: Any):
     unknown = sorted(set(hydrants["kind"].astype(str)) - set(KINDS))
     if unknown:
         raise InputError(f"hydrant kinds {unknown} are unknown: expected {list(KINDS)}")
+    lon = shapely.get_x(geom.to_numpy())
+    lat = shapely.get_y(geom.to_numpy())
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        ids = hydrants["id"].astype(str).to_numpy()[bad]
+        shown = ", ".join(f"{i} ({x}, {y})" for i, x, y in zip(ids[:5], lon[bad][:5], lat[bad][:5]))
+        raise InputError(
+            f"{int(bad.sum())} hydrant(s) have no valid WGS-84 coordinates (lon, lat): {shown}"
+            f"{' ...' if bad.sum() > 5 else ''}; expected finite lon in [-180, 180] and lat in "
+            "[-90, 90]"
+        )
     return hydrants.reset_index(drop=True)
 
 
@@ -950,7 +994,8 @@ def _datum_check(net: RoadNetwork, lon, lat, dist, tolerance_m: float) -> str:
         return (f"{far_share:.0%} of the hydrants lie more than {tolerance_m:g} m from any road "
                 f"(median {med:.0f} m); read as {best[0]} the median distance falls to "
                 f"{best[1]:.0f} m and {best[2]:.0%} lie off the roads: {hint}")
-    if far_share >= 0.5 and med >= 2 * tolerance_m and mean_vec > 0.5 * med:
+    if (far_share >= 0.5 and med >= 2 * tolerance_m and mean_vec > 0.5 * med
+            and mean_vec < DATUM_OFFSET_MAX_M):
         return (f"{far_share:.0%} of the hydrants lie more than {tolerance_m:g} m from any road, "
                 f"offset consistently by about {mean_vec:.0f} m in one direction (median "
                 f"{med:.0f} m): check the datum of the coordinates (WGS-84 / GCJ-02 / BD-09)")
@@ -975,7 +1020,9 @@ class HydrantResult:
     road_m, protected_m, unprotected_m
         Lengths in metres (wide roads per side), of the roads not left out by ``exclude``.
     existing
-        Hydrants used (kind ``hydrant``, snapped, duplicates once).
+        Hydrants used (kind ``hydrant``, snapped, duplicates once); with a study area, those
+        inside it (the ones just outside that protect roads inside are
+        ``options["existing_outside_area"]``).
     required_spacing_rule
         ceil(road length per side / spacing_m).
     required_min_placement
@@ -996,9 +1043,10 @@ class HydrantResult:
     options
         The parameters used.
     exclude, excluded_m
-        Road kinds left out (``"tunnel"``, ``"motorway"``) and the length left out per kind in
-        metres (wide roads per side, like ``road_m``; an edge both tunnel and motorway counts as
-        tunnel). Not in ``protected``/``unprotected`` nor in any count.
+        Road kinds left out (``"tunnel"``, ``"motorway"``, ``"service"``) and the length left out
+        per kind in metres (inside the study area; wide roads per side, like ``road_m``; an edge
+        of several kinds counts as the first, e.g. a motorway tunnel as tunnel). Not in
+        ``protected``/``unprotected`` nor in any count.
     """
 
     protected: Any
@@ -1032,6 +1080,7 @@ class HydrantResult:
         return {
             "protected_share": float(self.protected_share),
             "existing": int(self.existing),
+            "existing_outside_area": int(self.options.get("existing_outside_area", 0)),
             "required_spacing_rule": int(req_s),
             "required_min_placement": None if req_m is None else int(req_m),
             "proposed": self.proposed,
@@ -1079,6 +1128,50 @@ def _protection_intervals(roads: _Roads, seeds_road: np.ndarray, seeds_pos: np.n
     lo2, hi2, _ = _own_road_intervals(roads, seeds_road, seeds_pos, seeds_side, radius,
                                       np.zeros(len(seeds_road), np.int64))
     return _union(np.concatenate([lo1, lo2]), np.concatenate([hi1, hi2]))
+
+
+def _intersect(a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray,
+               tol: float = _MERGE_TOL) -> tuple[np.ndarray, np.ndarray]:
+    """Intersection of two sorted, disjoint interval sets on the global line."""
+    j0 = np.searchsorted(b_hi, a_lo, side="right")
+    j1 = np.searchsorted(b_lo, a_hi, side="left")
+    cnt = np.maximum(j1 - j0, 0)
+    rep = np.repeat(np.arange(len(a_lo)), cnt)
+    j = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(j0, cnt)
+    lo = np.maximum(a_lo[rep], b_lo[j])
+    hi = np.minimum(a_hi[rep], b_hi[j])
+    ok = hi - lo > tol
+    return lo[ok], hi[ok]
+
+
+def _area_intervals(net: RoadNetwork, roads: _Roads, area_p) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of every road side inside the (projected) area, as sorted global intervals;
+    roads are cut exactly at the area's boundary."""
+    geoms = net.edge_geometry[roads.edge]  # runs u -> v of its road
+    inter = shapely.intersection(geoms, area_p)
+    parts, ridx = shapely.get_parts(inter, return_index=True)
+    if len(parts):  # a GeometryCollection (point + line) holds MultiLineStrings at most
+        multi = shapely.get_type_id(parts) == 5
+        if multi.any():
+            sub, si = shapely.get_parts(parts[multi], return_index=True)
+            parts = np.concatenate([parts[~multi], sub])
+            ridx = np.concatenate([ridx[~multi], ridx[multi][si]])
+    line = shapely.get_type_id(parts) == 1
+    parts, ridx = parts[line], ridx[line]
+    glen = shapely.length(geoms)
+    scale = np.where(glen > 0, roads.length / np.where(glen > 0, glen, 1.0), 1.0)[ridx]
+    g = geoms[ridx]
+    a = shapely.line_locate_point(g, shapely.get_point(parts, 0))
+    b = shapely.line_locate_point(g, shapely.get_point(parts, -1))
+    L = roads.length[ridx]
+    lo = np.clip(np.minimum(a, b) * scale, 0, L)
+    hi = np.clip(lo + shapely.length(parts) * scale, 0, L)
+    # every side of the road
+    nside = np.where(roads.wide[ridx], 2, 1)
+    rep = np.repeat(np.arange(len(ridx)), nside)
+    k = roads.first_side[ridx][rep] + (np.arange(len(rep)) - np.repeat(np.cumsum(nside) - nside, nside))
+    base = roads.off[k]
+    return _union(base + lo[rep], base + hi[rep])
 
 
 def _pieces(net: RoadNetwork, roads: _Roads, lo: np.ndarray, hi: np.ndarray):
@@ -1164,7 +1257,8 @@ def analyse_hydrants(
     high_risk: Any = None,
     crane_area_km2: float | None = None,
     progress: bool = False,
-    exclude: Any = ROAD_EXCLUSIONS,
+    exclude: Any = HYDRANT_EXCLUSIONS,
+    area: Any = None,
 ) -> HydrantResult:
     """Protection of roads by hydrants along roads, required counts and proposed new hydrants.
 
@@ -1200,8 +1294,15 @@ def analyse_hydrants(
         Show solver progress.
     exclude
         Road kinds left out of the road length, required counts, gaps and proposals: any of
-        ``"tunnel"`` and ``"motorway"`` (``motorway``/``motorway_link``), default both; ``()``
-        keeps every road. Hose may still run through them. See the module notes.
+        ``"tunnel"``, ``"motorway"`` (``motorway``/``motorway_link``) and ``"service"``
+        (``highway=service``), default all three; ``()`` keeps every road. Hose may still run
+        through them. See the module notes.
+    area
+        Study-area polygon (WGS-84 shapely geometry) or None (every road counts). Only the
+        roads inside it count (required counts, protected share, gaps, proposals); hydrants
+        outside it protect the roads inside along the network, which should therefore reach at
+        least ``radius_m`` beyond the area. Hydrants farther than ``radius_m + tolerance_m``
+        from the area are ignored (``options["outside_area"]`` counts them).
 
     Returns
     -------
@@ -1218,6 +1319,29 @@ def analyse_hydrants(
             "expected less than 2 x radius so that every road point can be protected"
         )
     exclude = check_exclude(exclude, "hydrants exclude")
+    area_p = None
+    outside = 0
+    if area is not None:
+        from .demand import _area_projected
+
+        if not isinstance(area, shapely.Geometry) or area.is_empty:
+            raise InputError(f"area {area!r} is invalid: expected a non-empty shapely polygon in WGS-84")
+        area_p = shapely.make_valid(_area_projected(network, area))
+    if area_p is not None and not isinstance(hydrants, SnappedHydrants):
+        hydrants = _check_hydrant_frame(hydrants)
+        if len(hydrants):
+            hx, hy = network.to_projected(shapely.get_x(hydrants.geometry.to_numpy()),
+                                          shapely.get_y(hydrants.geometry.to_numpy()))
+            d_area = shapely.distance(area_p, shapely.points(np.asarray(hx, float), np.asarray(hy, float)))
+            near = d_area <= radius + tolerance_m
+            outside = int((~near).sum())
+            if not near.any() and float(d_area.min()) > FAR_FROM_NETWORK_M:
+                raise DataError(
+                    f"none of the {len(hydrants)} hydrant(s) lies within {radius + tolerance_m:g} m "
+                    f"of the study area: the nearest is {float(d_area.min()) / 1000:.1f} km from "
+                    "it, so the hydrants lie outside the area; use the hydrants of the study area"
+                )
+            hydrants = hydrants.loc[near].reset_index(drop=True)
     if isinstance(hydrants, SnappedHydrants):
         snapped = hydrants
     else:
@@ -1232,15 +1356,25 @@ def analyse_hydrants(
     h_side = pd.Series(H["side"].to_numpy()[use]).map({"both": 0, "left": 1, "right": 2}).to_numpy(np.int64)
     side_len = roads.length[roads.side_road]
     counted = side_why == ""
-    road_m = float(side_len[counted].sum())
-    excluded_m = {k: float(side_len[side_why == k].sum()) for k in exclude}
+    # the counted part of the line: sides not left out, inside the study area (if any)
+    if area_p is None:
+        in_lo, in_hi = roads.off, roads.off + side_len
+    else:
+        in_lo, in_hi = _area_intervals(network, roads, area_p)
+        if len(in_lo) == 0:
+            raise DataError("the study area holds no road of the network: check its position and "
+                            "datum (WGS-84 expected)")
+    in_side = _side_of(in_lo, roads.off)
+    in_len = in_hi - in_lo
+    excluded_m = {k: float(in_len[side_why[in_side] == k].sum()) for k in exclude}
+    # sides are 1 m apart on the line, so every interval lies on one side: drop excluded sides
+    keep = counted[in_side]
+    c_lo, c_hi = in_lo[keep], in_hi[keep]
+    road_m = float((c_hi - c_lo).sum())
     p_lo, p_hi = _protection_intervals(roads, h_road, h_pos, h_side, radius)
     g_lo, g_hi = _complement(p_lo, p_hi, roads.off, side_len)
-    # sides are 1 m apart on the line, so every interval lies on one side: drop excluded sides
-    keep = counted[_side_of(p_lo, roads.off)]
-    p_lo, p_hi = p_lo[keep], p_hi[keep]
-    keep = counted[_side_of(g_lo, roads.off)]
-    g_lo, g_hi = g_lo[keep], g_hi[keep]
+    p_lo, p_hi = _intersect(p_lo, p_hi, c_lo, c_hi)
+    g_lo, g_hi = _intersect(g_lo, g_hi, c_lo, c_hi)
     protected_m = float((p_hi - p_lo).sum())
     unprotected_m = float((g_hi - g_lo).sum())
     t_prot = time.perf_counter()
@@ -1249,6 +1383,13 @@ def analyse_hydrants(
     t_geo = time.perf_counter()
     required_spacing = int(math.ceil(road_m / spacing - 1e-9))
     existing = int(len(use))
+    used_outside = 0
+    if area_p is not None and existing:
+        # hydrants just outside protect roads inside, but the area's own count is what it has
+        ux, uy = network.to_projected(shapely.get_x(H.geometry.to_numpy()[use]),
+                                      shapely.get_y(H.geometry.to_numpy()[use]))
+        used_outside = int((~shapely.contains_xy(area_p, np.asarray(ux, float), np.asarray(uy, float))).sum())
+        existing -= used_outside
     import geopandas as gpd
 
     empty_props = gpd.GeoDataFrame(
@@ -1260,7 +1401,7 @@ def analyse_hydrants(
         props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing
     else:
         road_ok = np.zeros(roads.n, bool)
-        road_ok[roads.side_road[counted]] = True
+        road_ok[roads.side_road[_side_of(c_lo, roads.off)]] = True
         props, status, gap, bound = _propose(
             network, roads, g_lo, g_hi, radius=radius, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
             time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok)
@@ -1271,7 +1412,8 @@ def analyse_hydrants(
     options = {"radius_m": radius, "spacing_m": spacing, "wide_road_m": wide_m,
                "lane_width_m": lane_width_m, "tolerance_m": snapped.tolerance_m,
                "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s,
-               "exclude": list(exclude)}
+               "exclude": list(exclude), "area": area is not None, "outside_area": outside,
+               "existing_outside_area": used_outside}
     seconds = {"protection": t_prot - t0, "pieces": t_geo - t_prot, "proposal": t_prop - t_geo,
                "total": time.perf_counter() - t0}
     return HydrantResult(

@@ -46,11 +46,19 @@ _NO_ACCESS = frozenset({"no"})
 #: road tunnels); they are only left out of road demand, hydrant requirements and station sites.
 NOT_TUNNEL = frozenset({"", "no", "false", "0", "building_passage"})
 
-#: Road kinds that can be left out of road demand and hydrant requirements:
-#: ``tunnel`` (``RoadNetwork.edge_tunnel``) and ``motorway`` (highway class in
-#: :data:`MOTORWAY_CLASSES`). An edge that is both counts as ``tunnel``.
+#: Road kinds that can be left out of road demand and hydrant requirements (``exclude``):
+#: ``tunnel`` (``RoadNetwork.edge_tunnel``), ``motorway`` (highway class in
+#: :data:`MOTORWAY_CLASSES`) and ``service`` (``highway=service``: driveways, parking aisles,
+#: campus and yard lanes, in :data:`SERVICE_CLASSES`). An edge that is several counts as the
+#: first of them in this order.
+ROAD_KINDS = ("tunnel", "motorway", "service")
+#: Road demand's default ``exclude``.
 ROAD_EXCLUSIONS = ("tunnel", "motorway")
+#: Hydrant requirements' default ``exclude``: municipal hydrants (GB 50974) go along municipal
+#: streets, not along tunnels, expressways or private service lanes.
+HYDRANT_EXCLUSIONS = ("tunnel", "motorway", "service")
 MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
+SERVICE_CLASSES = frozenset({"service"})
 #: Classes a fire station cannot open onto (besides tunnels): no frontage, no exit to a street.
 NO_FRONTAGE_CLASSES = frozenset({"motorway", "motorway_link", "trunk_link"})
 
@@ -592,37 +600,41 @@ def is_tunnel(value: Any) -> bool:
 
 def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
     """Validate a road-exclusion option: ``None``/``[]`` (keep every road), one of
-    :data:`ROAD_EXCLUSIONS` or a list of them. Raises :class:`InputError` naming the bad value."""
+    :data:`ROAD_KINDS` or a list of them. Raises :class:`InputError` naming the bad value."""
     if value is None:
         return ()
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in items):
         raise InputError(
             f"{where} {value!r} is invalid: expected a list of road kinds to leave out, from "
-            f"{list(ROAD_EXCLUSIONS)} ([] keeps every road)"
+            f"{list(ROAD_KINDS)} ([] keeps every road)"
         )
-    bad = [v for v in items if v not in ROAD_EXCLUSIONS]
+    bad = [v for v in items if v not in ROAD_KINDS]
     if bad:
         raise InputError(
             f"{where} {value!r} is invalid: unknown road kind(s) {bad}; expected any of "
-            f"{list(ROAD_EXCLUSIONS)} ([] keeps every road)"
+            f"{list(ROAD_KINDS)} ([] keeps every road)"
         )
-    return tuple(k for k in ROAD_EXCLUSIONS if k in items)
+    return tuple(k for k in ROAD_KINDS if k in items)
 
 
 def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.ndarray:
-    """Per edge: the road kind it is left out as (``"tunnel"``, ``"motorway"``) or ``""`` (kept).
+    """Per edge: the road kind it is left out as (``"tunnel"``, ``"motorway"``, ``"service"``)
+    or ``""`` (kept).
 
-    ``exclude`` lists the kinds to leave out (:func:`check_exclude`); an edge that is both a
-    tunnel and a motorway counts as ``"tunnel"``.
+    ``exclude`` lists the kinds to leave out (:func:`check_exclude`); an edge of several kinds
+    counts as the first of them in :data:`ROAD_KINDS` (a service tunnel is a ``"tunnel"``).
     """
     kinds = check_exclude(exclude)
     out = np.full(network.n_edges, "", dtype=object)
-    for kind in reversed(kinds):  # the first kind listed in ROAD_EXCLUSIONS wins
+    highway = network.edge_highway.astype(str)
+    for kind in reversed(kinds):  # the first kind listed in ROAD_KINDS wins
         if kind == "tunnel":
             mask = np.asarray(network.edge_tunnel, bool)
+        elif kind == "motorway":
+            mask = np.isin(highway, list(MOTORWAY_CLASSES))
         else:
-            mask = np.isin(network.edge_highway.astype(str), list(MOTORWAY_CLASSES))
+            mask = np.isin(highway, list(SERVICE_CLASSES))
         out[mask] = kind
     return out
 

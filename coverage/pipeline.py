@@ -281,13 +281,9 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False, propose: bool =
     else:
         ref = spec["file"]
         hyd = load_hydrants(ref.path, datum=ref.datum)
-    network = prep.network
-    if prep.area is not None:
-        # hydrants protect the study area's roads only: no buffer here
-        from .network import network_from_graph
-
-        network = network_from_graph(network.graph, speeds=network.speed_model, clip=prep.area,
-                                     clip_buffer_m=0.0, retain_all=True, simplify=False)
+    # the whole (buffered) network: hydrants just outside the study area protect its roads along
+    # roads that may leave it; only the roads inside the area are counted (analyse_hydrants cuts
+    # them exactly at the boundary), and hydrants beyond reach of the area are ignored there
     exclude = spec.get("exclude")
     kw = {} if exclude is None else {"exclude": tuple(exclude)}
-    return analyse_hydrants(network, hyd, progress=progress, propose=propose, **kw)
+    return analyse_hydrants(prep.network, hyd, progress=progress, propose=propose, area=prep.area, **kw)

@@ -176,6 +176,11 @@ def test_road_demand_leaves_out_tunnels_and_motorways(mixed):
         road_pieces(net, exclude=["tunnels"])
     with pytest.raises(InputError, match="exclude"):
         road_pieces(net, exclude=True)
+    # service roads (the 120 m building passage 1-4 is highway=service) count unless asked
+    svc = road_pieces(net, exclude=["tunnel", "motorway", "service"])
+    assert svc.total == pytest.approx(kept - dist(1, 4), abs=0.5)
+    assert svc.excluded_m["service"] == pytest.approx(dist(1, 4), abs=0.5)
+    assert svc.exclude == ("tunnel", "motorway", "service")
 
 
 def test_road_demand_exclusion_inside_the_area_only(mixed):
@@ -210,7 +215,15 @@ def test_scenario_demand_exclude_option(tmp_path):
             parse_scenario({**base, "demand": bad})
     h = parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["tunnel"]}}).hydrants
     assert h == {"osm": True, "exclude": ("tunnel",)}
-    assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["exclude"] == ("tunnel", "motorway")
+    # hydrants leave out service roads by default (municipal hydrants line municipal streets)
+    assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["exclude"] == (
+        "tunnel", "motorway", "service")
+    assert parse_scenario({**base, "demand": {"exclude": ["service", "tunnel"]}}).demand.exclude == (
+        "tunnel", "service")
+    assert parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["tunnel", "motorway"]}}
+                          ).hydrants["exclude"] == ("tunnel", "motorway")
+    with pytest.raises(ScenarioError, match="hydrants.exclude.*service"):
+        parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["services"]}})
     with pytest.raises(ScenarioError, match="hydrants.exclude"):
         parse_scenario({**base, "hydrants": {"osm": True, "exclude": "expressway"}})
 

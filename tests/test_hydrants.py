@@ -178,7 +178,7 @@ def test_min_placement_on_a_path_is_ceil_L_over_2R(length):
     # a path of three roads (crossing-free bends), no hydrants
     nodes = {1: (0, 0), 2: (length / 3, 0), 3: (2 * length / 3, 0), 4: (length, 0)}
     net = make_net(nodes, [(1, 2), (2, 3), (3, 4)])
-    res = analyse(net, points([(-5000, 0)]), candidate_spacing_m=10.0)  # one far, unsnapped
+    res = analyse(net, points([(-3000, 0)]), candidate_spacing_m=10.0)  # one far, unsnapped
     assert res.existing == 0 and len(res.snapped.unsnapped) == 1
     assert res.required_min_placement == math.ceil(length / (2 * R))
     assert res.status == "optimal"
@@ -256,7 +256,8 @@ def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
              (3, 6, {"highway": "motorway_link"}), (3, 4, {"tunnel": "yes", "layer": "-1"})]
     net = make_net(nodes, roads)
     res = analyse(net, points([(0, 0)]))
-    assert res.exclude == ("tunnel", "motorway")
+    assert res.exclude == ("tunnel", "motorway", "service")
+    assert res.excluded_m["service"] == 0.0
     assert res.road_m == pytest.approx(1200, abs=0.5)
     assert res.excluded_m["motorway"] == pytest.approx(1200, abs=0.5)
     assert res.excluded_m["tunnel"] == pytest.approx(600, abs=0.5)
@@ -267,7 +268,8 @@ def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
     assert set(res.unprotected["highway"]) == {"residential"}
     s = res.summary()
     assert s["excluded_km"] == pytest.approx(1.8, abs=1e-3)
-    assert s["excluded_km_by_kind"] == pytest.approx({"tunnel": 0.6, "motorway": 1.2}, abs=1e-3)
+    assert s["excluded_km_by_kind"] == pytest.approx({"tunnel": 0.6, "motorway": 1.2, "service": 0.0},
+                                                     abs=1e-3)
     # proposals close every gap, on the street or the passage only
     assert res.proposed > 0 and 3 not in set(res.proposals["node"])
     px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
@@ -310,6 +312,95 @@ def test_radius_and_spacing_configurable():
 # bad input
 
 
+def test_study_area_counts_roads_inside_and_hydrants_just_outside_protect():
+    # a 1,200 m street in four 300/400 m roads; the study area covers its western half (x < 600),
+    # cutting road 2-3 (400..800) at 600
+    nodes = {1: (0, 0), 2: (400, 0), 3: (800, 0), 4: (1200, 0)}
+    net = make_net(nodes, [(1, 2), (2, 3), (3, 4)])
+    ring = [lonlat(x, y) for x, y in ((-10, -50), (600, -50), (600, 50), (-10, 50))]
+    area = shapely.Polygon(ring)
+    # inside at 0; just outside at 700 (reaches back to 550); at 1,200 beyond reach of the area;
+    # one off-road hydrant far outside the area (would be "unsnapped" without the area)
+    hyd = points([(0, 0), (700, 0), (1200, 0), (1500, 900)], ids=["in", "near", "east", "off"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoverageWarning)  # no unsnapped / datum warning
+        res = analyse_hydrants(net, hyd, area=area, candidate_spacing_m=10.0)
+    assert res.road_m == pytest.approx(600, abs=0.5)  # cut exactly at the boundary
+    assert res.protected_m == pytest.approx(150 + 50, abs=0.5)
+    assert res.unprotected_m == pytest.approx(400, abs=0.5)
+    assert res.existing == 1 and res.options["existing_outside_area"] == 1
+    assert res.options["outside_area"] == 2
+    assert len(res.snapped.unsnapped) == 0 and res.snapped.datum_warning == ""
+    assert res.required_spacing_rule == 5
+    assert res.required_min_placement == 1 + 2  # the 400 m gap 150..550 needs two more
+    s = res.summary()
+    assert s["unsnapped"] == 0 and s["existing_outside_area"] == 1
+    # gaps and proposals are inside the area
+    px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
+    assert (np.asarray(px) - X0 < 600 + 1).all()
+    assert res.unprotected.geometry.bounds["maxx"].max() - X0 < 600 + 0.5
+    # without the area: the whole street counts and every hydrant is used
+    whole = analyse(net, hyd, propose=False)
+    assert whole.road_m == pytest.approx(1200, abs=0.5) and whole.existing == 3
+    # hydrants of another place: an error, not an empty analysis
+    far = points([(40_000, 0), (40_100, 0)])
+    with pytest.raises(DataError, match="outside the area"):
+        analyse_hydrants(net, far, area=area, propose=False)
+    with pytest.raises(InputError, match="area"):
+        analyse_hydrants(net, hyd, area="west", propose=False)
+
+
+def test_study_area_without_roads_is_an_error():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    box = shapely.Polygon([lonlat(x, y) for x, y in ((0, 100), (500, 100), (500, 200), (0, 200))])
+    with pytest.raises(DataError, match="holds no road"):
+        analyse(net, points([(0, 0)]), area=box, propose=False)
+
+
+def test_non_finite_coordinates_named():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    bad = gpd.GeoDataFrame({"id": ["ok", "broken"], "kind": "hydrant"},
+                           geometry=[shapely.Point(lonlat(0, 0)), shapely.Point(np.nan, np.nan)], crs=4326)
+    for fn in (snap_hydrants, analyse_hydrants):
+        with pytest.raises(InputError, match="broken"):
+            fn(net, bad)
+    inf = bad.set_geometry([shapely.Point(lonlat(0, 0)), shapely.Point(math.inf, 30.0)], crs=4326)
+    with pytest.raises(InputError, match="broken"):
+        analyse_hydrants(net, inf, propose=False)
+
+
+def test_hydrants_outside_the_network_extent_are_an_error():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    with pytest.raises(DataError, match=r"nearest is 20000 m .*outside the network's extent"):
+        snap_hydrants(net, points([(500, 20_000), (600, 20_000), (700, 20_500)]))
+    # a plausible offset (300 m) is a datum hint; a 3 km one is not
+    with pytest.warns(CoverageWarning, match="offset consistently by about 300 m"):
+        s = snap_hydrants(net, points([(x, 300) for x in (100, 300, 500, 700, 900)]))
+    assert "datum" in s.datum_warning
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        s = snap_hydrants(net, points([(x, 3000) for x in (100, 300, 500, 700, 900)]))
+    assert s.datum_warning == "" and not any("datum" in str(w.message) for w in rec)
+    assert len(s.unsnapped) == 5
+
+
+def test_service_roads_left_out_by_default():
+    # a street 1-2 (1,000 m) and a driveway / parking aisle 2-3 (500 m, highway=service)
+    net = make_net({1: (0, 0), 2: (1000, 0), 3: (1000, 500)}, [(1, 2), (2, 3, {"highway": "service"})])
+    res = analyse(net, points([(1000, 200)]))  # on the driveway: still protects the street
+    assert res.road_m == pytest.approx(1000, abs=0.5)
+    assert res.excluded_m["service"] == pytest.approx(500, abs=0.5)
+    assert res.summary()["excluded_km_by_kind"]["service"] == pytest.approx(0.5, abs=1e-3)
+    assert res.protected_m == pytest.approx(0, abs=0.5)  # 200 m up the driveway: out of reach
+    assert set(res.unprotected["highway"]) == {"residential"}
+    assert res.required_spacing_rule == math.ceil(1000 / 120)
+    assert not (res.proposals["road"] == 1).any()  # nothing proposed mid-driveway
+    near = analyse(net, points([(1000, 100)]), propose=False)
+    assert near.protected_m == pytest.approx(50, abs=0.5)  # hose down the driveway to the street
+    every = analyse(net, points([(1000, 200)]), exclude=("tunnel", "motorway"), propose=False)
+    assert every.road_m == pytest.approx(1500, abs=0.5) and "service" not in every.excluded_m
+
+
 def test_far_hydrants_reported_not_dropped():
     net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
     with pytest.warns(CoverageWarning, match="farther than 50 m"):
@@ -321,14 +412,35 @@ def test_far_hydrants_reported_not_dropped():
 
 def test_duplicates_reported_and_counted_once():
     net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
-    hyd = points([(500, 0), (501, 0), (900, 0), (100, 0)], ids=["a", "b", "c", "c"])
-    with pytest.warns(CoverageWarning, match="duplicate"):
+    # b is 1 m from a: a duplicate; the two c's are 800 m apart: two hydrants sharing an id (a
+    # ref column), both kept with a warning; d sits 1.5 m from the first c: a duplicate by position
+    hyd = points([(500, 0), (501, 0), (900, 0), (100, 0), (901.5, 0)], ids=["a", "b", "c", "c", "d"])
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
         s = snap_hydrants(net, hyd)
+    msgs = [str(w.message) for w in rec]
+    assert any("2 duplicate hydrant(s)" in m for m in msgs)
+    assert any("'c' (2x)" in m and "all of them are kept" in m for m in msgs)
     d = s.duplicates.set_index("id")
+    assert set(d.index) == {"b", "d"}
     assert d.loc["b", "duplicate_of"] == "a" and d.loc["b", "distance_m"] == pytest.approx(1, abs=0.1)
-    assert d.loc["c", "reason"] == "same id"
+    assert d.loc["d", "duplicate_of"] == "c" and d.loc["d", "reason"] == "within 2 m"
+    assert list(s.used()) == [0, 2, 3]
     res = analyse(net, hyd, propose=False)
-    assert res.existing == 2 and res.summary()["duplicates"] == 2
+    assert res.existing == 3 and res.summary()["duplicates"] == 2
+    # both c's protect: 500 +- 150, 900 +- 100 (road end), 100 +- 150 (from 0)
+    assert res.protected_m == pytest.approx(300 + 250 + 250, abs=0.5)
+
+
+def test_same_id_far_apart_and_same_id_close():
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    with pytest.warns(CoverageWarning, match="duplicate"):
+        s = snap_hydrants(net, points([(500, 0), (500.5, 0)], ids=["x", "x"]))
+    assert s.duplicates["reason"].tolist() == ["within 2 m"] and list(s.used()) == [0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoverageWarning)
+        with pytest.raises(CoverageWarning, match="id.*several hydrants"):
+            snap_hydrants(net, points([(0, 0), (1000, 0)], ids=["x", "x"]))
 
 
 def test_gcj02_offset_warns_with_datum_on_hand_built_city():
@@ -483,20 +595,21 @@ def test_hsinchu_real_hydrants_vs_networkx(hsinchu):
 
 
 def _counted_by_tags(net):
-    """Per edge index: counted unless a tunnel or a motorway, read from the graph's OSM tags."""
+    """Per edge index: counted unless a tunnel, a motorway or a service road, read from the graph's
+    OSM tags."""
     def counted(i):
         d = net.graph.get_edge_data(int(net.node_ids[net.edge_u[i]]), int(net.node_ids[net.edge_v[i]]),
                                     int(net.edge_key[i]))
         t = d.get("tunnel")
         t = [] if t is None else ([t] if isinstance(t, str) else list(t))
-        return (d["highway"] not in ("motorway", "motorway_link")
+        return (d["highway"] not in ("motorway", "motorway_link", "service")
                 and not any(x not in ("no", "building_passage") for x in t))
     return counted
 
 
 def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
     net, hyd = hsinchu
-    res = analyse(net, hyd)  # default: tunnels and motorways left out
+    res = analyse(net, hyd)  # default: tunnels, motorways and service roads left out
     every = analyse(net, hyd, exclude=(), propose=False)
     counted = _counted_by_tags(net)
     h = hyd.iloc[res.snapped.used()]
@@ -507,6 +620,7 @@ def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
     assert res.protected_m == pytest.approx(p, abs=0.5)
     assert sum(res.excluded_m.values()) == pytest.approx(all_total - total, rel=1e-6)
     assert res.excluded_m["motorway"] > 10_000  # the freeway and its ramps, ~11 km
+    assert 20_000 < res.excluded_m["service"] < 30_000  # campus lanes, driveways: ~24.7 km
     s = res.summary()
     assert s["excluded_km"] == pytest.approx((all_total - total) / 1000, rel=1e-6)
     assert s["road_km"] + s["excluded_km"] == pytest.approx(every.summary()["road_km"], rel=1e-9)

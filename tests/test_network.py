@@ -215,6 +215,35 @@ def test_tunnel_flag_per_edge_and_portals_survive_simplification():
     assert street_nodes(net).all()  # every node has a surface street
 
 
+
+def test_service_roads_are_an_exclusion_kind():
+    from coverage.network import (HYDRANT_EXCLUSIONS, ROAD_EXCLUSIONS, ROAD_KINDS, check_exclude,
+                                  excluded_edges)
+
+    assert ROAD_KINDS == ("tunnel", "motorway", "service")
+    assert ROAD_EXCLUSIONS == ("tunnel", "motorway")  # road demand's default keeps service roads
+    assert HYDRANT_EXCLUSIONS == ("tunnel", "motorway", "service")
+    assert check_exclude(["service", "tunnel"]) == ("tunnel", "service")  # canonical order
+    assert check_exclude("service") == ("service",)
+    with pytest.raises(InputError, match="services.*'service'"):
+        check_exclude(["services"], "hydrants exclude")
+    # a street 1-2, a driveway 2-3, a service road in a tunnel 3-4, a motorway 4-5
+    nodes = {i: (i * 100.0, 0.0) for i in range(1, 6)}
+    tags = {(1, 2): {"highway": "residential"}, (2, 3): {"highway": "service"},
+            (3, 4): {"highway": "service", "tunnel": "yes"}, (4, 5): {"highway": "motorway"}}
+    edges = []
+    for (a, b), t in tags.items():
+        edges += [(a, b, t), (b, a, t)]
+    net = network_from_graph(graph(nodes, edges), retain_all=True, simplify=False)
+    kind = {(int(net.node_ids[u]), int(net.node_ids[v])): k
+            for u, v, k in zip(net.edge_u, net.edge_v, excluded_edges(net, HYDRANT_EXCLUSIONS))}
+    assert kind[(1, 2)] == "" and kind[(2, 3)] == "service" and kind[(3, 2)] == "service"
+    assert kind[(3, 4)] == "tunnel" and kind[(4, 5)] == "motorway"  # a service tunnel is a tunnel
+    default = excluded_edges(net)  # ROAD_EXCLUSIONS: service roads kept
+    assert sorted(default[default != ""]) == ["motorway", "motorway", "tunnel", "tunnel"]
+    only = excluded_edges(net, ["service"])
+    assert sorted(only[only != ""]) == ["service"] * 4
+
 OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 <osm version="0.6">
   <node id="1" lat="39.1000" lon="117.2000"/>
