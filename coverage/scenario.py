@@ -5,6 +5,7 @@ the field, the value and what was expected.
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,15 +13,21 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import ScenarioError
+from .datum import normalise_datum
+from .errors import InputError, ScenarioError
 from .settings import shared_data_dir
+from .speeds import DEFAULT_SPEEDS_KMH, NON_DRIVABLE
 
 STATION_CLASSES = ("special", "class1", "class2", "small", "logistics", "water", "metro")
 STATUSES = ("existing", "planned", "candidate")
 DATUMS = ("wgs84", "gcj02", "bd09")
 DEMAND_KINDS = ("roads", "grid", "buildings", "points")
-#: Road kinds that ``demand.exclude`` / ``hydrants.exclude`` may leave out (and leave out by default).
+#: Road kinds that ``demand.exclude`` / ``hydrants.exclude`` may leave out (as coverage.network.ROAD_KINDS).
+ROAD_KINDS = ("tunnel", "motorway", "service")
+#: Default ``demand.exclude`` (road demand keeps service roads).
 ROAD_EXCLUSIONS = ("tunnel", "motorway")
+#: Default ``hydrants.exclude``: municipal hydrants go along municipal streets only.
+HYDRANT_EXCLUSIONS = ("tunnel", "motorway", "service")
 MODELS = ("lscp", "mclp", "backup", "pmedian")
 
 #: District area caps (km²) by station class (建标152-2017, secondary copies; overridable).
@@ -181,11 +188,44 @@ def _num(p: _Problems, where: str, value: Any, *, lo: float | None = None, hi: f
 def _datum(p: _Problems, where: str, value: Any) -> str:
     if value is None:
         return "wgs84"
-    norm = str(value).lower().replace("-", "").replace("_", "")
-    if norm not in DATUMS:
-        p.add(where, value, "one of wgs84, gcj02, bd09")
+    try:
+        return normalise_datum(value)  # the spellings coverage.datum accepts (GCJ 02, bd09ll, EPSG:4326)
+    except InputError:
+        p.add(where, value, "one of wgs84, gcj02, bd09 (WGS-84/GPS/OSM, GCJ-02 AMap/Tencent, BD-09 Baidu)")
         return "wgs84"
-    return norm
+
+
+def _bool(p: _Problems, where: str, value: Any, default: bool = False) -> bool:
+    """A real YAML boolean, or the strings true/false; anything else ("no", 0, "False ") is a problem."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    p.add(where, value, "true or false")
+    return default
+
+
+def _unknown_keys(p: _Problems, where: str, value: Mapping, known: tuple[str, ...], *,
+                  hint: str = "") -> None:
+    """Report each key of ``value`` not in ``known``, with a close match when there is one."""
+    for key in value:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.65)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        p.add(f"{where}.{key}", value[key], f"one of the keys {', '.join(known)}{guess}{hint}")
+
+
+def _mapping(p: _Problems, where: str, value: Any, example: str) -> Mapping:
+    """``value`` if a mapping (null: empty); anything else is a problem naming an example."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        p.add(where, value, f"a mapping like {example}")
+        return {}
+    return value
 
 
 def _resolve_path(base: Path, value: Any) -> Path:
@@ -229,7 +269,16 @@ def _network(p: _Problems, value: Any, base: Path) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         p.add("network", value, "a mapping")
         return {}
-    kinds = [k for k in ("file", "shared", "default", "place", "bbox", "polygon") if k in value]
+    sources = ("file", "shared", "default", "place", "bbox", "polygon")
+    hint = ""
+    stray = [k for k in value if value[k] is None and k not in sources + _NETWORK_OPTIONS]
+    if "place" in value and isinstance(value["place"], str) and stray:
+        # {place: 黄浦区, 上海市} reads as {place: 黄浦区, 上海市: null}
+        hint = f"; a place name with a comma must be quoted: place: '{value['place']}, {stray[0]}'"
+    elif any(k in _TOP_KEYS for k in value):
+        hint = f"; {', '.join(k for k in value if k in _TOP_KEYS)} is a top-level field, not part of network"
+    _unknown_keys(p, "network", value, sources + _NETWORK_OPTIONS, hint=hint)
+    kinds = [k for k in sources if k in value]
     if len(kinds) != 1:
         p.add("network", dict(value), "exactly one of file, shared, default, place, bbox, polygon")
         return {}
@@ -263,14 +312,21 @@ def _network(p: _Problems, value: Any, base: Path) -> Mapping[str, Any]:
         p.add("network.polygon", value["polygon"], "use area: {file: ...} with network: {place: ...} instead")
     out["clip_buffer_m"] = _num(p, "network.clip_buffer_m", value.get("clip_buffer_m"), lo=0,
                                 hi=50_000, default=2000.0)
-    out["retain_all"] = bool(value.get("retain_all", False))
+    out["retain_all"] = _bool(p, "network.retain_all", value.get("retain_all"), False)
     return out
+
+
+#: network options besides the source (file, shared, default, place, bbox).
+_NETWORK_OPTIONS = ("clip_buffer_m", "retain_all")
+_LOCATION_KEYS = ("lon", "lat", "datum", "crossing", "place", "node")
 
 
 def _location(p: _Problems, where: str, value: Any) -> Location | None:
     if not isinstance(value, Mapping):
         p.add(where, value, "{lon, lat[, datum]}, {crossing: [road A, road B]}, {place: name} or {node: id}")
         return None
+    n_before = len(p.items)
+    _unknown_keys(p, where, value, _LOCATION_KEYS)
     kinds = [k for k in ("crossing", "place", "node", "lon") if k in value]
     if "lat" in value and "lon" not in value:
         kinds.append("lon")
@@ -278,6 +334,10 @@ def _location(p: _Problems, where: str, value: Any) -> Location | None:
         p.add(where, dict(value), "exactly one of lon/lat, crossing, place, node")
         return None
     kind = kinds[0]
+    if kind != "lon" and "datum" in value:
+        p.add(f"{where}.datum", value["datum"], "no datum: datum applies to lon/lat coordinates only")
+    if kind != "lon" and len(p.items) > n_before:
+        return None
     if kind == "crossing":
         c = value["crossing"]
         if not (isinstance(c, (list, tuple)) and len(c) == 2 and all(isinstance(r, str) and r.strip() for r in c)):
@@ -294,13 +354,22 @@ def _location(p: _Problems, where: str, value: Any) -> Location | None:
             p.add(f"{where}.node", value["node"], "an OSM node id (integer)")
             return None
         return Location(node=int(value["node"]))
-    n = len(p.items)
-    lon = _num(p, f"{where}.lon", value.get("lon"), lo=-180, hi=180)
-    lat = _num(p, f"{where}.lat", value.get("lat"), lo=-90, hi=90)
-    if "lat" not in value:
-        p.add(f"{where}.lat", None, "a latitude in degrees")
+    raw_lon, raw_lat = value.get("lon"), value.get("lat")
+    both = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in (raw_lon, raw_lat))
+    if both and not -90 <= raw_lat <= 90 and -90 <= raw_lon <= 90 and abs(raw_lat) <= 180:
+        # e.g. {lon: 31.23, lat: 121.47}: name the swap rather than just the range
+        p.add(f"{where}.lat", raw_lat, f"a latitude in [-90, 90]: lat {raw_lat} is out of range; "
+                                       f"lon and lat swapped? (lon: {raw_lat}, lat: {raw_lon})")
+        lon = lat = None
+    else:
+        lon = _num(p, f"{where}.lon", raw_lon, lo=-180, hi=180)
+        lat = _num(p, f"{where}.lat", raw_lat, lo=-90, hi=90)
+    for key, got in (("lon", raw_lon), ("lat", raw_lat)):
+        if got is None:  # missing, misspelt (lng) or left empty: never drop the station silently
+            p.add(f"{where}.{key}", None, f"a {'longitude' if key == 'lon' else 'latitude'} in degrees")
     datum = _datum(p, f"{where}.datum", value.get("datum"))
-    if len(p.items) > n or lon is None or lat is None:
+    if len(p.items) > n_before or lon is None or lat is None:
         return None
     return Location(lon=lon, lat=lat, datum=datum)
 
@@ -360,21 +429,22 @@ def _standard(p: _Problems, value: Any) -> Standard:
     turnout = _num(p, "standard.turnout_s", value.get("turnout_s"), lo=0, hi=1800, default=60.0)
     travel = _num(p, "standard.travel_s", value.get("travel_s"), lo=1, hi=3600, default=240.0)
     class_travel = {}
-    for k, v in dict(value.get("class_travel_s") or {}).items():
+    raw_travel = _mapping(p, "standard.class_travel_s", value.get("class_travel_s"), "{small: 180}")
+    for k, v in raw_travel.items():
         if k not in STATION_CLASSES:
             p.add(f"standard.class_travel_s.{k}", k, f"a station class ({', '.join(STATION_CLASSES)})")
         t = _num(p, f"standard.class_travel_s.{k}", v, lo=1, hi=3600)
         if t is not None:
             class_travel[k] = t
     caps = dict(DEFAULT_CAPS_KM2)
-    for k, v in dict(value.get("caps_km2") or {}).items():
+    for k, v in _mapping(p, "standard.caps_km2", value.get("caps_km2"), "{class1: 7, small: 2}").items():
         if k not in DEFAULT_CAPS_KM2:
             p.add(f"standard.caps_km2.{k}", k, f"one of {', '.join(DEFAULT_CAPS_KM2)}")
         c = _num(p, f"standard.caps_km2.{k}", v, positive=True)
         if c is not None:
             caps[k] = c
     return Standard(turnout_s=turnout, travel_s=travel, class_travel_s=class_travel, caps_km2=caps,
-                    suburban=bool(value.get("suburban", False)))
+                    suburban=_bool(p, "standard.suburban", value.get("suburban"), False))
 
 
 def _speeds(p: _Problems, value: Any) -> Mapping[str, Any]:
@@ -385,8 +455,22 @@ def _speeds(p: _Problems, value: Any) -> Mapping[str, Any]:
         return {}
     out = {}
     for k, v in value.items():
+        if k not in _SPEED_OPTIONS and k not in _HIGHWAY_CLASSES:
+            close = difflib.get_close_matches(str(k), _SPEED_OPTIONS + _HIGHWAY_CLASSES, n=1, cutoff=0.75)
+            if close or not isinstance(k, str):
+                # a misspelt class (primry) or option would silently become a new highway class
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                p.add(f"speeds.{k}", v, f"{guess}an OSM highway class ({', '.join(DEFAULT_SPEEDS_KMH)}, ...) "
+                                        f"or one of {', '.join(_SPEED_OPTIONS)}")
+                continue
         if k == "use_maxspeed":
-            out[k] = bool(v)
+            out[k] = _bool(p, "speeds.use_maxspeed", v, True)
+        elif k == "maxspeed_class_factor":
+            f = _num(p, "speeds.maxspeed_class_factor", v, lo=0.1, hi=10)
+            if f is not None:
+                out[k] = f
+        elif k == "unknown_kmh" and v is None:
+            out[k] = None  # drop roads of unknown classes (the default)
         elif k == "congestion":
             c = _num(p, "speeds.congestion", v, default=None)
             if c is not None and not 0 < c <= 1:
@@ -404,6 +488,13 @@ def _speeds(p: _Problems, value: Any) -> Mapping[str, Any]:
             elif s is not None:
                 out[k] = s
     return out
+
+
+#: speeds options besides the per-class km/h (coverage.speeds.SpeedModel fields).
+_SPEED_OPTIONS = ("use_maxspeed", "max_kmh", "maxspeed_class_factor", "congestion", "signal_delay_s",
+                  "unknown_kmh")
+#: OSM highway values a speed may be given for: the defaults, plus the ones dropped by default.
+_HIGHWAY_CLASSES = tuple(DEFAULT_SPEEDS_KMH) + tuple(sorted(NON_DRIVABLE))
 
 
 def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
@@ -439,21 +530,22 @@ def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
                       weight_field=None if wf is None else str(wf), exclude=exclude)
 
 
-def _exclude(p: _Problems, where: str, value: Any) -> tuple[str, ...]:
-    """Road kinds to leave out: a list from ROAD_EXCLUSIONS; ``[]`` or null keeps every road."""
+def _exclude(p: _Problems, where: str, value: Any,
+             default: tuple[str, ...] = ROAD_EXCLUSIONS) -> tuple[str, ...]:
+    """Road kinds to leave out: a list from ROAD_KINDS (``default`` when invalid); ``[]`` or null keeps every road."""
     if value is None:
         return ()
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
-        p.add(where, value, f"a list of road kinds to leave out, from [{', '.join(ROAD_EXCLUSIONS)}] "
+        p.add(where, value, f"a list of road kinds to leave out, from [{', '.join(ROAD_KINDS)}] "
                             "([] keeps every road)")
-        return ROAD_EXCLUSIONS
-    bad = [v for v in items if v not in ROAD_EXCLUSIONS]
+        return default
+    bad = [v for v in items if v not in ROAD_KINDS]
     if bad:
-        p.add(where, value, f"road kinds from [{', '.join(ROAD_EXCLUSIONS)}] ([] keeps every road); "
+        p.add(where, value, f"road kinds from [{', '.join(ROAD_KINDS)}] ([] keeps every road); "
                             f"unknown: {', '.join(map(str, bad))}")
-        return ROAD_EXCLUSIONS
-    return tuple(k for k in ROAD_EXCLUSIONS if k in items)
+        return default
+    return tuple(k for k in ROAD_KINDS if k in items)
 
 
 def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
@@ -529,8 +621,10 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
 
 def _rule_ref(p: _Problems, where: str, value: Any, base: Path) -> FileRef | None:
     """A siting-rule layer: a points file, or ``{osm: true}`` for the scenario's OSM features."""
-    if isinstance(value, Mapping) and value.get("osm"):
-        return FileRef(path=Path("<osm>"), options={"osm": True})
+    if isinstance(value, Mapping) and "osm" in value:
+        if _bool(p, f"{where}.osm", value["osm"]):
+            return FileRef(path=Path("<osm>"), options={"osm": True})
+        return None
     return _file_ref(p, where, value, base)
 
 
@@ -563,15 +657,19 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
             p.add("hydrants", hydrants, "{file: hydrants.geojson, datum: wgs84} or {osm: true} or {shared: ...}")
             hydrants = None
         else:
-            # road kinds left out of the hydrant requirement and proposals (default: tunnels, motorways)
-            h_exclude = _exclude(p, "hydrants.exclude", hydrants.get("exclude", ROAD_EXCLUSIONS))
-            if hydrants.get("osm"):
+            # road kinds left out of the hydrant requirement and proposals (default: tunnels,
+            # motorways, service roads)
+            h_exclude = _exclude(p, "hydrants.exclude", hydrants.get("exclude", HYDRANT_EXCLUSIONS),
+                                 HYDRANT_EXCLUSIONS)
+            if "osm" in hydrants and _bool(p, "hydrants.osm", hydrants["osm"]):
                 hydrants = {"osm": True, "exclude": h_exclude}
             else:
                 ref = _file_ref(p, "hydrants", {k: v for k, v in hydrants.items() if k != "exclude"}, base)
                 hydrants = {"file": ref, "exclude": h_exclude} if ref is not None else None
     pois_raw = data.get("pois")
-    pois_osm = isinstance(pois_raw, Mapping) and bool(pois_raw.get("osm"))
+    pois_osm = isinstance(pois_raw, Mapping) and "osm" in pois_raw and _bool(p, "pois.osm", pois_raw["osm"])
+    if isinstance(pois_raw, Mapping) and "osm" in pois_raw and not pois_osm:
+        pois_raw = {k: v for k, v in pois_raw.items() if k != "osm"} or None
     osm_cls = None
     sfo = data.get("stations_from_osm")
     if sfo is not None and sfo is not False:

@@ -143,3 +143,58 @@ def test_optimise_new_and_classes_only_where_they_apply(tmp_path):
     assert load_scenario(write(tmp_path, {**base, "optimise": {"model": "lscp"}})).optimise.new is None
     sc = load_scenario(write(tmp_path, {**base, "optimise": {"classes": {"small": 2, "class1": 1}}}))
     assert sc.optimise.model == "mclp" and sc.optimise.new == 3
+
+
+def _problems(tmp_path, data) -> str:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, {"name": "x", "network": {"default": "helsinki"}, **data}))
+    return "\n".join(info.value.problems)
+
+
+def test_review_mistakes_are_all_listed_not_dropped_or_crashing(tmp_path):
+    text = _problems(tmp_path, {
+        "network": {"default": "helsinki", "clip": 5, "retain_all": "false"},
+        "standard": {"class_travel_s": ["small", 180], "caps_km2": "x", "suburban": "no"},
+        "speeds": {"primry": 45, "use_maxspeed": "yes", "congestion": 0.8},
+        "stations": [
+            {"id": "lng", "at": {"lng": 121.482, "lat": 31.2368}},
+            {"id": "null", "at": {"lon": 121.482, "lat": None}},
+            {"id": "datun", "at": {"lon": 121.48, "lat": 31.23, "datun": "gcj02"}},
+            {"id": "swap", "at": {"lon": 31.23, "lat": 121.48}},
+            {"id": "xdatum", "at": {"crossing": ["a", "b"], "datum": "gcj02"}},
+        ],
+        "pois": {"osm": "maybe"},
+    })
+    for frag in ["network.clip",
+                 "standard.class_travel_s: got ['small', 180]", "standard.caps_km2: got 'x'",
+                 "standard.suburban: got 'no'", "speeds.primry", "did you mean 'primary'",
+                 "speeds.use_maxspeed", "(lng).at.lng", "did you mean 'lon'", "(lng).at.lon: got None",
+                 "(null).at.lat: got None", "(datun).at.datun", "did you mean 'datum'",
+                 "lat 121.48 is out of range; lon and lat swapped?", "(xdatum).at.datum", "pois.osm"]:
+        assert frag in text, f"{frag!r} not reported in:\n{text}"
+    assert "network.retain_all" not in text  # the string 'false' is an explicit boolean
+
+
+def test_network_unknown_keys_name_the_accepted_ones(tmp_path):
+    # {place: 黄浦区, 上海市} in YAML flow style reads as {place: 黄浦区, 上海市: null}
+    p = tmp_path / "s.yaml"
+    p.write_text("name: x\nnetwork: {place: 黄浦区, 上海市}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p)
+    text = "\n".join(info.value.problems)
+    assert "network.上海市" in text and "place: '黄浦区, 上海市'" in text and "clip_buffer_m" in text
+    assert "network.clip" in _problems(tmp_path, {"network": {"default": "helsinki", "clip": 5}})
+
+
+def test_booleans_datums_and_speed_keys(tmp_path):
+    base = {"name": "x", "network": {"default": "helsinki", "retain_all": "false"},
+            "standard": {"suburban": "true"},
+            "speeds": {"use_maxspeed": False, "track": 15, "unknown_kmh": 20, "max_kmh": 70},
+            "stations": [{"id": d, "at": {"lon": 121.48, "lat": 31.23, "datum": d}}
+                         for d in ("GCJ 02", "bd09ll", "EPSG:4326", "WGS-84")]}
+    sc = load_scenario(write(tmp_path, base))
+    assert sc.network["retain_all"] is False and sc.standard.suburban is True
+    assert sc.speeds["use_maxspeed"] is False and sc.speeds["track"] == 15
+    assert [s.at.datum for s in sc.stations] == ["gcj02", "bd09", "wgs84", "wgs84"]
+    from coverage.speeds import SpeedModel
+    assert SpeedModel.from_options(dict(sc.speeds)).speeds_kmh["track"] == 15
