@@ -199,8 +199,8 @@ def _label_districts(stations: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, fi
                        predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
     found = joined[field].reindex(stations.index)
-    stations["district"] = [d if d is not None and d == d else f for d, f in
-                            zip(stations["district"], found)]
+    stations["district"] = [d if d is not None and d == d else (None if f is None or f != f else str(f))
+                            for d, f in zip(stations["district"], found)]
     return stations
 
 
@@ -213,8 +213,11 @@ def score_scenario(prep: Prepared, *, progress: bool = False):
         raise InputError(
             f"scenario {prep.scenario.name!r} has no existing or planned stations to score"
         )
+    names = None
+    if prep.districts is not None and prep.district_field in prep.districts.columns:
+        names = list(dict.fromkeys(prep.districts[prep.district_field].astype(str)))
     return score(prep.network, prep.stations, prep.demand, prep.scenario.standard, area=prep.area,
-                 progress=progress)
+                 district_names=names, progress=progress)
 
 
 def summary_header(prep: Prepared) -> dict:

@@ -455,6 +455,26 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     if cov_lines:
         lines += ["## 覆盖 Coverage", ""] + cov_lines + [""]
 
+    dists = s.get("districts")
+    if isinstance(dists, (list, tuple)) and dists:
+        lines += ["## 分区 Districts", "",
+                  "| 分区 district | 现有站覆盖 existing | 加规划站 with planned | 现有站 existing | 规划站 planned "
+                  "| p90 响应 response | 超出计算范围 beyond horizon |", "|---|---|---|---|---|---|---|"]
+        for d in dists:
+            if not isinstance(d, Mapping):
+                continue
+            beyond = d.get("beyond_horizon_share")
+            p90 = d.get("response_p90_s")
+            p90_txt = "–" if not d.get("demand") else (
+                f"{_num(p90, 0)} s" if p90 is not None else "beyond the horizon")
+            lines.append("| " + " | ".join(_md_cell(v) for v in (
+                d.get("district"),
+                _pct(d["covered_share_existing"]) if d.get("covered_share_existing") is not None else "no demand",
+                _pct(d["covered_share_plan"]) if d.get("covered_share_plan") is not None else "–",
+                _num(d.get("stations_existing", 0), 0), _num(d.get("stations_planned", 0), 0),
+                p90_txt, _pct(beyond) if beyond else "–")) + " |")
+        lines.append("")
+
     stations = s.get("stations")
     if isinstance(stations, (list, tuple)) and stations:
         over = [st for st in stations if isinstance(st, Mapping) and st.get("over_cap")]

@@ -8,7 +8,7 @@ response-time percentiles, uncovered demand, existing vs existing + planned, per
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -133,6 +133,7 @@ def score(
     horizon_s: float | None = None,
     road_width_m: float = 50.0,
     district_fill_m: float = 250.0,
+    district_names: Sequence[Any] | None = None,
     progress: bool = False,
 ) -> ScoreResult:
     """Score placed stations (from :func:`coverage.stations.place_stations`) against a standard.
@@ -146,6 +147,9 @@ def score(
         Study area (WGS-84) to clip network districts to.
     road_width_m
         Road-side strip of the reach polygons (``reach_km2``), in metres.
+    district_names
+        Every district of the scenario's districts file, so that districts without demand get a
+        row in ``by_district`` too.
     district_fill_m
         Land within this distance of a road counts towards station districts
         (``district_km2``, compared with the standard's caps), see
@@ -247,17 +251,28 @@ def score(
 
     # comparison existing vs existing + planned, overall and per district
     base_state = coverage_state(times, budgets, standard.turnout_s, existing) if len(existing) else None
-    districts_names = [d for d in pd.unique(demand.district) if d is not None]
+    # every district of the districts file (a district without roads or stations is a row too),
+    # demand outside all of them as its own row; names compared as text (numeric codes too)
+    dem_d = np.array([None if d is None else str(d) for d in demand.district], dtype=object)
+    st_d = np.array([None if d is None or d != d else str(d) for d in stations["district"]], dtype=object)
+    names = [str(d) for d in (district_names if district_names is not None else [])]
+    names += [d for d in pd.unique(dem_d) if d is not None and d not in names]
+    if len(names) and (dem_d == None).any():  # noqa: E711 (element-wise)
+        names.append(None)
     rows = []
-    for name in districts_names:
-        mask = demand.district == name
+    for name in names:
+        mask = (dem_d == name) if name is not None else np.array([d is None for d in dem_d])
+        here = (st_d == name) if name is not None else np.array([d is None for d in st_d], bool)
+        stats = _response_stats(state, weight, mask)
         rows.append({
-            "district": name,
+            "district": name if name is not None else "(outside every district)",
             "demand": float(weight[mask].sum()),
-            "covered_share_existing": base_state.share(weight, mask) if base_state else 0.0,
-            "covered_share_plan": state.share(weight, mask),
-            "stations_existing": int(((stations["district"] == name) & (stations["status"] == "existing")).sum()),
-            "response_p90_s": _response_stats(state, weight, mask)["p90"],
+            "covered_share_existing": (base_state.share(weight, mask) if base_state else 0.0) if mask.any() else None,
+            "covered_share_plan": state.share(weight, mask) if mask.any() else None,
+            "stations_existing": int((here & (stations["status"] == "existing").to_numpy()).sum()),
+            "stations_planned": int((here & (stations["status"] == "planned").to_numpy()).sum()),
+            "response_p90_s": stats["p90"],
+            "beyond_horizon_share": stats["beyond_horizon_share"],
         })
     by_district = pd.DataFrame(rows)
 
@@ -286,7 +301,7 @@ def score(
                           "unreached_km2": round(dist_attrs.get("unreached_km2", 0.0), 4),
                           "fill_m": float(district_fill_m)},
         "stations": [_station_dict(r) for r in pd.DataFrame(table.drop(columns="geometry")).to_dict("records")],
-        "districts": by_district.to_dict(orient="records"),
+        "districts": [_station_dict(r) for r in by_district.to_dict(orient="records")],
     }
     return ScoreResult(stations=table, demand=dgdf, uncovered=uncovered, reach=reach,
                        districts=dist, by_district=by_district, summary=summary)

@@ -305,3 +305,14 @@ def test_markdown_reports_candidates_siting_warnings_and_idle_sites():
     assert "planned station hakaniemi is 30 m from a hazard (GB 51080 asks >= 200 m)" in md
     assert "candidate not used: user:1: off the main network" in md
     assert "sites adding nothing: 1 of the 3" in md
+
+
+def test_markdown_lists_every_district():
+    s = {"scenario": "x", "districts": [
+        {"district": "西区 West", "demand": 10.0, "covered_share_existing": 0.649, "covered_share_plan": 0.655,
+         "stations_existing": 0, "stations_planned": 1, "response_p90_s": None, "beyond_horizon_share": 0.177},
+        {"district": "南区 South", "demand": 0.0, "covered_share_existing": None, "covered_share_plan": None,
+         "stations_existing": 0, "stations_planned": 0, "response_p90_s": None, "beyond_horizon_share": None}]}
+    md = markdown_summary(s)
+    assert "| 西区 West | 64.9% | 65.5% | 0 | 1 | beyond the horizon | 17.7% |" in md
+    assert "| 南区 South | no demand | – | 0 | 0 | – | – |" in md

@@ -212,3 +212,24 @@ def test_summary_standard_names_each_class_budget():
     # ... which is not the share reached within turnout + travel_s (the old "within 5 min" label)
     within_std_time = d["response_s"].to_numpy() <= std.turnout_s + std.travel_s
     assert w[within_std_time].sum() / w.sum() > res.summary["covered_share"] + 0.1
+
+
+def test_per_district_rows_cover_every_district_and_numeric_names():
+    # a 2 km road; the west half is district 310101, the east half 310102, a third district has
+    # no road at all; stations carry numeric district codes (as a districts file may give them)
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    demand = type(demand)(demand.kind, demand.weight, demand.at, demand.geometry, demand.crs,
+                          np.where(demand.at.x < X0 + 1000, "310101", "310102").astype(object))
+    st = stations_at(net, [(0, 0), (2000, 0), (1500, 0)], ["class1", "class1", "small"],
+                     ["existing", "existing", "planned"])
+    st["district"] = [310101, 310102, 310102]
+    res = score(net, st, demand, Standard(turnout_s=60, travel_s=100), road_width_m=20,
+                district_names=["310101", "310102", "310103"])
+    rows = {r["district"]: r for r in res.summary["districts"]}
+    assert set(rows) == {"310101", "310102", "310103"}
+    assert (rows["310101"]["stations_existing"], rows["310101"]["stations_planned"]) == (1, 0)
+    assert (rows["310102"]["stations_existing"], rows["310102"]["stations_planned"]) == (1, 1)
+    assert rows["310103"]["demand"] == 0 and rows["310103"]["covered_share_plan"] is None
+    # each half: the station at its end reaches 1 km in 100 s: all of it
+    assert rows["310101"]["covered_share_plan"] == pytest.approx(1.0)
