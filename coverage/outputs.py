@@ -1,6 +1,7 @@
 """Turn pipeline results into report layers, tables and summaries, and write them atomically."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -192,37 +193,81 @@ def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
 def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False) -> Outputs:
     """Everything for a scenario: score; optimise when it has an ``optimise`` section or
     candidates; hydrants when it names them; the map; one report folder."""
+    from .siting import propose_sites
+
     parts = [score_outputs(prep, progress=progress)]
     sc = prep.scenario
     lscp = None
     if sc.optimise.new is not None or sc.optimise.model == "lscp" or sc.optimise.candidates is not None:
         opt = optimise_outputs(prep, progress=progress)
         parts.append(opt)
-        if sc.optimise.model == "lscp":
+        if sc.optimise.model == "lscp" and not sc.optimise.quotas:
             lscp = opt.summary["optimise"]
+    # what the standard requires: no quotas (they shape a plan, not the requirement)
     if lscp is None:
-        from .siting import propose_sites
-
         lscp = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
-                             progress=progress).summary
-    parts.append(Outputs(summary={"requirement": requirement(lscp)}))
+                             progress=progress, quotas=False).summary
+    after_plan = None
+    if (prep.stations["status"] == "planned").any():
+        after_plan = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
+                                   progress=progress, quotas=False, fix_planned=True).summary
+    land = parts[0].summary.get("district_land") or {}
+    parts.append(Outputs(summary={"requirement": requirement(
+        lscp, after_plan=after_plan, stations=prep.stations, standard=sc.standard,
+        new_class=sc.optimise.station_class, spacing_m=sc.optimise.candidate_spacing_m,
+        area_km2=_study_area_km2(prep), land_km2=land.get("land_km2"))}))
     if sc.hydrants is not None:
         parts.append(hydrant_outputs(prep, progress=progress))
     merged = merge(parts)
     return with_map(prep, merged, offline=offline_map)
 
 
-def requirement(lscp: dict) -> dict:
-    """How many stations the standard requires, from a set-cover (LSCP) solution."""
-    return {
+def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, standard=None,
+                new_class: str | None = None, spacing_m: float | None = None,
+                area_km2: float | None = None, land_km2: float | None = None) -> dict:
+    """How many stations the standard requires.
+
+    By coverage: the fewest stations (existing fixed, new ones of ``new_class`` at candidate
+    sites) reaching all demand that some site can reach within the standard (set cover, from
+    ``lscp``, solved without quotas); ``after_plan`` (the same with the plan's planned stations
+    fixed too) gives what is still missing after the plan. By area: the study area (else the land
+    within reach of the roads) over the class-1 district cap.
+    """
+    out = {
         "stations_existing": lscp["fixed_existing"],
         "stations_required": lscp["fixed_existing"] + lscp["new_sites"],
         "new_needed": lscp["new_sites"],
         "status": lscp["status"],
+        "gap": lscp.get("gap"),
         "uncoverable_share": lscp["uncoverable_share"],
-        "method": "fewest stations (existing fixed, new of the optimise class) reaching all "
-                  "coverable demand within the standard (set cover, exact unless status says not)",
+        "new_station_class": new_class,
+        "candidate_spacing_m": spacing_m,
+        "method": "fewest stations (existing fixed, new of the optimise class at candidate sites) "
+                  "reaching all demand some candidate can reach within the standard (set cover "
+                  "without quotas, exact unless status says not); demand no site reaches is left "
+                  "out (uncoverable_share)",
     }
+    if stations is not None:
+        out["stations_planned"] = int((stations["status"] == "planned").sum())
+    if after_plan is not None:
+        out["new_needed_after_plan"] = after_plan["new_sites"]
+        out["status_after_plan"] = after_plan["status"]
+    if standard is not None:
+        cap = float(standard.cap_for("class1"))
+        size, source = (area_km2, "study area") if area_km2 else (land_km2, "land within 250 m of the roads")
+        if size:
+            out["by_area"] = {"area_km2": round(float(size), 3), "area_source": source, "cap_km2": cap,
+                              "stations": int(math.ceil(float(size) / cap - 1e-9))}
+    return out
+
+
+def _study_area_km2(prep: Prepared) -> float | None:
+    """The study area in km² (projected), or None without one."""
+    if prep.area is None:
+        return None
+    from .demand import _area_projected
+
+    return float(_area_projected(prep.network, prep.area).area) / 1e6
 
 
 def merge(parts: list[Outputs]) -> Outputs:

@@ -504,7 +504,29 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     st_req = req.get("stations_required", s.get("stations_required"))
     st_ex = req.get("stations_existing", s.get("stations_existing"))
     if st_req is not None:
-        req_lines.append(_shortfall_line("消防站 stations", st_req, st_ex))
+        req_lines.append(_shortfall_line("消防站 stations (按覆盖 by coverage)", st_req, st_ex))
+        how = []
+        if req.get("new_station_class"):
+            how.append(f"new stations of class {_md_cell(req['new_station_class'])}")
+        if req.get("candidate_spacing_m"):
+            how.append(f"candidate sites every {_num(req['candidate_spacing_m'], 0)} m")
+        if req.get("uncoverable_share"):
+            how.append(f"{_pct(req['uncoverable_share'])} of demand no site reaches is left out")
+        if req.get("status"):
+            how.append(str(req["status"]) + (f", gap {_pct(req['gap'])}" if req.get("gap") else ""))
+        if how:
+            req_lines.append(f"  - 方法 / method: fewest stations reaching all reachable demand within the "
+                             f"standard; {'; '.join(how)}")
+        if req.get("new_needed_after_plan") is not None:
+            req_lines.append(f"  - 加规划站后 / after the plan's {_num(req.get('stations_planned', 0), 0)} planned "
+                             f"station(s): still short {_num(req['new_needed_after_plan'], 0)}")
+    by_area = req.get("by_area")
+    if isinstance(by_area, Mapping) and by_area.get("stations"):
+        req_lines.append(
+            f"- 消防站 stations (按辖区面积 by district area): {_num(by_area['area_km2'], 1)} km² "
+            f"{_md_cell(by_area.get('area_source', ''))} / {_num(by_area['cap_km2'], 0)} km² per class-1 "
+            f"district = at least {_num(by_area['stations'], 0)}" + (
+                f", existing {_num(st_ex, 0)}" if st_ex is not None else ""))
     hyd = s.get("hydrants")
     if isinstance(hyd, Mapping):
         h_req = hyd.get("required", hyd.get("required_min_placement"))

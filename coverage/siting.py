@@ -342,11 +342,14 @@ def _rule_geoms(ref, net: RoadNetwork, prep: Prepared, kind: str) -> np.ndarray 
 
 
 def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None,
-                  time_limit_s: float = 60.0, progress: bool = False) -> SitingResult:
+                  time_limit_s: float = 60.0, progress: bool = False, quotas: bool = True,
+                  fix_planned: bool = False) -> SitingResult:
     """Solve the scenario's siting model.
 
     ``lscp`` needs no ``new``; ``mclp``/``backup``/``pmedian`` need ``new`` (the number of new
-    stations). Quotas come from the scenario (``optimise.quotas``: district -> (min, max)).
+    stations). Quotas come from the scenario (``optimise.quotas``: district -> (min, max)) unless
+    ``quotas=False``; ``fix_planned=True`` keeps the plan's planned stations in like existing ones
+    (what is still needed after the plan) instead of letting them compete as candidates.
     """
     from . import optimise as opt
     from .traveltime import point_times
@@ -401,10 +404,10 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
                              shape=(len(demand), len(budget_per_cand)))
 
     covers = covers_within(budgets)
-    fixed = np.flatnonzero(cands.kind == "existing")
+    fixed = np.flatnonzero(np.isin(cands.kind, ["existing", "planned"] if fix_planned else ["existing"]))
     groups = None
     gmin = gmax = None
-    if spec.quotas:
+    if spec.quotas and quotas:
         names = sorted({str(k) for k in spec.quotas})
         if prep.districts is None:
             raise InputError(

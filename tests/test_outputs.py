@@ -13,3 +13,44 @@ def test_merge_keeps_every_parts_warnings_once():
     assert m.summary["warnings"] == ["area larger than the extract", "hydrants: 1 not used"]
     assert {"covered_share", "optimise", "hydrants"} <= set(m.summary)
     assert "warnings" not in merge([Outputs(summary={"scenario": "x"})]).summary
+
+
+def test_requirement_by_coverage_after_the_plan_and_by_area():
+    import pandas as pd
+
+    from coverage.outputs import requirement
+    from coverage.scenario import Standard
+
+    lscp = {"fixed_existing": 2, "new_sites": 7, "status": "optimal", "gap": 0.0, "uncoverable_share": 0.175}
+    after = {"fixed_existing": 4, "new_sites": 6, "status": "optimal"}
+    st = pd.DataFrame({"status": ["existing", "existing", "planned", "planned", "candidate"]})
+    r = requirement(lscp, after_plan=after, stations=st, standard=Standard(), new_class="small",
+                    spacing_m=200.0, area_km2=12.9, land_km2=7.3)
+    assert (r["stations_required"], r["new_needed"], r["new_needed_after_plan"]) == (9, 7, 6)
+    assert r["stations_planned"] == 2 and r["uncoverable_share"] == 0.175
+    # 12.9 km² of study area over the 7 km² class-1 cap: at least 2 districts
+    assert r["by_area"] == {"area_km2": 12.9, "area_source": "study area", "cap_km2": 7.0, "stations": 2}
+    r2 = requirement(lscp, standard=Standard(), land_km2=14.0)  # no study area: the land by the roads
+    assert r2["by_area"]["stations"] == 2 and r2["by_area"]["area_source"].startswith("land")
+    assert "new_needed_after_plan" not in r2
+
+
+def test_a_run_with_restrictive_quotas_still_reports_the_requirement(shared_data):
+    # quotas shape the plan's new stations, not what the standard requires: a run whose quotas
+    # forbid any site in the west still reports the requirement (it used to stop the run)
+    from dataclasses import replace
+    from pathlib import Path
+
+    from coverage.outputs import run_all
+    from coverage.pipeline import prepare
+    from coverage.scenario import load_scenario
+
+    prep = prepare(load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "huangpu_shared.yaml"))
+    spec = replace(prep.scenario.optimise, model="mclp", new=1, quotas={"西区 West": (None, 0)})
+    prep = replace(prep, scenario=replace(prep.scenario, optimise=spec))
+    out = run_all(prep)
+    assert out.summary["optimise"]["sites"][0]["district"] == "东区 East"
+    req = out.summary["requirement"]
+    free = run_all(replace(prep, scenario=replace(prep.scenario, optimise=replace(spec, quotas={}))))
+    assert req["stations_required"] == free.summary["requirement"]["stations_required"]
+    assert req["new_needed_after_plan"] is not None
