@@ -98,7 +98,7 @@ def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
     points = _hydrant_points(res)
     if points is not None and len(points):
         layers["hydrants"] = points
-    for name in ("protected", "unprotected", "proposals"):
+    for name in ("protected", "unprotected", "proposals", "water_cranes"):
         g = getattr(res, name, None)
         if isinstance(g, gpd.GeoDataFrame) and len(g):
             layers[f"hydrant_{name}"] = _wgs(g)

@@ -289,4 +289,8 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False, propose: bool =
     # them exactly at the boundary), and hydrants beyond reach of the area are ignored there
     exclude = spec.get("exclude")
     kw = {} if exclude is None else {"exclude": tuple(exclude)}
+    risk = spec.get("high_risk")
+    if risk is not None:  # water cranes for the scenario's high-risk areas
+        kw["high_risk"] = read_features(risk.path, datum=risk.datum, what="high-risk areas")
+        kw["crane_area_km2"] = spec.get("crane_area_km2")
     return analyse_hydrants(prep.network, hyd, progress=progress, propose=propose, area=prep.area, **kw)

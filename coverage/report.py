@@ -551,6 +551,8 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             req_lines.append(f"- 不设市政消火栓的道路 / roads left out of the hydrant counts: {h_out}")
         if hyd.get("proposed") is not None:
             req_lines.append(f"- 建议新增消火栓 / proposed hydrants: {_num(hyd['proposed'], 0)}")
+        if hyd.get("water_cranes"):
+            req_lines.append(f"- 建议消防水鹤 / proposed water cranes (high-risk areas): {_num(hyd['water_cranes'], 0)}")
     opt = s.get("optimise")
     if isinstance(opt, Mapping):
         o = [f"- 模型 / model: {opt.get('model')} ({opt.get('status')}, gap {_pct(opt.get('gap') or 0)})",

@@ -661,11 +661,22 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
             # motorways, service roads)
             h_exclude = _exclude(p, "hydrants.exclude", hydrants.get("exclude", HYDRANT_EXCLUSIONS),
                                  HYDRANT_EXCLUSIONS)
+            # high-risk areas that get water cranes (消防水鹤), one per area or one per crane_area_km2
+            risk = _file_ref(p, "hydrants.high_risk", hydrants.get("high_risk"), base)
+            crane_km2 = hydrants.get("crane_area_km2")
+            if crane_km2 is not None and not (isinstance(crane_km2, (int, float)) and not isinstance(crane_km2, bool)
+                                              and crane_km2 > 0):
+                p.add("hydrants.crane_area_km2", crane_km2, "km² served by one water crane (> 0)")
+                crane_km2 = None
+            if crane_km2 is not None and risk is None:
+                p.add("hydrants.crane_area_km2", crane_km2, "only with hydrants.high_risk (the areas to serve)")
+            extra = {"high_risk": risk, "crane_area_km2": crane_km2}
+            own = ("exclude", "high_risk", "crane_area_km2")
             if "osm" in hydrants and _bool(p, "hydrants.osm", hydrants["osm"]):
-                hydrants = {"osm": True, "exclude": h_exclude}
+                hydrants = {"osm": True, "exclude": h_exclude, **extra}
             else:
-                ref = _file_ref(p, "hydrants", {k: v for k, v in hydrants.items() if k != "exclude"}, base)
-                hydrants = {"file": ref, "exclude": h_exclude} if ref is not None else None
+                ref = _file_ref(p, "hydrants", {k: v for k, v in hydrants.items() if k not in own}, base)
+                hydrants = {"file": ref, "exclude": h_exclude, **extra} if ref is not None else None
     pois_raw = data.get("pois")
     pois_osm = isinstance(pois_raw, Mapping) and "osm" in pois_raw and _bool(p, "pois.osm", pois_raw["osm"])
     if isinstance(pois_raw, Mapping) and "osm" in pois_raw and not pois_osm:

@@ -147,3 +147,27 @@ def test_global_flags_work_before_or_after_the_command():
                        (["-q", "compare", "a", "b", "--offline"], (True, False, True))):
         a = p.parse_args(argv)
         assert (a.quiet, a.debug, a.offline) == want, argv
+
+
+def test_water_cranes_for_the_scenarios_high_risk_areas(tmp_path):
+    import pyogrio
+
+    # two high-risk areas in the Helsinki centre, one of them ~0.5 km² served by one crane per 0.2 km²
+    areas = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "port"}, "geometry": {"type": "Polygon", "coordinates": [[
+            [24.945, 60.166], [24.955, 60.166], [24.955, 60.171], [24.945, 60.171], [24.945, 60.166]]]}},
+        {"type": "Feature", "properties": {"name": "depot"}, "geometry": {"type": "Polygon", "coordinates": [[
+            [24.935, 60.168], [24.938, 60.168], [24.938, 60.170], [24.935, 60.170], [24.935, 60.168]]]}}]}
+    (tmp_path / "risk.geojson").write_text(json.dumps(areas), encoding="utf-8")
+    sc = yaml.safe_load((REPO / "scenarios" / "helsinki.yaml").read_text(encoding="utf-8"))
+    sc["hydrants"] = {"osm": True, "high_risk": {"file": "risk.geojson"}, "crane_area_km2": 0.2}
+    sc.pop("optimise", None)
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
+    assert main(["--quiet", "hydrants", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 0
+    h = json.loads((tmp_path / "o" / "hydrants.json").read_text(encoding="utf-8"))
+    cranes = pyogrio.read_dataframe(tmp_path / "o" / "layers.gpkg", layer="hydrant_water_cranes")
+    assert h["water_cranes"] == len(cranes) >= 3  # port: ceil(~0.31 km² / 0.2) = 2, depot: 1
+    assert "water cranes" in (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    bad = dict(sc, hydrants={"osm": True, "crane_area_km2": -1})
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    assert main(["--quiet", "hydrants", str(tmp_path / "b.yaml"), "--out", str(tmp_path / "o2")]) == EXIT_INPUT
