@@ -97,6 +97,7 @@ _BAND_COLOURS = ["#006d2c", "#31a354", "#74c476", "#bae4b3", "#edf8e9"]
 _HYDRANT_COLOUR = ("#08519c", "#4292c6")  # outline, fill
 _HYDRANT_PROPOSED_COLOUR = "#08306b"
 _HYDRANT_GAP_COLOUR = "#00b4d8"
+_CRANE_COLOUR = "#7f2704"  # dark brown: apart from roads, hydrants and proposed sites
 _PROPOSED_SITE_COLOUR = "#d4009b"
 
 _LANGS = ("zh+en", "zh", "en")
@@ -482,6 +483,7 @@ def reviewer_map(
     hydrants=None,
     hydrant_gaps=None,
     hydrant_proposals=None,
+    water_cranes=None,
     standard=None,
     title: str = "",
     lang: str = "zh+en",
@@ -508,8 +510,9 @@ def reviewer_map(
         Demand geometries not reached within the standard.
     proposed
         Proposed sites; every column (``adds_weight``, ``adds_km2``, ``rank`` ...) is in the popup.
-    hydrants, hydrant_gaps, hydrant_proposals
-        Hydrant points, road pieces out of hydrant reach, proposed hydrant points.
+    hydrants, hydrant_gaps, hydrant_proposals, water_cranes
+        Hydrant points, road pieces out of hydrant reach, proposed hydrant points, proposed
+        water cranes for high-risk areas.
     standard
         The run summary's ``standard`` dict (``turnout_s``, ``travel_s``, ``class_travel_s``):
         the uncovered layer then says which standard was missed (turnout + each class's driving
@@ -722,7 +725,15 @@ def reviewer_map(
                          _fields(r, {g.geometry.name}, t))
                   for _, r in g.iterrows()]
         _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
-    if any(x is not None for x in (hydrants, hydrant_gaps, hydrant_proposals)):
+    if water_cranes is not None:
+        g = _to_wgs84(water_cranes, "water_cranes")
+        note_bounds(g)
+        fg = group("建议消防水鹤", "Proposed water cranes")
+        style = {"color": _CRANE_COLOUR, "weight": 3, "radius": 6, "fillColor": "#ffffff", "fillOpacity": 0.9}
+        popups = [_popup(t("建议消防水鹤", "Proposed water crane"), _fields(r, {g.geometry.name}, t))
+                  for _, r in g.iterrows()]
+        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
+    if any(x is not None for x in (hydrants, hydrant_gaps, hydrant_proposals, water_cranes)):
         legend_sections.append(
             f"<div><b>{t('消火栓', 'Hydrants')}</b>"
             + (_legend_line(_HYDRANT_COLOUR[1], t("现有", "existing"), kind="dot", edge=_HYDRANT_COLOUR[0])
@@ -731,6 +742,8 @@ def reviewer_map(
                if hydrant_proposals is not None else "")
             + (_legend_line(_HYDRANT_GAP_COLOUR, t("超出保护范围", "gap"), kind="dash")
                if hydrant_gaps is not None else "")
+            + (_legend_line(_CRANE_COLOUR, t("建议消防水鹤", "proposed water crane"), kind="small-ring")
+               if water_cranes is not None else "")
             + "</div>"
         )
 

@@ -181,6 +181,8 @@ def with_map(prep: Prepared, out: Outputs, *, offline: bool = True) -> Outputs:
         hydrants=_hydrant_points(hyd),
         hydrant_gaps=_wgs(hyd.unprotected) if hyd is not None and getattr(hyd, "unprotected", None) is not None else None,
         hydrant_proposals=_wgs(hyd.proposals) if hyd is not None and getattr(hyd, "proposals", None) is not None else None,
+        water_cranes=(_wgs(hyd.water_cranes) if hyd is not None and getattr(hyd, "water_cranes", None) is not None
+                      and len(hyd.water_cranes) else None),
         standard=out.summary.get("standard"),
         title=prep.scenario.name,
         offline=offline,

@@ -168,6 +168,10 @@ def test_water_cranes_for_the_scenarios_high_risk_areas(tmp_path):
     cranes = pyogrio.read_dataframe(tmp_path / "o" / "layers.gpkg", layer="hydrant_water_cranes")
     assert h["water_cranes"] == len(cranes) >= 3  # port: ceil(~0.31 km² / 0.2) = 2, depot: 1
     assert "water cranes" in (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    assert main(["--quiet", "map", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "m")]) == 0
+    assert main(["--quiet", "run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "r")]) == 0
+    html = (tmp_path / "r" / "map.html").read_text(encoding="utf-8")
+    assert "Proposed water cranes" in html and html.count("Proposed water crane") >= 1 + len(cranes)
     bad = dict(sc, hydrants={"osm": True, "crane_area_km2": -1})
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
     assert main(["--quiet", "hydrants", str(tmp_path / "b.yaml"), "--out", str(tmp_path / "o2")]) == EXIT_INPUT
