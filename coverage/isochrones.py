@@ -358,6 +358,7 @@ def _compute_pieces(network: RoadNetwork, org: _Origins, cutoff: float, mode: st
             ))
         return _concat(parts)
     seed_ptr, seed_node, seed_time = tt.origin_seeds(network, org.engine)
+    tt._warn_islands(network, seed_ptr, seed_node, org.engine)  # as overlap mode and travel_times do
     label, cost = tt.nearest_source(network.csr, seed_ptr, seed_node, seed_time, cutoff)
     label = np.asarray(label, dtype=np.int64)
     cost = np.where(label >= 0, np.asarray(cost, dtype=float), np.inf)

@@ -33,7 +33,7 @@ from .speeds import NON_DRIVABLE, NON_DRIVABLE_SERVICE, SpeedModel, edge_speeds_
 WAY_TAGS = (
     "access", "area", "bridge", "est_width", "highway", "junction", "landuse", "lanes", "maxspeed",
     "name", "name:zh", "name:en", "alt_name", "old_name", "official_name", "oneway", "ref",
-    "service", "tunnel", "width", "motor_vehicle", "motorcar", "layer",
+    "service", "tunnel", "width", "motor_vehicle", "motorcar", "vehicle", "hgv", "emergency", "layer",
 )
 NODE_TAGS = ("highway", "junction", "railway", "ref", "name")
 
@@ -394,8 +394,13 @@ def _read_pbf(path: Path) -> nx.MultiDiGraph:
         ) from None
     if edges is None or len(edges) == 0:
         raise DataError(f"network file {str(path)!r} holds no roads (no ways tagged highway=*)")
+    # pyrosm keeps less common tags in a JSON "tags" column
+    for key in ("hgv", "emergency", "vehicle", "motorcar"):
+        if key not in edges.columns and "tags" in edges.columns:
+            edges[key] = [_json_tag(t, key) for t in edges["tags"]]
     keep = _drivable_mask(edges.get("highway"), edges.get("access"), edges.get("service"),
-                          edges.get("area"), edges.get("motor_vehicle"))
+                          edges.get("area"), edges.get("motor_vehicle"), edges.get("motorcar"),
+                          edges.get("vehicle"), edges.get("hgv"), edges.get("emergency"))
     edges = edges[keep].copy()
     if len(edges) == 0:
         raise DataError(
@@ -660,7 +665,8 @@ def street_nodes(network: RoadNetwork) -> np.ndarray:
     return out
 
 
-def _drivable_one(highway, access, service, area, motor_vehicle) -> bool:
+def _drivable_one(highway, access, service, area, motor_vehicle, motorcar=None, vehicle=None,
+                  hgv=None, emergency=None) -> bool:
     hws = _tag_values(highway)
     if not hws or all(h in NON_DRIVABLE for h in hws):
         return False
@@ -668,19 +674,33 @@ def _drivable_one(highway, access, service, area, motor_vehicle) -> bool:
         return False
     if "yes" in _tag_values(area):
         return False
-    mv = _tag_values(motor_vehicle)
-    if any(v in _NO_ACCESS for v in _tag_values(access)) and not any(
-        v in ("yes", "designated", "permissive") for v in mv
-    ):
-        return False
-    if any(v in _NO_ACCESS for v in mv):
-        return False
+    # OSM access hierarchy for a fire engine (an emergency heavy goods vehicle): the most specific
+    # tag given decides - emergency, hgv, motorcar, motor_vehicle, vehicle, access; private roads
+    # stay drivable for fire engines
+    for tag in (emergency, hgv, motorcar, motor_vehicle, vehicle, access):
+        vals = _tag_values(tag)
+        if vals:
+            return not any(v in _NO_ACCESS for v in vals) or any(
+                v in ("yes", "designated", "permissive", "destination") for v in vals)
     return True
 
 
-def _drivable_mask(highway, access, service, area, motor_vehicle) -> np.ndarray:
+def _json_tag(tags: Any, key: str) -> Any:
+    """One value from pyrosm's JSON ``tags`` text (None when absent or unreadable)."""
+    if not isinstance(tags, str) or key not in tags:
+        return None
+    import json
+
+    try:
+        return json.loads(tags).get(key)
+    except (ValueError, AttributeError):
+        return None
+
+
+def _drivable_mask(highway, access, service, area, motor_vehicle, motorcar=None, vehicle=None,
+                   hgv=None, emergency=None) -> np.ndarray:
     n = len(highway)
-    cols = [highway, access, service, area, motor_vehicle]
+    cols = [highway, access, service, area, motor_vehicle, motorcar, vehicle, hgv, emergency]
     cols = [list(c) if c is not None else [None] * n for c in cols]
     return np.array([_drivable_one(*vals) for vals in zip(*cols)], dtype=bool)
 
@@ -725,7 +745,8 @@ def network_from_graph(
         (u, v, k)
         for u, v, k, d in graph.edges(keys=True, data=True)
         if not _drivable_one(d.get("highway"), d.get("access"), d.get("service"), d.get("area"),
-                             d.get("motor_vehicle"))
+                             d.get("motor_vehicle"), d.get("motorcar"), d.get("vehicle"), d.get("hgv"),
+                             d.get("emergency"))
     ]
     graph.remove_edges_from(drop)
     graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])

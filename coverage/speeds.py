@@ -162,7 +162,14 @@ def parse_maxspeed(value: Any) -> float:
             v *= 1.609344
         return v if v > 0 else math.nan
     zone = text.split(":")[-1].lower()
-    return _MAXSPEED_ZONES.get(zone, math.nan)
+    if zone in _MAXSPEED_ZONES:
+        return _MAXSPEED_ZONES[zone]
+    # numbered zones: "DE:zone30", "DE:zone:30", "zone30"
+    m = re.fullmatch(r"(?:[a-z]{2}:)?zone:?(\d+(?:\.\d+)?)", text.lower())
+    if m:
+        v = float(m.group(1))
+        return v if v > 0 else math.nan
+    return math.nan
 
 
 def highway_class(value: Any, table: Mapping[str, float]) -> str:

@@ -61,6 +61,25 @@ def test_overrides_and_parse_maxspeed():
     assert m.speeds_kmh["primary"] == 60 and m.speeds_kmh["residential"] == DEFAULT_SPEEDS_KMH["residential"]
     assert parse_maxspeed("RU:urban") == 50 and parse_maxspeed(["60", "40"]) == 40
     assert math.isnan(parse_maxspeed("none")) and math.isnan(parse_maxspeed(None))
+    # numbered zones, as tagged in Germany and elsewhere
+    assert parse_maxspeed("DE:zone30") == 30 and parse_maxspeed("DE:zone:30") == 30
+    assert parse_maxspeed("zone20") == 20 and math.isnan(parse_maxspeed("DE:zone"))
+
+
+def test_access_hierarchy_decides_drivability():
+    from coverage.network import _drivable_one
+
+    def ok(**tags):
+        return _drivable_one("residential", tags.get("access"), None, None, tags.get("motor_vehicle"),
+                             tags.get("motorcar"), tags.get("vehicle"), tags.get("hgv"), tags.get("emergency"))
+
+    # the most specific tag given wins for a fire engine: emergency, hgv, motorcar, motor_vehicle,
+    # vehicle, access (Helsinki's service tunnels: motorcar=no, hgv=yes)
+    assert ok(motorcar="no", hgv="yes") and ok(access="no", emergency="yes") and not ok(hgv="no")
+    assert not ok(motorcar="no") and not ok(vehicle="no") and not ok(access="no")
+    assert ok(access="no", motorcar="yes") and ok(access="no", motor_vehicle="yes")
+    assert not ok(access="yes", vehicle="no") and ok(motor_vehicle="no", motorcar="yes")
+    assert ok(access="private") and ok(access="no", motor_vehicle="destination") and ok()
 
 
 @pytest.mark.parametrize("bad", [{"primary": -5}, {"primary": float("nan")}, {"primary": 0},
