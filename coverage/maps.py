@@ -705,34 +705,27 @@ def reviewer_map(
                   for _, r in g.iterrows()]
         tips = [t("超出消火栓保护范围", "beyond hydrant reach")] * len(g)
         _geojson_layer(_features(g, [style] * len(g), popups, tips), pane=_LINES).add_to(fg)
+    def point_layer(data, name: str, layer: tuple[str, str], one: tuple[str, str], style: dict) -> None:
+        """Points with one style, each with a popup of its fields (titled ``one``), as a layer."""
+        g = _to_wgs84(data, name)
+        note_bounds(g)
+        fg = group(*layer)
+        popups = [_popup(t(*one), _fields(r, {g.geometry.name}, t)) for _, r in g.iterrows()]
+        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
+
     if hydrants is not None:
-        g = _to_wgs84(hydrants, "hydrants")
-        note_bounds(g)
-        fg = group("消火栓", "Hydrants")
-        style = {"color": _HYDRANT_COLOUR[0], "weight": 1, "radius": 3, "fillColor": _HYDRANT_COLOUR[1],
-                 "fillOpacity": 0.9}
-        popups = [_popup(t("消火栓", "Hydrant"),
-                         _fields(r, {g.geometry.name}, t))
-                  for _, r in g.iterrows()]
-        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
+        point_layer(hydrants, "hydrants", ("消火栓", "Hydrants"), ("消火栓", "Hydrant"),
+                    {"color": _HYDRANT_COLOUR[0], "weight": 1, "radius": 3, "fillColor": _HYDRANT_COLOUR[1],
+                     "fillOpacity": 0.9})
     if hydrant_proposals is not None:
-        g = _to_wgs84(hydrant_proposals, "hydrant_proposals")
-        note_bounds(g)
-        fg = group("建议消火栓", "Proposed hydrants")
-        style = {"color": _HYDRANT_PROPOSED_COLOUR, "weight": 2.5, "radius": 4, "fillColor": "#ffffff",
-                 "fillOpacity": 0.9}
-        popups = [_popup(t("建议消火栓", "Proposed hydrant"),
-                         _fields(r, {g.geometry.name}, t))
-                  for _, r in g.iterrows()]
-        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
+        point_layer(hydrant_proposals, "hydrant_proposals", ("建议消火栓", "Proposed hydrants"),
+                    ("建议消火栓", "Proposed hydrant"),
+                    {"color": _HYDRANT_PROPOSED_COLOUR, "weight": 2.5, "radius": 4, "fillColor": "#ffffff",
+                     "fillOpacity": 0.9})
     if water_cranes is not None:
-        g = _to_wgs84(water_cranes, "water_cranes")
-        note_bounds(g)
-        fg = group("建议消防水鹤", "Proposed water cranes")
-        style = {"color": _CRANE_COLOUR, "weight": 3, "radius": 6, "fillColor": "#ffffff", "fillOpacity": 0.9}
-        popups = [_popup(t("建议消防水鹤", "Proposed water crane"), _fields(r, {g.geometry.name}, t))
-                  for _, r in g.iterrows()]
-        _geojson_layer(_features(g, [style] * len(g), popups, [None] * len(g)), pane=_POINTS).add_to(fg)
+        point_layer(water_cranes, "water_cranes", ("建议消防水鹤", "Proposed water cranes"),
+                    ("建议消防水鹤", "Proposed water crane"),
+                    {"color": _CRANE_COLOUR, "weight": 3, "radius": 6, "fillColor": "#ffffff", "fillOpacity": 0.9})
     if any(x is not None for x in (hydrants, hydrant_gaps, hydrant_proposals, water_cranes)):
         legend_sections.append(
             f"<div><b>{t('消火栓', 'Hydrants')}</b>"
