@@ -423,16 +423,20 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
             if found is not None:
                 res = _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
                 return _off_named(net, res, ((road_a, ta, levels_a[0]), (road_b, tb, levels_b[0])))
-    # 3. an edge carrying both names (osmnx merged the two ways: they run together there)
+    # 3. an edge carrying both roads' own names (osmnx merged the two ways: they run together
+    # there); not one road both names happen to match (西藏路 and 西藏中路 for 西藏中路 alone)
     ta, names_a = levels_a[0]
     tb, names_b = levels_b[0]
-    common = sorted(set(net.edges_named(names_a)) & set(net.edges_named(names_b)))
+    all_a, all_b = net.edges_named(names_a), net.edges_named(names_b)
+    only_a, only_b = set(names_a) - set(names_b), set(names_b) - set(names_a)
+    common = [e for e in sorted(set(all_a) & set(all_b))
+              if only_a & set(_names_of(net.edges[e][3])) and only_b & set(_names_of(net.edges[e][3]))]
     if common:
         mids = [net.geom(e).interpolate(0.5, normalized=True) for e in common]
         found = _Found("shared edge", np.array([[p.x, p.y] for p in mids]), (None,) * len(mids), 0.0)
         return _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), common, common)
     # 4. nearest approach of the best-tier roads.
-    ea, eb = _without_common(net.edges_named(names_a), net.edges_named(names_b))
+    ea, eb = _without_common(all_a, all_b)
     if not ea or not eb:
         raise ResolveError(
             f"crossing {query!r}: both names match the same road(s) {sorted(set(names_a) | set(names_b))}; "

@@ -388,3 +388,12 @@ def test_crossing_on_an_edge_carrying_both_names():
     r2 = resolve_crossing(g2, "淡水路", "长乐路")
     assert r2.method == "shared edge" and any("both names" in w for w in r2.warnings)
     assert haversine_m(r2.lon, r2.lat, *_lonlat(50, 0)) < 1.0
+
+
+def test_two_names_of_one_road_are_no_crossing():
+    # 西藏路 is only a family match for 西藏中路: both names mean the one road, however its edge
+    # is tagged, so there is no crossing to place
+    g = tiny_graph([({"name": "西藏中路"}, [(0, -300), (0, 0), (0, 300)]),
+                    ({"name": "人民大道"}, [(-300, 0), (0, 0)])])
+    with pytest.raises(ResolveError, match="same road"):
+        resolve_crossing(g, "西藏路", "西藏中路")
