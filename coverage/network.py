@@ -644,12 +644,17 @@ def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.n
     return out
 
 
-def frontage_edges(network: RoadNetwork) -> np.ndarray:
+def street_edges(network: RoadNetwork) -> np.ndarray:
     """Per edge: ``True`` for a surface street that buildings and stations can front onto (not a
-    tunnel, not a road of :data:`NO_FRONTAGE_CLASSES`). All ``True`` when the network has no such
-    street at all, so that snapping never fails for that reason alone."""
-    ok = ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
+    tunnel, not a road of :data:`NO_FRONTAGE_CLASSES`)."""
+    return ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
         network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
+
+
+def frontage_edges(network: RoadNetwork) -> np.ndarray:
+    """:func:`street_edges` as snapping targets: all ``True`` when the network has no such street
+    at all, so that snapping never fails for that reason alone."""
+    ok = street_edges(network)
     return ok if ok.any() else np.ones(network.n_edges, bool)
 
 
@@ -658,10 +663,8 @@ def street_nodes(network: RoadNetwork) -> np.ndarray:
     tunnel nor a road without frontage (:data:`NO_FRONTAGE_CLASSES`). A fire station can only
     open onto such a node: one reached only by tunnels or expressways (or by a one-way street
     with only a tunnel or an expressway leading on) is no site."""
-    ok_edge = ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
-        network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
     out = np.zeros(network.n_nodes, bool)
-    out[network.edge_u[ok_edge]] = True
+    out[network.edge_u[street_edges(network)]] = True
     return out
 
 

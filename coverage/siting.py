@@ -28,7 +28,7 @@ import scipy.sparse as sp
 import shapely
 
 from .errors import CoverageWarning, DataError, InputError
-from .network import NO_FRONTAGE_CLASSES, RoadNetwork, Snapped, snap_xy, street_nodes
+from .network import RoadNetwork, Snapped, snap_xy, street_edges, street_nodes
 from .places import crossing_name
 from .pipeline import Prepared
 
@@ -75,18 +75,12 @@ def crossing_nodes(network: RoadNetwork) -> np.ndarray:
     return nodes[np.argsort(-deg[nodes], kind="stable")]
 
 
-def _street_edges(network: RoadNetwork) -> np.ndarray:
-    """Per edge: a surface street a station can open onto (not a tunnel, has frontage)."""
-    return ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
-        network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
-
-
 def at_nodes(network: RoadNetwork, nodes: np.ndarray) -> Snapped:
     """Points exactly at nodes, placed on a surface street leaving the node (fraction 0), else on
     one arriving (fraction 1), else on any road there. Unlike snapping the node's coordinates,
     this never lands on a tunnel or an expressway passing under or over the crossing."""
     nodes = np.asarray(nodes, dtype=np.int64)
-    ok = _street_edges(network)
+    ok = street_edges(network)
     e = np.arange(network.n_edges)
     cand_node = np.concatenate([network.edge_u, network.edge_v])
     cand_edge = np.concatenate([e, e])
@@ -109,7 +103,7 @@ def at_nodes(network: RoadNetwork, nodes: np.ndarray) -> Snapped:
 
 def _warn_off_street(network: RoadNetwork, at: Snapped, labels: list, what: str) -> None:
     """Warn about sites lying on a tunnel or on a road without frontage."""
-    bad = np.flatnonzero(~_street_edges(network)[at.edge])
+    bad = np.flatnonzero(~street_edges(network)[at.edge])
     if len(bad) == 0:
         return
     shown = ", ".join(
@@ -489,7 +483,7 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     order, adds, unique = opt.site_gains(S, w, first)
     is_new = set(new_sites.tolist())
     ranked = [int(sel[k]) for k in order if int(sel[k]) in is_new]
-    twice_new = _twice_gains(S, w, order)
+    twice_new = _twice_gains(S, w, order) if model == "backup" else None
     area_add = _marginal_area(net, cands, fixed, ranked, site_budget)
     rows = []
     for rank, j in enumerate(ranked, 1):
