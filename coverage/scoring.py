@@ -261,8 +261,8 @@ def score(
         names.append(None)
     rows = []
     for name in names:
-        mask = (dem_d == name) if name is not None else np.array([d is None for d in dem_d])
-        here = (st_d == name) if name is not None else np.array([d is None for d in st_d], bool)
+        mask = dem_d == name  # element-wise, None included
+        here = st_d == name
         stats = _response_stats(state, weight, mask)
         rows.append({
             "district": name if name is not None else "(outside every district)",
