@@ -539,23 +539,30 @@ def _split_polygons(lines: np.ndarray, group: np.ndarray, n: int, width: float) 
     which = np.repeat(np.arange(len(lines)), count)
     step = np.arange(len(which)) - np.repeat(np.cumsum(count) - count, count)
     pts = shapely.line_interpolate_point(lines[which], step / (count[which] - 1), normalized=True)
-    xy = shapely.get_coordinates(pts)
+    for g, region in _divide(whole, shapely.get_coordinates(pts), group[which], width).items():
+        out[g] = region
+    return out
+
+
+def _divide(whole, xy: np.ndarray, owner: np.ndarray, pad: float) -> dict:
+    """``whole`` divided by the Voronoi diagram of the points ``xy``: per owner, the union of its
+    points' cells within ``whole`` (``pad``: margin of the diagram around ``whole``)."""
     # one point per location (the Voronoi builder refuses duplicates); first owner wins
     _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
     first = np.sort(first)
-    xy, owner = xy[first], group[which[first]]
+    xy, owner = xy[first], owner[first]
+    present = np.unique(owner).tolist()
+    if len(present) == 1:
+        return {present[0]: whole}
     # work in local coordinates for numerical robustness
     x0, y0 = xy.mean(axis=0)
     minx, miny, maxx, maxy = whole.bounds
-    frame = shapely.box(minx - x0 - width, miny - y0 - width, maxx - x0 + width, maxy - y0 + width)
+    frame = shapely.box(minx - x0 - pad, miny - y0 - pad, maxx - x0 + pad, maxy - y0 + pad)
     cells = shapely.get_parts(shapely.voronoi_polygons(
         shapely.multipoints(xy - [x0, y0]), extend_to=frame, ordered=True,
     ))
     cells = shapely.transform(cells, lambda c: c + [x0, y0])
-    for g in np.unique(owner).tolist():
-        region = _union_cells(cells[owner == g])
-        out[g] = shapely.intersection(whole, region)
-    return out
+    return {g: shapely.intersection(whole, _union_cells(cells[owner == g])) for g in present}
 
 
 def district_land(
@@ -630,28 +637,14 @@ def district_land(
         owner[ok] = po[pos[ok]]
     pts = shapely.line_interpolate_point(network.edge_geometry[which], frac, normalized=True)
     xy = shapely.get_coordinates(pts)
-    _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
-    first = np.sort(first)
-    xy, owner = xy[first], owner[first]
 
     land = shapely.union_all(shapely.buffer(network.edge_geometry[roads], fill_m, quad_segs=_QUAD_SEGS))
     if area is not None:
         land = shapely.intersection(land, area)
     polys = [shapely.Polygon()] * org.n
     unreached = 0.0
-    present = np.unique(owner)
     if len(xy) and not land.is_empty:
-        if len(present) == 1:
-            cells_by = {int(present[0]): land}
-        else:
-            x0, y0 = xy.mean(axis=0)
-            minx, miny, maxx, maxy = land.bounds
-            frame = shapely.box(minx - x0 - 1, miny - y0 - 1, maxx - x0 + 1, maxy - y0 + 1)
-            cells = shapely.get_parts(shapely.voronoi_polygons(
-                shapely.multipoints(xy - [x0, y0]), extend_to=frame, ordered=True))
-            cells = shapely.transform(cells, lambda c: c + [x0, y0])
-            cells_by = {g: shapely.intersection(land, _union_cells(cells[owner == g])) for g in present.tolist()}
-        for g, poly in cells_by.items():
+        for g, poly in _divide(land, xy, owner, 1.0).items():
             if g < 0:
                 unreached = float(shapely.area(poly)) / 1e6
             else:
