@@ -24,3 +24,26 @@ def shared_data() -> Path:
 def _quiet_progress(monkeypatch):
     """Progress bars off in tests."""
     monkeypatch.setenv("TQDM_DISABLE", "1")
+
+
+def lonlat_grid(n: int, lon0: float, lat0: float, step_lon: float, step_lat: float,
+                classes=("residential",), one_way=()):
+    """An ``n`` x ``n`` street grid in WGS-84 (node ``i * n + j + 1`` at ``(lon0 + i step_lon,
+    lat0 + j step_lat)``); link ``(i, j) -> next`` gets ``classes[(i + j) % len(classes)]`` and is
+    two-way unless ``(i, j)`` is in ``one_way``."""
+    import networkx as nx
+
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for i in range(n):
+        for j in range(n):
+            G.add_node(i * n + j + 1, x=lon0 + i * step_lon, y=lat0 + j * step_lat)
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < n and j + dj < n:
+                    a, b = i * n + j + 1, (i + di) * n + (j + dj) + 1
+                    h = classes[(i + j) % len(classes)]
+                    G.add_edge(a, b, highway=h)
+                    if (i, j) not in one_way:
+                        G.add_edge(b, a, highway=h)
+    return G

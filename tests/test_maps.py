@@ -6,12 +6,12 @@ import re
 
 import folium
 import geopandas as gpd
-import networkx as nx
 import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box, shape
 
 from coverage import maps
+from conftest import lonlat_grid
 from coverage.errors import DataError, InputError
 from coverage.maps import leaflet_assets, map_html, reviewer_map, save_map
 from coverage.network import network_from_graph
@@ -22,21 +22,9 @@ EVIL2 = "`${alert(2)}`</script><img src=x onerror=alert(3)>"
 
 
 def _grid_graph(n=4, step_lon=0.004, step_lat=0.002):
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    classes = ["primary", "residential", "secondary", "service"]
-    for i in range(n):
-        for j in range(n):
-            G.add_node(i * n + j + 1, x=LON0 + i * step_lon, y=LAT0 + j * step_lat)
-    for i in range(n):
-        for j in range(n):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di < n and j + dj < n:
-                    a, b = i * n + j + 1, (i + di) * n + (j + dj) + 1
-                    h = classes[(i + j) % len(classes)]
-                    G.add_edge(a, b, highway=h)
-                    if (i, j) != (0, 0):  # one one-way street
-                        G.add_edge(b, a, highway=h)
-    return G
+    # mixed road classes and one one-way street (from the first crossing)
+    return lonlat_grid(n, LON0, LAT0, step_lon, step_lat,
+                       classes=("primary", "residential", "secondary", "service"), one_way={(0, 0)})
 
 
 def _pt(dx, dy):

@@ -5,13 +5,13 @@ import json
 import re
 import warnings
 
-import networkx as nx
 import osmnx as ox
 import pytest
 import yaml
 from pyproj import Geod
 from shapely.geometry import box, mapping
 
+from conftest import lonlat_grid
 from coverage.errors import CoverageWarning
 from coverage.network import network_from_graph
 from coverage.pipeline import network_extent_warning, prepare, summary_header
@@ -24,18 +24,7 @@ GEOD = Geod(ellps="WGS84")
 
 
 def _grid_graph():
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for i in range(N):
-        for j in range(N):
-            G.add_node(i * N + j + 1, x=LON0 + i * STEP_LON, y=LAT0 + j * STEP_LAT)
-    for i in range(N):
-        for j in range(N):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di < N and j + dj < N:
-                    a, b = i * N + j + 1, (i + di) * N + (j + dj) + 1
-                    G.add_edge(a, b, highway="residential")
-                    G.add_edge(b, a, highway="residential")
-    return G
+    return lonlat_grid(N, LON0, LAT0, STEP_LON, STEP_LAT)
 
 
 GRID = box(LON0, LAT0, LON0 + (N - 1) * STEP_LON, LAT0 + (N - 1) * STEP_LAT)
