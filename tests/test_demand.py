@@ -16,12 +16,18 @@ UTM50 = pyproj.CRS.from_epsg(32650)
 X0, Y0 = 450_000.0, 4_330_000.0  # near Beijing
 
 
-def hand_net(nodes, edges, kmh=36.0):
+def _graph_with_nodes(nodes):
+    """A WGS-84 graph holding ``nodes`` (id -> (x, y) metres from (X0, Y0) in UTM 50N)."""
     inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
     g = nx.MultiDiGraph(crs="epsg:4326")
     for n, (x, y) in nodes.items():
         lon, lat = inv.transform(X0 + x, Y0 + y)
         g.add_node(n, x=lon, y=lat)
+    return g
+
+
+def hand_net(nodes, edges, kmh=36.0):
+    g = _graph_with_nodes(nodes)
     for u, v, oneway in edges:
         g.add_edge(u, v, highway="residential")
         if not oneway:
@@ -121,11 +127,7 @@ def test_real_extract_road_length_matches_the_graph(shared_data):
 
 def tagged_net(nodes, roads):
     """Two-way roads (a, b, tags) between nodes given in metres; travel times from speeds."""
-    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
-    g = nx.MultiDiGraph(crs="epsg:4326")
-    for n, (x, y) in nodes.items():
-        lon, lat = inv.transform(X0 + x, Y0 + y)
-        g.add_node(n, x=lon, y=lat)
+    g = _graph_with_nodes(nodes)
     for a, b, tags in roads:
         g.add_edge(a, b, **tags)
         g.add_edge(b, a, **tags)
