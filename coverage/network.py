@@ -322,10 +322,29 @@ def _osmnx_tags() -> Iterator[None]:
     old_way, old_node = ox.settings.useful_tags_way, ox.settings.useful_tags_node
     ox.settings.useful_tags_way = list(WAY_TAGS)
     ox.settings.useful_tags_node = list(NODE_TAGS)
+    # osmnx makes only junction=roundabout one-way; OSM's junction=circular implies it too
+    one_way = getattr(ox.graph, "_is_path_one_way", None)
+    if one_way is not None:
+        def circular_one_way(attrs, bidirectional, oneway_values):
+            if not bidirectional and implied_one_way(attrs.get("junction"), attrs.get("oneway")):
+                return True
+            return one_way(attrs, bidirectional, oneway_values)
+
+        ox.graph._is_path_one_way = circular_one_way
     try:
         yield
     finally:
         ox.settings.useful_tags_way, ox.settings.useful_tags_node = old_way, old_node
+        if one_way is not None:
+            ox.graph._is_path_one_way = one_way
+
+
+def implied_one_way(junction: Any, oneway: Any) -> bool:
+    """True for a way that OSM makes one-way without a ``oneway`` tag: ``junction=roundabout``
+    or ``junction=circular`` (a traffic circle) with no ``oneway`` value of its own."""
+    if oneway is not None and not (isinstance(oneway, float) and math.isnan(oneway)) and str(oneway).strip():
+        return False
+    return any(v in ("roundabout", "circular") for v in _tag_values(junction))
 
 
 @contextlib.contextmanager
@@ -407,7 +426,7 @@ def _read_pbf(path: Path) -> nx.MultiDiGraph:
             f"network file {str(path)!r} has roads but none a fire engine can drive "
             "(only footways, paths, steps ...)"
         )
-    edges = _lift_pbf_tags(edges)
+    edges = _mark_implied_one_way(_lift_pbf_tags(edges))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = osm.to_graph(nodes, edges, graph_type="networkx", network_type="driving",
@@ -428,6 +447,21 @@ def _read_pbf(path: Path) -> nx.MultiDiGraph:
         data.pop("u", None)
         data.pop("v", None)
     return graph
+
+
+def _mark_implied_one_way(edges):
+    """``oneway=yes`` on the ways :func:`implied_one_way` makes one-way (pyrosm, like osmnx,
+    knows only roundabouts)."""
+    if "junction" not in edges.columns:
+        return edges
+    oneway = edges["oneway"] if "oneway" in edges.columns else [None] * len(edges)
+    implied = np.array([implied_one_way(j, o) for j, o in zip(edges["junction"], oneway)], bool)
+    if implied.any():
+        edges = edges.copy()
+        if "oneway" not in edges.columns:
+            edges["oneway"] = None
+        edges.loc[implied, "oneway"] = "yes"
+    return edges
 
 
 def _lift_pbf_tags(edges):

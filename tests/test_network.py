@@ -330,3 +330,73 @@ def test_tunnel_flag_from_pbf_matches_the_raw_tags():
         vals = d.get("tunnel")
         vals = [] if vals is None else ([vals] if isinstance(vals, str) else list(vals))
         assert t == any(x not in ("no", "building_passage") for x in vals)
+
+
+CIRCLE_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+  <node id="1" lat="39.1000" lon="117.2000"/>
+  <node id="2" lat="39.1000" lon="117.2020"/>
+  <node id="3" lat="39.1010" lon="117.2040"/>
+  <node id="4" lat="39.1020" lon="117.2040"/>
+  <node id="5" lat="39.1030" lon="117.2040"/>
+  <node id="6" lat="39.1040" lon="117.2040"/>
+  <node id="7" lat="39.1050" lon="117.2040"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/><tag k="junction" v="circular"/></way>
+  <way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+  <way id="12"><nd ref="3"/><nd ref="4"/><tag k="highway" v="residential"/><tag k="junction" v="circular"/>
+    <tag k="oneway" v="no"/></way>
+  <way id="13"><nd ref="4"/><nd ref="5"/><tag k="highway" v="residential"/><tag k="junction" v="roundabout"/></way>
+  <way id="14"><nd ref="5"/><nd ref="6"/><tag k="highway" v="residential"/><tag k="junction" v="circular"/>
+    <tag k="oneway" v="-1"/></way>
+  <way id="15"><nd ref="6"/><nd ref="7"/><tag k="highway" v="residential"/></way>
+</osm>
+"""
+# a traffic circle is one-way without a oneway tag (OSM wiki, junction=circular); its own
+# oneway tag wins, and osmnx's one-way rule is restored after loading
+CIRCLE_DIRECTED = {(1, 2), (2, 3), (3, 2), (3, 4), (4, 3), (4, 5), (6, 5), (6, 7), (7, 6)}
+
+
+def unsimplified(path):
+    from coverage.network import _read_source
+
+    return network_from_graph(_read_source(path, cache=None, offline=True, progress=False),
+                              retain_all=True, simplify=False)
+
+
+def test_traffic_circles_are_one_way_from_osm_xml(tmp_path):
+    import osmnx as ox
+
+    rule = ox.graph._is_path_one_way
+    path = tmp_path / "circle.osm"
+    path.write_text(CIRCLE_XML, encoding="utf-8")
+    net = unsimplified(path)
+    got = {(int(net.node_ids[u]), int(net.node_ids[v])) for u, v in zip(net.edge_u, net.edge_v)}
+    assert got == CIRCLE_DIRECTED
+    assert ox.graph._is_path_one_way is rule
+    # what plain osmnx builds from the same file: the circle both ways
+    plain = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    assert plain.has_edge(2, 1) and plain.has_edge(1, 2)
+
+
+def test_traffic_circles_are_one_way_from_pbf(monkeypatch):
+    import pyrosm
+
+    from coverage.network import default_network_source
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nodes, raw = pyrosm.OSM(default_network_source()).get_network(network_type="all", nodes=True)
+    # a two-way residential way with no oneway tag, tagged as a traffic circle
+    two_way = raw[(raw["highway"] == "residential") & raw["oneway"].isna()]
+    way = int(two_way["id"].iloc[0])
+    u, v = int(two_way["u"].iloc[0]), int(two_way["v"].iloc[0])
+    base = unsimplified(default_network_source())
+    assert base.graph.has_edge(u, v) and base.graph.has_edge(v, u)
+
+    edited = raw.copy()
+    edited["junction"] = np.where(edited["id"] == way, "circular", None)
+    monkeypatch.setattr(pyrosm.OSM, "get_network", lambda self, **kw: (nodes, edited.copy()))
+    net = unsimplified(default_network_source())
+    assert net.graph.has_edge(u, v) and not net.graph.has_edge(v, u)
+    # every other segment keeps its directions
+    assert net.n_edges == base.n_edges - (raw["id"] == way).sum()
