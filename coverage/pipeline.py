@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -43,7 +43,23 @@ def _bar(total: int, desc: str, progress: bool):
 
 def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False,
             cache: str | None = None) -> Prepared:
-    """Load everything a scenario names and place its stations on the network."""
+    """Load everything a scenario names and place its stations on the network.
+
+    Data warnings (network extent, unknown road classes, unused speeds, station placement ...)
+    are issued as :class:`CoverageWarning` and kept in ``Prepared.warnings`` for the summary.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CoverageWarning)
+        prep = _prepare(scenario, offline=offline, progress=progress, cache=cache)
+    notes = []
+    for w in caught:  # shown as before, and kept for the summary
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if issubclass(w.category, CoverageWarning) and str(w.message) not in notes:
+            notes.append(str(w.message))
+    return replace(prep, warnings=tuple(notes))
+
+
+def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | None) -> Prepared:
     with _bar(5, scenario.name, progress) as bar:
         area = None
         if scenario.area is not None:
@@ -79,12 +95,10 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
         network = load_network(source, speeds=dict(scenario.speeds), clip=area,
                                clip_buffer_m=net.get("clip_buffer_m", 2000.0),
                                retain_all=net.get("retain_all", False), offline=offline, cache=cache)
-        notes = []
         short = network_extent_warning(network, area, what=_area_name(scenario),
                                        source=os.path.basename(str(source)))
         if short:
             warnings.warn(short, CoverageWarning, stacklevel=2)
-            notes.append(short)
         bar.update(1)
         pois = None
         if scenario.pois is not None:
@@ -98,18 +112,15 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
             station_list += _osm_stations(pois, area, scenario.osm_stations_class,
                                           {s.id for s in station_list})
         stations = place_stations(network, station_list, pois=pois)
-        placed = _placement_notes(stations)
-        for note in placed:  # shown now, and kept for the summary (they were in stations.csv only)
+        for note in _placement_notes(stations):  # they were in stations.csv only
             warnings.warn(note, CoverageWarning, stacklevel=2)
-        notes += placed
         if districts is not None and len(stations):
             stations = _label_districts(stations, districts, field)
         bar.update(1)
         demand = make_demand(network, scenario.demand, area=area, districts=districts, name_field=field)
         bar.update(2)
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
-                    district_field=field, stations=stations, demand=demand, pois=pois,
-                    warnings=tuple(notes))
+                    district_field=field, stations=stations, demand=demand, pois=pois)
 
 
 def _placement_notes(stations) -> list[str]:

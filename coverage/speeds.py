@@ -213,6 +213,16 @@ def edge_speeds_kmh(
             if not math.isnan(tagged):
                 speed = min(tagged, base * model.maxspeed_class_factor)
         out[i] = min(speed, model.max_kmh) * model.congestion
+    unused = sorted(set(table) - set(DEFAULT_SPEEDS_KMH) - set(highways))
+    if unused:  # a class of the user's own that no road carries: a typo or another city's tag
+        present = ", ".join(sorted(set(highways)))
+        warnings.warn(
+            f"speeds given for highway classes {', '.join(map(repr, unused))} match no road in "
+            f"this network (its classes: {present}): check the spelling against the OSM "
+            "highway tag",
+            CoverageWarning,
+            stacklevel=3,
+        )
     if unknown:
         listed = ", ".join(f"{k!r} ({n} edges)" for k, n in sorted(unknown.items()))
         action = (f"driven at {model.unknown_kmh} km/h" if model.unknown_kmh is not None

@@ -116,6 +116,10 @@ def test_unknown_highway_warns_naming_it_and_is_dropped_unless_given_a_speed():
         warnings.simplefilter("error")
         net = build(g, speeds={"fire_lane": 15})
     assert net.n_edges == 2
+    # a class of the user's own that no road carries is named (a default class is not)
+    with pytest.warns(CoverageWarning, match=r"'firelane' match no road .*fire_lane, residential") as got:
+        build(g, speeds={"fire_lane": 15, "firelane": 20, "trunk": 50})
+    assert not any("trunk" in str(w.message) for w in got)
 
 
 def test_only_footways_is_a_data_error():

@@ -114,3 +114,17 @@ def test_station_placement_warnings_reach_the_summary(tmp_path):
     assert len(notes) == 1 and "snapped 150 m" in notes[0]
     assert not [w for w in prep.warnings if w.startswith("station 's'")]
     assert notes[0] in summary_header(prep)["warnings"]
+
+
+def test_network_loading_warnings_reach_the_summary(tmp_path):
+    p = _scenario(tmp_path, FITS)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data["speeds"] = {"fire_access_route": 20}  # a class of the user's own that no road has
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    shown = [str(w.message) for w in caught if "fire_access_route" in str(w.message)]
+    assert len(shown) == 1  # still shown once while loading
+    assert [w for w in prep.warnings if "fire_access_route" in w] == shown
+    assert shown[0] in summary_header(prep)["warnings"]
