@@ -124,6 +124,10 @@ class RoadNetwork:
         GraphML, download). Tunnels are drivable; see :func:`excluded_edges`.
     node_signal
         Per node: ``True`` at signalised crossings.
+    edge_delay
+        Per edge: the seconds of ``edge_time`` spent waiting at the signal the edge ends at
+        (``speeds.signal_delay_s``; 0 without one). Driving takes the rest, spread evenly along
+        the edge, so a point partway along gets no share of the wait.
     csr
         Forward adjacency weighted by travel time.
     speed_model
@@ -149,6 +153,7 @@ class RoadNetwork:
     csr: CSR
     speed_model: SpeedModel
     edge_tunnel: np.ndarray
+    edge_delay: np.ndarray
 
     @property
     def n_nodes(self) -> int:
@@ -822,13 +827,21 @@ def network_from_graph(
         graph = _clip(graph, clip, clip_buffer_m, source)
 
     if simplify and not graph.graph.get("simplified", False):
+        # signals with a delay stay edge ends, so that each edge waits only at its end
+        waits = {n for n in signal_nodes if n in graph} if model.signal_delay_s > 0 else set()
+        for n in waits:
+            graph.nodes[n]["_signal_wait"] = True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             graph = ox.simplify_graph(
                 graph,
+                node_attrs_include=["_signal_wait"],
                 edge_attrs_differ=["highway", "is_tunnel"],
                 edge_attr_aggs={"length": sum, "travel_time": sum, "delay_s": sum},
             )
+        for n in waits:
+            if n in graph:
+                del graph.nodes[n]["_signal_wait"]
     _drop_duplicate_parallels(graph)
     if not retain_all:
         largest = max(nx.weakly_connected_components(graph), key=len)
@@ -958,6 +971,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
         edge_highway=highway, edge_geometry=geoms, edge_reverse=reverse, node_signal=signal,
         csr=build_csr(len(node_ids), eu, ev, time), speed_model=model, edge_tunnel=tunnel,
+        edge_delay=delay,
     )
 
 

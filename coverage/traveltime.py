@@ -312,7 +312,8 @@ def origin_seeds(network: RoadNetwork, origins: Any) -> tuple[np.ndarray, np.nda
     """Seeds for origins given as graph node ids or as a :class:`Snapped` (points on edges).
 
     A point at fraction ``f`` of edge ``u -> v`` reaches ``v`` after ``(1 - f)`` of the edge's
-    time and, where the road is two-way, ``u`` after ``f`` of the reverse edge's time.
+    driving time and, where the road is two-way, ``u`` after ``f`` of the reverse edge's; each
+    plus the wait at the signal there (``edge_delay``).
     """
     if isinstance(origins, Snapped):
         m = len(origins)
@@ -324,9 +325,11 @@ def origin_seeds(network: RoadNetwork, origins: Any) -> tuple[np.ndarray, np.nda
         nodes, times, owner = [], [], []
         v = network.edge_v[e]
         u = network.edge_u[e]
-        nodes.append(v); times.append((1 - f) * network.edge_time[e]); owner.append(np.arange(m))
+        drive, wait = network.edge_time - network.edge_delay, network.edge_delay
+        nodes.append(v); times.append((1 - f) * drive[e] + wait[e]); owner.append(np.arange(m))
         has = rev >= 0
-        nodes.append(u[has]); times.append(f[has] * network.edge_time[rev[has]]); owner.append(np.flatnonzero(has))
+        r = rev[has]
+        nodes.append(u[has]); times.append(f[has] * drive[r] + wait[r]); owner.append(np.flatnonzero(has))
         at_u = (f <= 1e-9) & ~has
         nodes.append(u[at_u]); times.append(np.zeros(at_u.sum())); owner.append(np.flatnonzero(at_u))
         node = np.concatenate(nodes)
@@ -436,7 +439,8 @@ def _target_entries(network: RoadNetwork, targets: Snapped):
     has = rev >= 0
     node = np.concatenate([network.edge_u[e], network.edge_v[e][has]])
     tgt = np.concatenate([k, k[has]])
-    extra = np.concatenate([f * network.edge_time[e], (1 - f[has]) * network.edge_time[rev[has]]])
+    drive = network.edge_time - network.edge_delay  # stopping short of the signal at the end
+    extra = np.concatenate([f * drive[e], (1 - f[has]) * drive[rev[has]]])
     order = np.argsort(node, kind="stable")
     ptr = np.zeros(network.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(node, minlength=network.n_nodes), out=ptr[1:])
@@ -486,9 +490,9 @@ def _same_edge(network: RoadNetwork, origins: Snapped, targets: Snapped, mat: sp
         for k, p in cands:
             best = math.inf
             if p >= f:  # downstream: straight on along e
-                best = (p - f) * network.edge_time[e]
+                best = (p - f) * (network.edge_time[e] - network.edge_delay[e])
             if r >= 0 and p <= f:  # upstream on a two-way road: straight on along the reverse
-                best = min(best, (f - p) * network.edge_time[r])
+                best = min(best, (f - p) * (network.edge_time[r] - network.edge_delay[r]))
             if best <= cutoff:
                 rows.append(i); cols.append(k); vals.append(best)
     if not rows:

@@ -303,10 +303,11 @@ def test_download_keeps_the_same_roads_as_a_file(osmnx_to, tmp_path):
     assert_same_network(got, want)
     # by hand: the plain service road and the private residential street stay; the parking
     # aisle, the footway and the motor_vehicle=no street go. Rows 0-2 and columns 0 and 2
-    # remain; column 1's crossings are then plain bends and are simplified away.
+    # remain; column 1's crossings are then plain bends and are simplified away, except the
+    # signal at 1011, which stays a node because its wait is paid there.
     kept = {d["osmid"] for *_, d in got.graph.edges(data=True)}
     kept = {w for v in kept for w in (v if isinstance(v, list) else [v])}
     assert kept == {1, 2, 3, 5, 7}
     assert set(got.node_ids.tolist()) == (
-        {1000 + 10 * i + j for i in range(3) for j in (0, 2, 3)} | {1030, 1032}
+        {1000 + 10 * i + j for i in range(3) for j in (0, 2, 3)} | {1030, 1032, 1011}
     )

@@ -424,3 +424,28 @@ def test_island_origins_are_warned_in_every_mode(mode):
                [(1, 2, True), (3, 4, False), (1, 3, False)])
     with pytest.warns(CoverageWarning, match="cannot reach the main road network"):
         isochrones(net, [2, 3], cutoff_s=50, mode=mode, road_width_m=W)
+
+
+def test_signal_wait_is_paid_at_the_signal_not_along_the_road():
+    """1 km road 1-2-3 (100 s per km at 36 km/h) with a signal at 2 (30 s wait): driving from 1
+    reaches 800 m in 80 s (no share of the wait); 2 at 130 s; 200 m past it at 150 s. The signal
+    stays a node when the road is simplified."""
+    inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for n, x in ((1, 0.0), (2, 1000.0), (3, 2000.0)):
+        lon, lat = inv.transform(X0 + x, Y0)
+        g.add_node(n, x=lon, y=lat, **({"highway": "traffic_signals"} if n == 2 else {}))
+    for u, v in ((1, 2), (2, 3)):
+        g.add_edge(u, v, highway="residential")
+        g.add_edge(v, u, highway="residential")
+    net = network_from_graph(g, speeds={"residential": 36, "signal_delay_s": 30}, retain_all=True)
+    assert sorted(net.node_ids.tolist()) == [1, 2, 3]
+    for cutoff, km in ((80, 0.8), (129, 1.0), (150, 1.2)):
+        iso = isochrones(net, [1], cutoff_s=cutoff, road_width_m=W)
+        assert iso.road_km.iloc[0] == pytest.approx(km, rel=1e-9)
+    # from the far end the wait at 2 is paid going west too: 3 -> 2 is 130 s, 1 km more is 230 s
+    iso = isochrones(net, [3], cutoff_s=180, road_width_m=W)
+    assert iso.road_km.iloc[0] == pytest.approx(1.5, rel=1e-9)
+    # without a wait the signal may go: one 2 km road
+    plain = network_from_graph(g, speeds={"residential": 36}, retain_all=True)
+    assert sorted(plain.node_ids.tolist()) == [1, 3]

@@ -350,10 +350,12 @@ def _split_reference(net, origins: Snapped, targets: Snapped, cutoff: float) -> 
         r = int(net.edge_reverse[canon])
         u, v = int(net.edge_u[canon]), int(net.edge_v[canon])
         chain = [(0.0, u)] + [(p, lab) for p, lab in items] + [(1.0, v)]
+        # driving spreads along the road; a signal's wait is paid only on reaching its end node
+        drive = net.edge_time - net.edge_delay
         for (p0, a), (p1, b) in zip(chain[:-1], chain[1:]):
-            g.add_edge(a, b, w=(p1 - p0) * net.edge_time[canon])
+            g.add_edge(a, b, w=(p1 - p0) * drive[canon] + (net.edge_delay[canon] if b == v else 0.0))
             if r >= 0:
-                g.add_edge(b, a, w=(p1 - p0) * net.edge_time[r])
+                g.add_edge(b, a, w=(p1 - p0) * drive[r] + (net.edge_delay[r] if a == u else 0.0))
     out = np.full((len(origins), len(targets)), np.inf)
     for i in range(len(origins)):
         d = nx.single_source_dijkstra_path_length(g, ("o", i), cutoff=cutoff, weight="w")
@@ -362,8 +364,20 @@ def _split_reference(net, origins: Snapped, targets: Snapped, cutoff: float) -> 
     return out
 
 
-def test_point_times_match_edge_splitting_on_shanghai(shared_data):
-    net = _real("shanghai_huangpu_osmnx_drive.osm", shared_data)
+@pytest.mark.parametrize("signal_delay_s", [0.0, 20.0])
+def test_point_times_match_edge_splitting_on_shanghai(shared_data, signal_delay_s):
+    if signal_delay_s:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoverageWarning)
+            net = load_network(shared_data / "osm" / "shanghai_huangpu_osmnx_drive.osm",
+                               speeds={"signal_delay_s": signal_delay_s})
+        # signals stay edge ends, so every wait sits at an edge's end (none inside an edge)
+        assert net.node_signal.sum() > 20
+        waits = net.edge_delay > 0
+        assert np.array_equal(waits, net.node_signal[net.edge_v])
+        assert np.all(net.edge_delay[waits] == signal_delay_s)
+    else:
+        net = _real("shanghai_huangpu_osmnx_drive.osm", shared_data)
     rng = np.random.default_rng(7)
     x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
     o = snap_xy(net, rng.uniform(x0, x1, 25), rng.uniform(y0, y1, 25), max_distance_m=1e4)
