@@ -11,7 +11,9 @@ commercial service-area tools:
 * ``"split"``: network districts: each piece of road goes to the origin that reaches it first
   (an edge between two districts is cut at the point of equal arrival time), and the area around
   the roads is divided by a Voronoi diagram of points along the pieces, so that the polygons do
-  not overlap and their areas sum to the dissolved area.
+  not overlap and their areas sum to the dissolved area. The division is drawn once, for the
+  widest band; a narrower band is the part of each district within that band's dissolved area,
+  so bands nest.
 
 :func:`district_land` gives districts as land (the ground each origin reaches first, blocks
 between roads included), which is what the standards' district caps (7 km² ...) measure; the
@@ -184,6 +186,10 @@ def isochrones(
 
     rows: list[dict] = []
     geoms: list = []
+    districts = None
+    if mode == "split":  # districts are drawn once, for the widest band; each band fills them
+        widest = _cut(network, pieces, bands[-1])
+        districts = _split_polygons(_piece_geometries(network, widest), widest.origin, org.n, width)
     for band in tqdm(bands, desc="isochrone bands", disable=not progress):
         cut = _cut(network, pieces, band)
         lines = _piece_geometries(network, cut)
@@ -197,8 +203,11 @@ def isochrones(
             road = np.bincount(cut.origin, weights=length, minlength=org.n).tolist()
             if mode == "overlap":
                 polys = _buffer_groups(lines, cut.origin, org.n, width)
+            elif band == bands[-1]:
+                polys = districts
             else:
-                polys = _split_polygons(lines, cut.origin, org.n, width)
+                reached = _buffer_group(lines, width)
+                polys = [shapely.intersection(reached, d) for d in districts]
         for owner, poly, km in zip(owners, polys, road):
             rows.append({
                 "origin": owner,

@@ -264,6 +264,7 @@ def test_split_polygons_partition_the_dissolved_area(shanghai):
     kw = dict(cutoff_s=180, bands_s=[90, 180], road_width_m=40)
     split = _proj(isochrones(shanghai, origins, mode="split", **kw), shanghai)
     whole = _proj(isochrones(shanghai, origins, mode="dissolve", **kw), shanghai)
+    wide = reached_pieces(shanghai, origins, cutoff_s=180, mode="split")
     for band in (90.0, 180.0):
         pieces = reached_pieces(shanghai, origins, cutoff_s=band, mode="split")
         part = split[split.band_s == band]
@@ -275,14 +276,15 @@ def test_split_polygons_partition_the_dissolved_area(shanghai):
         for i in range(len(geoms)):
             for j in range(i + 1, len(geoms)):
                 assert shapely.intersection(geoms[i], geoms[j]).area < 1e-3
-        # piece midpoints lie in their own origin's district, unless another origin's road runs
-        # right beside them (divided carriageways, elevated roads over ground streets)
+        # piece midpoints lie in their own origin's district, unless another origin's road
+        # (reached within the widest band, which draws the districts) runs right beside them
+        # (divided carriageways, elevated roads over ground streets)
         lines = pieces.geometry.to_numpy()
         owner = pieces.origin.to_numpy()
         mids = shapely.line_interpolate_point(lines, 0.5, normalized=True)
         clear = np.ones(len(mids), bool)
         for o in np.unique(owner):
-            others = shapely.union_all(lines[owner != o])
+            others = shapely.union_all(wide.geometry.to_numpy()[wide.origin.to_numpy() != o])
             clear[owner == o] = shapely.distance(mids[owner == o], others) > 30.0
         assert clear.mean() > 0.6
         assert shapely.covers(geoms[owner[clear]], mids[clear]).all()
@@ -290,9 +292,17 @@ def test_split_polygons_partition_the_dissolved_area(shanghai):
 
 def test_bands_are_nested(shanghai):
     origins = _origins(shanghai, 3, 4)
-    for mode in ("overlap", "dissolve"):
+    for mode in ("overlap", "dissolve", "split"):
         iso = _proj(isochrones(shanghai, origins, cutoff_s=240, mode=mode,
                                bands_s=[60, 120, 240], road_width_m=25), shanghai)
+        if mode == "split":  # each band still partitions that band's dissolved area
+            dis = _proj(isochrones(shanghai, origins, cutoff_s=240, mode="dissolve",
+                                   bands_s=[60, 120, 240], road_width_m=25), shanghai)
+            for band, rows in iso.groupby("band_s"):
+                whole = dis.loc[dis.band_s == band].geometry.iloc[0]
+                assert rows.area.sum() == pytest.approx(whole.area, rel=1e-6)
+                assert shapely.union_all(rows.geometry.to_numpy()).symmetric_difference(whole).area \
+                    < 1e-6 * whole.area
         for _, rows in iso.groupby("origin"):
             rows = rows.sort_values("band_s")
             assert (np.diff(rows.road_km) > 0).all() and (np.diff(rows.area_km2) > 0).all()
