@@ -77,7 +77,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
 from .io import open_binary
-from .network import HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy
+from .network import HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy, street_nodes
 
 __all__ = [
     "KINDS",
@@ -1624,6 +1624,22 @@ def _empty_cranes():
                              "lon": [], "lat": []}, geometry=[], crs=4326)
 
 
+#: A water crane placed farther than this outside its high-risk area is warned about.
+CRANE_WARN_M = 300.0
+
+
+def _polygon_names(polygons: Any, n: int) -> list[str]:
+    """``#i`` per polygon, with its ``name`` (or ``id``) where the frame has one."""
+    out = [f"#{i}" for i in range(n)]
+    cols = getattr(polygons, "columns", ())
+    for col in ("name", "id"):
+        if col in cols:
+            vals = list(polygons[col])
+            out = [f"#{i} {v!r}" if isinstance(v, str) and v else o for i, (o, v) in enumerate(zip(out, vals))]
+            break
+    return out
+
+
 def water_cranes(
     network: RoadNetwork,
     high_risk_polygons: Any,
@@ -1636,8 +1652,10 @@ def water_cranes(
     One crane per polygon, or ``ceil(area / area_per_crane_km2)`` per polygon when given. Each
     crane goes to a road node (cranes are driven to) inside the polygon: with one crane, the
     node nearest the polygon's road-weighted centre; with several, the nodes nearest the
-    centres of a k-means split of the road nodes inside. A polygon without road nodes gets the
-    node nearest its centre (``distance_m`` says how far outside).
+    centres of a k-means split of the road nodes inside. Only surface street crossings count
+    (no tunnel or expressway nodes). A polygon without one gets the street crossing nearest to
+    it (``distance_m`` says how far outside; a warning when over :data:`CRANE_WARN_M`); one with
+    fewer crossings than cranes needed gets one per crossing, with a warning.
 
     Parameters
     ----------
@@ -1685,17 +1703,36 @@ def water_cranes(
     rows = []
     nodes_xy = np.column_stack([network.x, network.y])
     rng = np.random.default_rng(0)
+    street = street_nodes(network)  # a crane stands on a surface street, not in a tunnel
+    if not street.any():
+        street = np.ones(network.n_nodes, bool)
+    sites = np.flatnonzero(street)
+    names = _polygon_names(high_risk_polygons, len(geoms))
     for i, g in enumerate(geoms):
         pg = shapely.transform(g, project)
         area = pg.area / 1e6
         k = 1 if area_per_crane_km2 is None else max(1, math.ceil(area / area_per_crane_km2 - 1e-9))
-        inside = np.flatnonzero(shapely.contains_xy(pg, network.x, network.y))
+        inside = sites[shapely.contains_xy(pg, network.x[sites], network.y[sites])]
         if len(inside) == 0:
-            c = pg.representative_point()
-            j = int(np.argmin(np.hypot(network.x - c.x, network.y - c.y)))
+            far = shapely.distance(pg, shapely.points(nodes_xy[sites]))
+            j = int(sites[np.argmin(far)])
             picks = [j]
+            if far.min() > CRANE_WARN_M:
+                warnings.warn(
+                    f"high-risk area {names[i]} has no street inside and the nearest street "
+                    f"crossing is {far.min():.0f} m away, so its water crane stands that far "
+                    "outside: check that the area lies within the road network",
+                    CoverageWarning, stacklevel=2,
+                )
         elif len(inside) <= k:
             picks = inside.tolist()
+            if len(inside) < k:
+                warnings.warn(
+                    f"high-risk area {names[i]} ({area:.2f} km²) needs {k} water cranes at "
+                    f"{area_per_crane_km2:g} km² each but has only {len(inside)} street "
+                    f"crossing(s) inside: {len(inside)} placed",
+                    CoverageWarning, stacklevel=2,
+                )
         elif k == 1:
             centre = nodes_xy[inside].mean(axis=0)
             picks = [int(inside[np.argmin(np.hypot(*(nodes_xy[inside] - centre).T))])]

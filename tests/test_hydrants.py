@@ -660,3 +660,26 @@ def test_hsinchu_gcj_like_shift_warns(hsinchu):
 def test_hsinchu_pbf_hydrants(shared_data):
     h = load_hydrants(shared_data / "osm" / "hsinchu_nctu_taiwan.osm.pbf")
     assert (h["kind"] == "hydrant").sum() == 39
+
+
+def test_water_cranes_far_or_crowded_areas_are_warned_about():
+    nodes = {i * 5 + j: (i * 100.0, j * 100.0) for i in range(5) for j in range(5)}
+    roads = [(a, a + 1) for a in nodes if a % 5 < 4] + [(a, a + 5) for a in nodes if a < 20]
+    net = make_net(nodes, roads)
+    # a polygon 1 km east of the grid: its crane goes to the crossing nearest the polygon (an
+    # east-edge node), not the one nearest its centre, and the distance is warned about
+    far = shapely.Polygon([lonlat(1400, 150), lonlat(1600, 150), lonlat(1600, 250), lonlat(1400, 250)])
+    frame = gpd.GeoDataFrame({"name": ["油库"]}, geometry=[far], crs=4326)
+    with pytest.warns(CoverageWarning, match=r"#0 '油库' has no street inside .* 1000 m away"):
+        got = water_cranes(net, frame)
+    assert got["node"].tolist() in ([21], [22])  # (400, 100) or (400, 200): both 1 km away
+    assert got["distance_m"].iloc[0] == pytest.approx(1000.0, abs=2.0)
+    # a small area holding one crossing that needs three cranes by area: one placed, warned
+    small = shapely.Polygon([lonlat(150, 150), lonlat(250, 150), lonlat(250, 250), lonlat(150, 250)])
+    with pytest.warns(CoverageWarning, match=r"needs 3 water cranes .* only 1 street crossing"):
+        got = water_cranes(net, [small], area_per_crane_km2=0.004)
+    assert got["node"].tolist() == [12]
+    # near the network and roomy enough: quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoverageWarning)
+        water_cranes(net, [small])
