@@ -836,7 +836,7 @@ def network_from_graph(
             graph = ox.simplify_graph(
                 graph,
                 node_attrs_include=["_signal_wait"],
-                edge_attrs_differ=["highway", "is_tunnel"],
+                edge_attrs_differ=["highway", "is_tunnel", "speed_kph"],
                 edge_attr_aggs={"length": sum, "travel_time": sum, "delay_s": sum},
             )
         for n in waits:

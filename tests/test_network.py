@@ -404,3 +404,36 @@ def test_traffic_circles_are_one_way_from_pbf(monkeypatch):
     assert net.graph.has_edge(u, v) and not net.graph.has_edge(v, u)
     # every other segment keeps its directions
     assert net.n_edges == base.n_edges - (raw["id"] == way).sum()
+
+
+def test_saved_network_reloads_with_the_same_travel_times(tmp_path):
+    """A simplified network saved as GraphML and loaded again drives the same: roads are not
+    merged across a change of speed (a 30 km/h zone inside a 50 km/h street), which the reload
+    could only price at one of the two speeds."""
+    import osmnx as ox
+
+    nodes = {i: (100.0 * i, 0.0) for i in range(5)}
+    nodes[5] = (200.0, 100.0)
+    speed = {0: "50", 1: "30", 2: "50", 3: "50"}
+    edges = []
+    for i in range(4):
+        edges += [(i, i + 1, {"highway": "secondary", "maxspeed": speed[i]}),
+                  (i + 1, i, {"highway": "secondary", "maxspeed": speed[i]})]
+    edges += [(2, 5, {"highway": "residential"}), (5, 2, {"highway": "residential"})]
+    first = network_from_graph(graph(nodes, edges), retain_all=True)
+    assert sorted(first.node_ids.tolist()) == [0, 1, 2, 4, 5]  # 3 is a bend at one speed
+    path = tmp_path / "saved.graphml"
+    ox.save_graphml(first.graph, path)
+    again = load_network(path, retain_all=True)
+
+    def times(net):
+        g = nx.DiGraph()
+        for u, v, t in zip(net.node_ids[net.edge_u], net.node_ids[net.edge_v], net.edge_time):
+            g.add_edge(int(u), int(v), w=float(t))
+        return {s: nx.single_source_dijkstra_path_length(g, s, weight="w") for s in (0, 4, 5)}
+
+    want = times(first)
+    assert want[0][4] == pytest.approx(100 / (50 / 3.6) * 3 + 100 / (30 / 3.6))
+    got = times(again)
+    for s in want:
+        assert got[s] == pytest.approx(want[s], rel=1e-9)
