@@ -103,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 warnings.simplefilter("always", CoverageWarning)
                 warnings.showwarning = _show_warning
+            if args.command != "compare" and getattr(args, "out", None):
+                from .report import check_out_folder
+
+                check_out_folder(args.out)  # before any work: a run replaces the folder whole
             return handlers[args.command](args, progress)
     except KeyboardInterrupt:
         print("covplan: interrupted", file=sys.stderr)

@@ -166,6 +166,7 @@ def write_report(
         raise DataError(f"cannot write report {str(out)!r}: folder {str(parent)!r} does not exist")
     if out.exists() and not out.is_dir():
         raise DataError(f"cannot write report {str(out)!r}: a file of that name exists (expected a folder)")
+    check_out_folder(out)
     layers = dict(layers or {})
     tables = dict(tables or {})
     summary = dict(summary or {})
@@ -184,6 +185,11 @@ def write_report(
         )
         md = markdown if markdown is not None else markdown_summary(summary)
         (tmp / "summary.md").write_text(md, encoding="utf-8")
+        written = sorted(e.name for e in tmp.iterdir())
+        (tmp / MARKER_FILE).write_text(json.dumps({
+            "note": "a report folder written by covplan; the next run with the same --out replaces "
+                    "it as a whole, unless it then holds files other than these",
+            "files": written}, indent=1) + "\n", encoding="utf-8")
         for name, content in extra_files.items():
             data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
             (tmp / name).write_bytes(data)
@@ -192,6 +198,44 @@ def write_report(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+#: Marks a folder as a covplan report, which a later run may replace as a whole.
+MARKER_FILE = ".covplan-report"
+#: Files a report folder may hold (reports written before the marker existed have no marker).
+_REPORT_SUFFIXES = (".json", ".md", ".csv", ".gpkg", ".html")
+
+
+def check_out_folder(out: str | os.PathLike) -> None:
+    """Refuse to replace a folder that holds anything covplan did not write: replacing deletes
+    the old folder as a whole (a scenario file or notes kept there would be lost). The CLI calls
+    this before any work; :func:`write_report` again before writing."""
+    out = Path(out).expanduser().absolute()
+    if not out.is_dir():
+        return
+    entries = list(out.iterdir())
+    if not entries:
+        return
+    names = {e.name for e in entries}
+    try:
+        ours = set(json.loads((out / MARKER_FILE).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        ours = None
+    if ours is not None:
+        foreign = sorted(names - ours - {MARKER_FILE})
+    elif "summary.json" in names and all(e.is_file() and e.suffix in _REPORT_SUFFIXES for e in entries):
+        foreign = []  # a report written before the marker existed
+    else:
+        foreign = sorted(names - {MARKER_FILE})
+    if not foreign:
+        return
+    shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+    raise InputError(
+        f"--out folder {str(out)!r} is not a covplan report folder (it holds {shown}, which covplan "
+        "did not write); a run "
+        "replaces its --out folder as a whole, so choose a new or empty folder, e.g. "
+        f"{str(out / 'report')!r}"
+    )
 
 
 def _check_names(layers: Mapping, tables: Mapping, extra_files: Mapping) -> None:

@@ -175,3 +175,17 @@ def test_water_cranes_for_the_scenarios_high_risk_areas(tmp_path):
     bad = dict(sc, hydrants={"osm": True, "crane_area_km2": -1})
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
     assert main(["--quiet", "hydrants", str(tmp_path / "b.yaml"), "--out", str(tmp_path / "o2")]) == EXIT_INPUT
+
+
+def test_out_folder_with_other_files_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import coverage.pipeline as pipeline
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "helsinki.yaml").write_text(HELSINKI.read_text(encoding="utf-8"), encoding="utf-8")
+    called = []
+    monkeypatch.setattr(pipeline, "prepare", lambda *a, **k: called.append(1))
+    assert main(["score", str(out / "helsinki.yaml"), "--out", str(out)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "is not a covplan report folder (it holds helsinki.yaml" in err and "Traceback" not in err
+    assert not called and sorted(p.name for p in out.iterdir()) == ["helsinki.yaml"]

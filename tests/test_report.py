@@ -61,7 +61,8 @@ def test_report_folder_holds_every_layer_table_and_summary(tmp_path):
                  extra_files={"map.html": "<html>地图</html>", "raw.bin": b"\x00\x01"})
 
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["layers.gpkg", "map.html", "raw.bin", "stations.csv", "summary.json", "summary.md"]
+    assert names == [".covplan-report", "layers.gpkg", "map.html", "raw.bin", "stations.csv",
+                     "summary.json", "summary.md"]
     # leftovers from the temporary build folder must be gone
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
@@ -132,7 +133,37 @@ def test_report_replaces_old_files_completely(tmp_path):
     out = tmp_path / "run"
     write_report(out, tables={"old": pd.DataFrame({"a": [1]})}, summary={})
     write_report(out, tables={"new": pd.DataFrame({"b": [2]})}, summary={})
-    assert sorted(p.name for p in out.iterdir()) == ["new.csv", "summary.json", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".covplan-report", "new.csv", "summary.json",
+                                                     "summary.md"]
+
+
+def test_a_folder_covplan_did_not_write_is_never_replaced(tmp_path):
+    """Replacing deletes the old folder: a scenario or notes kept in --out would be lost."""
+    out = tmp_path / "work"
+    out.mkdir()
+    (out / "helsinki.yaml").write_text("name: x\n", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match=r"'.*work' is not a covplan report folder \(it holds "
+                                         r"helsinki.yaml, notes.txt, which.*new or empty folder"):
+        write_report(out, summary={"covered_share": 0.5})
+    assert sorted(p.name for p in out.iterdir()) == ["helsinki.yaml", "notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]  # no temporary folder left
+    # an empty folder, and a report from before the marker existed, are replaced
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write_report(empty, summary={})
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    for name in ("summary.json", "summary.md", "stations.csv", "layers.gpkg", "map.html"):
+        (legacy / name).write_text("{}", encoding="utf-8")
+    write_report(legacy, summary={})
+    assert sorted(p.name for p in legacy.iterdir()) == [".covplan-report", "summary.json", "summary.md"]
+    # nor a report folder someone has since put their own files in
+    (legacy / "data").mkdir()
+    (legacy / "plan.docx").write_bytes(b"x")
+    with pytest.raises(InputError, match=r"holds data, plan.docx, which"):
+        write_report(legacy, summary={})
+    assert (legacy / "plan.docx").exists()
 
 
 def test_bad_names_and_types_are_rejected(tmp_path):
