@@ -599,9 +599,14 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             req_lines.append(f"- 建议消防水鹤 / proposed water cranes (high-risk areas): {_num(hyd['water_cranes'], 0)}")
     opt = s.get("optimise")
     if isinstance(opt, Mapping):
+        among = [f"{opt[k]} {what}" for k, what in (("planned_candidates", "planned"),
+                                                      ("candidate_stations", "candidate"))
+                 if opt.get(k)]
+        among = (f" (the plan's {' and '.join(among)} stations compete as candidates)"
+                 if among else "")
         o = [f"- 模型 / model: {opt.get('model')} ({opt.get('status')}, gap {_pct(opt.get('gap') or 0)})",
-             f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)} (the plan's planned stations "
-             f"compete as candidates); 覆盖 / coverage: existing stations {_pct(opt.get('covered_share_before'))}"
+             f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)}{among}; "
+             f"覆盖 / coverage: existing stations {_pct(opt.get('covered_share_before'))}"
              f" → with the proposed sites {_pct(opt.get('covered_share_after'))}"]
         if opt.get("covered_twice_share_after") is not None:
             o.append(f"- 双重覆盖 / covered twice: {_pct(opt.get('covered_twice_share_before'))} → "
@@ -614,6 +619,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             kept = [str(x) for x in (opt.get("planned_selected") or [])]
             o.append(f"- 规划方案覆盖 / the plan's own sites (existing + planned): {_pct(opt['covered_share_plan'])}"
                      f"; planned stations the optimum keeps: {_md_cell(', '.join(kept)) if kept else 'none'}")
+        for key, label in (("required", "必选 / required sites"), ("excluded", "排除 / excluded sites")):
+            if opt.get(key):
+                o.append(f"- {label}: {_md_cell(', '.join(map(str, opt[key])))}")
         for site in (opt.get("sites") or [])[:20]:
             if isinstance(site, Mapping):
                 extra = ""
@@ -621,7 +629,8 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                     extra += f", +{_pct(site['adds_twice_share'])} covered twice"
                 if site.get("saves_mean_s") is not None:
                     extra += f", -{_num(site['saves_mean_s'], 1)} s mean drive time"
-                tag = " [规划 planned]" if site.get("kind") == "planned" else ""
+                tag = {"planned": " [规划 planned]", "candidate": " [备选 candidate station]"}.get(
+                    str(site.get("kind")), "")
                 where = f" ({_md_cell(site['district'])})" if site.get("district") else ""
                 o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))}{tag}{where}: "
                          f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²{extra}")

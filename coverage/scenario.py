@@ -135,6 +135,13 @@ class OptimiseSpec:
     hazards: FileRef | None = None
     venues: FileRef | None = None
     classes: Mapping[str, int] = field(default_factory=dict)
+    required: tuple[str, ...] = ()   # ids of planned/candidate stations the plan must build
+    excluded: tuple[str, ...] = ()   # ids of planned/candidate stations not available
+
+
+#: keys of the ``optimise`` section.
+_OPTIMISE_KEYS = ("model", "new", "class", "classes", "quotas", "candidates", "candidate_spacing_m",
+                  "time_limit_s", "hazards", "venues", "required", "excluded")
 
 
 @dataclass(frozen=True)
@@ -554,6 +561,7 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
     if not isinstance(value, Mapping):
         p.add("optimise", value, "a mapping like {model: mclp, new: 2}")
         return OptimiseSpec()
+    _unknown_keys(p, "optimise", value, _OPTIMISE_KEYS)
     model = value.get("model", "mclp")
     if model not in MODELS:
         p.add("optimise.model", model, f"one of {', '.join(MODELS)}")
@@ -616,7 +624,34 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
         hazards=_rule_ref(p, "optimise.hazards", value.get("hazards"), base),
         venues=_rule_ref(p, "optimise.venues", value.get("venues"), base),
         classes=classes,
+        required=_id_list(p, "optimise.required", value.get("required")),
+        excluded=_id_list(p, "optimise.excluded", value.get("excluded")),
     )
+
+
+def _id_list(p: _Problems, where: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or any(isinstance(v, (bool, Mapping, list)) for v in value):
+        p.add(where, value, "a list of station ids (planned or candidate stations)")
+        return ()
+    return tuple(str(v) for v in value)
+
+
+def _check_site_ids(p: _Problems, spec: OptimiseSpec, stations: tuple[Station, ...]) -> None:
+    """optimise.required / excluded must name planned or candidate stations, not both lists."""
+    status = {s.id: s.status for s in stations}
+    for where, ids in (("optimise.required", spec.required), ("optimise.excluded", spec.excluded)):
+        for sid in ids:
+            if sid not in status:
+                p.add(where, sid, f"the id of a planned or candidate station (known: {', '.join(sorted(status)) or 'none'})")
+            elif status[sid] == "existing":
+                p.add(where, sid, "a planned or candidate station (existing stations are always kept)")
+    both = sorted(set(spec.required) & set(spec.excluded))
+    if both:
+        p.add("optimise.required", both, "ids not also in optimise.excluded")
 
 
 def _rule_ref(p: _Problems, where: str, value: Any, base: Path) -> FileRef | None:
@@ -701,6 +736,7 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
         pois_osm=pois_osm,
         osm_stations_class=osm_cls,
     )
+    _check_site_ids(p, scenario.optimise, scenario.stations)
     if p.items:
         raise ScenarioError(str(path), p.items)
     return scenario

@@ -38,7 +38,7 @@ class Candidates:
     """Candidate sites: where they are on the network and what they are."""
 
     at: Snapped
-    kind: np.ndarray        # "existing" / "planned" / "crossing" / "user"
+    kind: np.ndarray        # "existing" / "planned" / "candidate" / "crossing" / "user"
     label: np.ndarray       # station id, node id or user row
     district: np.ndarray    # district name or None
     station_class: np.ndarray
@@ -152,7 +152,8 @@ def _breach_text(b: list[dict]) -> str:
 
 
 def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> Candidates:
-    """Existing stations (to fix), planned stations, then crossings or the user's candidates.
+    """Existing stations (to fix), planned and candidate stations, then crossings or the user's
+    candidates.
 
     The siting rules are checked at each site's final position on the network (a user's point
     after snapping onto its road), against the hazard and venue geometries (an area from its
@@ -177,22 +178,22 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     dropped: list[dict] = []
     removed = {"siting_rules": 0, "off_main_network": 0, "spacing": 0}
     parts, kinds, labels, classes = [], [], [], []
-    for status in ("existing", "planned"):
+    for status in ("existing", "planned", "candidate"):
         rows = st[st["status"] == status]
         if len(rows):
             parts.append(stations_snapped(net, rows))
             kinds += [status] * len(rows)
             labels += list(rows["id"].astype(str))
             classes += list(rows["class"])
-            if status == "planned":
+            if status != "existing":  # the plan's own sites: kept, with a warning per rule broken
                 ids = list(rows["id"].astype(str))
-                _warn_off_street(net, parts[-1], ids, "planned station(s)")
+                _warn_off_street(net, parts[-1], ids, f"{status} station(s)")
                 bad = [(sid, b) for sid, b in zip(ids, _rule_breaches(layers, parts[-1].x, parts[-1].y)) if b]
                 siting_warnings += [{"station": sid, "rule": r["rule"], "distance_m": r["distance_m"],
                                      "min_m": r["min_m"]} for sid, b in bad for r in b]
                 if bad:
                     warnings.warn(
-                        f"{len(bad)} planned station(s) break the GB 51080 siting rules: "
+                        f"{len(bad)} {status} station(s) break the GB 51080 siting rules: "
                         + "; ".join(f"{sid}: {_breach_text(b)}" for sid, b in bad)
                         + "; they stay candidates because the plan names them: check their position",
                         CoverageWarning, stacklevel=2,
@@ -263,11 +264,15 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         nodes = nodes[main]
     if len(nodes) and spacing_m > 0:
         n0 = len(nodes)
-        if pt_at is not None and len(pt_lab):
-            # the user's points are kept as given: generated sites make room for them
+        # the stations (existing, planned, candidate) and the user's points are kept as given:
+        # generated sites keep the spacing from them (a crossing beside a station adds nothing)
+        given = parts + ([pt_at] if pt_at is not None and len(pt_lab) else [])
+        if given:
             from scipy.spatial import cKDTree
 
-            d, _ = cKDTree(np.column_stack([pt_at.x, pt_at.y])).query(
+            gx = np.concatenate([g.x for g in given])
+            gy = np.concatenate([g.y for g in given])
+            d, _ = cKDTree(np.column_stack([gx, gy])).query(
                 np.column_stack([net.x[nodes], net.y[nodes]]), k=1)
             nodes = nodes[d >= spacing_m]
         if len(nodes):
@@ -292,7 +297,7 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         names = [crossing_name(net, int(i)) for i in nodes]
         labels += [f"{nm} (node:{n})" if nm else f"node:{n}" for nm, n in zip(names, net.node_ids[nodes])]
         classes += [station_class] * len(nodes)
-    if len(kinds) == n_fixed_like and not any(k == "planned" for k in kinds):
+    if len(kinds) == n_fixed_like and not any(k in ("planned", "candidate") for k in kinds):
         why = []
         if dropped:
             why.append(f"{len(dropped)} user point(s) dropped")
@@ -313,6 +318,24 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
                       district=district, station_class=np.array(classes, dtype=object),
                       siting_warnings=tuple(siting_warnings), dropped=tuple(dropped),
                       removed=dict(removed))
+
+
+def _plan_sites(cands: Candidates, spec, fixed: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Candidate indices of ``optimise.required`` / ``excluded`` (planned or candidate station
+    ids); ``None`` for an empty list. A required station already fixed is left to ``fixed``."""
+    out = []
+    open_site = np.isin(cands.kind, ["planned", "candidate"])
+    for where, ids in (("required", spec.required), ("excluded", spec.excluded)):
+        idx = []
+        for sid in ids:
+            hit = np.flatnonzero(open_site & (cands.label == sid))
+            if len(hit) == 0:
+                raise InputError(f"optimise.{where} names station {sid!r}, which is not a planned or "
+                                 "candidate station of this scenario")
+            idx.append(int(hit[0]))
+        idx = np.array(sorted(set(idx) - set(fixed.tolist())), dtype=np.int64)
+        out.append(idx if len(idx) else None)
+    return out[0], out[1]
 
 
 def _rule_geoms(ref, net: RoadNetwork, prep: Prepared, kind: str) -> np.ndarray | None:
@@ -430,8 +453,11 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
                    else "or lower optimise.candidate_spacing_m")
             )
     w = demand.weight
+    required, excluded = _plan_sites(cands, spec, fixed) if quotas else (None, None)
     common = dict(fixed=fixed, groups=groups, group_min=gmin, group_max=gmax,
-                  time_limit_s=time_limit_s, progress=progress)
+                  time_limit_s=time_limit_s, progress=progress, excluded=excluded)
+    if required is not None and not class_budget:
+        common["required"] = required
     if class_budget:
         # each class with its own reach; existing stations keep their own class
         by_class = {}
@@ -449,7 +475,19 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
             fixed_by_class[c].append(int(j))
         counts = {c: int(spec.classes.get(c, 0)) for c in by_class}
         common.pop("fixed")
-        sol = opt.max_cover_classes(by_class, w, counts, fixed=fixed_by_class, **common)
+        req_by_class = None
+        if required is not None:  # a required station is built as its own class
+            req_by_class = {}
+            for j in required.tolist():
+                c = str(cands.station_class[j])
+                if not counts.get(c):
+                    raise InputError(
+                        f"optimise.required station {cands.label[j]!r} is of class {c!r}, but "
+                        f"optimise.classes {dict(spec.classes)} build no new {c!r} stations: add "
+                        f"{c} to the classes or change the station's class")
+                req_by_class.setdefault(c, []).append(int(j))
+        sol = opt.max_cover_classes(by_class, w, counts, fixed=fixed_by_class, required=req_by_class,
+                                    **common)
     elif model == "lscp":
         sol = opt.min_cover(covers, weights=w, **common)
     elif model == "mclp":
@@ -532,6 +570,10 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         "uncoverable_share": round(float(w[uncov_idx].sum()) / total, 6) if total else None,
         "uncoverable_units": int(len(uncov_idx)),
         "quotas": {k: {"min": v[0], "max": v[1]} for k, v in spec.quotas.items()},
+        "planned_candidates": int((cands.kind == "planned").sum()) if not fix_planned else 0,
+        "candidate_stations": int((cands.kind == "candidate").sum()),
+        "required": list(spec.required) if quotas else [],
+        "excluded": list(spec.excluded) if quotas else [],
     }
     if model == "backup":
         summary["covered_twice_share_before"] = share(hits_before >= 2)

@@ -347,3 +347,14 @@ def test_markdown_lists_every_district():
     md = markdown_summary(s)
     assert "| 西区 West | 64.9% | 65.5% | 0 | 1 | beyond the horizon | 17.7% |" in md
     assert "| 南区 South | no demand | – | 0 | 0 | – | – |" in md
+
+
+def test_markdown_says_which_plan_sites_compete_and_which_are_forced():
+    base = {"model": "mclp", "status": "optimal", "gap": 0.0, "new_sites": 1,
+            "covered_share_before": 0.5, "covered_share_after": 0.6}
+    none = markdown_summary({"optimise": {**base, "planned_candidates": 0, "candidate_stations": 0}})
+    assert "compete as candidates" not in none and "required" not in none
+    some = markdown_summary({"optimise": {**base, "planned_candidates": 2, "candidate_stations": 1,
+                                          "required": ["kamppi"], "excluded": ["hakaniemi"]}})
+    assert "the plan's 2 planned and 1 candidate stations compete as candidates" in some
+    assert "required sites: kamppi" in some and "excluded sites: hakaniemi" in some

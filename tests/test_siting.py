@@ -517,3 +517,62 @@ def test_sites_that_add_nothing_are_flagged(tmp_path):
     assert len(nothing) == 2
     assert [s["label"] for s in res.summary["sites_adding_nothing"]] == nothing
     assert "add nothing" in res.summary["sites_adding_nothing_note"]
+
+
+def _helsinki_variant(tmp_path, stations=(), **optimise):
+    data = yaml.safe_load((REPO / "scenarios" / "helsinki.yaml").read_text(encoding="utf-8"))
+    data["stations"] += list(stations)
+    data["optimise"].update(optimise)
+    p = tmp_path / "h.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+def test_candidate_stations_required_and_excluded_sites(tmp_path, helsinki):
+    # a candidate station at a generated crossing site that the free optimum does not pick
+    base = propose_sites(helsinki, model="mclp", new=1)
+    c = base.candidates
+    j = int(np.flatnonzero(c.kind == "crossing")[5])
+    assert c.label[j] not in set(base.sites["label"])
+    site = {"id": "kamppi", "name": "Kamppi site", "class": "small", "status": "candidate",
+            "at": {"lon": float(c.at.lon[j]), "lat": float(c.at.lat[j])}}
+    free = prepare(load_scenario(_helsinki_variant(tmp_path, [site])))
+    res = propose_sites(free, model="mclp", new=2)
+    kinds = dict(zip(res.candidates.label, res.candidates.kind))
+    assert kinds["kamppi"] == "candidate" and kinds["hakaniemi"] == "planned"
+    # forced: the candidate station is built whatever the optimum; excluded: never chosen
+    forced = prepare(load_scenario(_helsinki_variant(tmp_path, [site], required=["kamppi"],
+                                                     excluded=["hakaniemi"])))
+    got = propose_sites(forced, model="mclp", new=2)
+    labels = list(got.sites["label"])
+    assert "kamppi" in labels and "hakaniemi" not in labels
+    assert got.solution.objective <= res.solution.objective + 1e-9
+    # brute force over the second site, with kamppi in and hakaniemi out
+    budget = np.array([free.scenario.standard.travel_for(k) for k in res.candidates.station_class])
+    t = point_times(free.network, res.candidates.at, free.demand.at, cutoff_s=budget.max()).toarray()
+    reach = (t > 0) & (t <= budget[:, None] + 1e-9)
+    w = free.demand.weight
+    lab = list(res.candidates.label)
+    have = reach[np.flatnonzero(res.candidates.kind == "existing")].any(axis=0) | reach[lab.index("kamppi")]
+    best = max(w[have | reach[k]].sum() for k in range(len(lab))
+               if res.candidates.kind[k] != "existing" and lab[k] not in ("kamppi", "hakaniemi"))
+    assert got.solution.objective == pytest.approx(best, rel=1e-9)
+    # generated crossings keep the candidate spacing from every station
+    c = res.candidates
+    gen = c.kind == "crossing"
+    given = np.isin(c.kind, ["existing", "planned", "candidate"])
+    d = np.hypot(c.at.x[gen][:, None] - c.at.x[given][None, :], c.at.y[gen][:, None] - c.at.y[given][None, :])
+    assert gen.sum() > 20 and d.min() >= 150.0
+
+
+@pytest.mark.parametrize("optimise, match", [
+    ({"qoutas": {"a": 1}}, r"optimise.qoutas.*did you mean 'quotas'"),
+    ({"required": ["nowhere"]}, r"optimise.required: got 'nowhere'.*planned or candidate station"),
+    ({"excluded": ["erottaja"]}, r"optimise.excluded: got 'erottaja'.*existing stations are always kept"),
+    ({"required": ["hakaniemi"], "excluded": ["hakaniemi"]}, r"not also in optimise.excluded"),
+])
+def test_optimise_section_mistakes_are_named(tmp_path, optimise, match):
+    from coverage.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=match):
+        load_scenario(_helsinki_variant(tmp_path, **optimise))
