@@ -1,7 +1,7 @@
 """Demand units: what stations must reach, each with a weight and a place on the road network.
 
 Kinds: road pieces (default: every drivable road cut into pieces of at most ``piece_m``, weight =
-length, each two-way road counted once; tunnels and motorways left out by default, see
+length, each two-way road counted once; tunnels, bridges and motorways left out by default, see
 :func:`road_pieces`), a square or hex grid clipped to the study area (weight =
 cell area), building footprints (weight = footprint area) or a points file with weights.
 """
@@ -107,8 +107,9 @@ def road_pieces(
     Two-way roads are counted once. ``area`` (WGS-84 polygon) keeps pieces whose midpoint lies
     inside it; ``districts`` labels each piece with the district holding its midpoint.
 
-    ``exclude`` leaves out road kinds with no frontage to protect (default both): ``"tunnel"``
-    (:attr:`RoadNetwork.edge_tunnel`; ``building_passage`` is not a tunnel) and ``"motorway"``
+    ``exclude`` leaves out road kinds with no frontage to protect (default all three):
+    ``"tunnel"`` (:attr:`RoadNetwork.edge_tunnel`; ``building_passage`` is not a tunnel),
+    ``"bridge"`` (bridges and elevated roads, :attr:`RoadNetwork.edge_bridge`) and ``"motorway"``
     (``motorway``/``motorway_link``: reached through their own access rules). ``[]`` keeps every
     road. The length left out per kind is in :attr:`Demand.excluded_m`. Travel times still use
     these roads.

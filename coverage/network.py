@@ -45,21 +45,28 @@ _NO_ACCESS = frozenset({"no"})
 #: ``avalanche_protector``, ``flooded`` ...) is a tunnel. Tunnels stay drivable (fire engines use
 #: road tunnels); they are only left out of road demand, hydrant requirements and station sites.
 NOT_TUNNEL = frozenset({"", "no", "false", "0", "building_passage"})
+#: OSM ``bridge`` values that do NOT put a road on a bridge. Every other value (``yes``,
+#: ``viaduct`` for elevated roads (高架), ``cantilever`` ...) does: a bridge or viaduct has no
+#: frontage, so, like a tunnel, it is drivable but left out of road demand, hydrant requirements
+#: and station sites.
+NOT_BRIDGE = frozenset({"", "no", "false", "0"})
 
 #: Road kinds that can be left out of road demand and hydrant requirements (``exclude``):
-#: ``tunnel`` (``RoadNetwork.edge_tunnel``), ``motorway`` (highway class in
+#: ``tunnel`` (``RoadNetwork.edge_tunnel``), ``bridge`` (``RoadNetwork.edge_bridge``: bridges and
+#: elevated roads), ``motorway`` (highway class in
 #: :data:`MOTORWAY_CLASSES`) and ``service`` (``highway=service``: driveways, parking aisles,
 #: campus and yard lanes, in :data:`SERVICE_CLASSES`). An edge that is several counts as the
 #: first of them in this order.
-ROAD_KINDS = ("tunnel", "motorway", "service")
+ROAD_KINDS = ("tunnel", "bridge", "motorway", "service")
 #: Road demand's default ``exclude``.
-ROAD_EXCLUSIONS = ("tunnel", "motorway")
+ROAD_EXCLUSIONS = ("tunnel", "bridge", "motorway")
 #: Hydrant requirements' default ``exclude``: municipal hydrants (GB 50974) go along municipal
-#: streets, not along tunnels, expressways or private service lanes.
-HYDRANT_EXCLUSIONS = ("tunnel", "motorway", "service")
+#: streets, not along tunnels, bridges, expressways or private service lanes.
+HYDRANT_EXCLUSIONS = ("tunnel", "bridge", "motorway", "service")
 MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
 SERVICE_CLASSES = frozenset({"service"})
-#: Classes a fire station cannot open onto (besides tunnels): no frontage, no exit to a street.
+#: Classes a fire station cannot open onto (besides tunnels and bridges): no frontage, no exit
+#: to a street.
 NO_FRONTAGE_CLASSES = frozenset({"motorway", "motorway_link", "trunk_link"})
 
 
@@ -122,6 +129,9 @@ class RoadNetwork:
         Per edge: ``True`` when the road is in a tunnel (OSM ``tunnel`` other than ``no`` and
         ``building_passage``, see :data:`NOT_TUNNEL`); the same for every source (OSM XML, PBF,
         GraphML, download). Tunnels are drivable; see :func:`excluded_edges`.
+    edge_bridge
+        Per edge: ``True`` when the road is on a bridge or viaduct (OSM ``bridge`` other than
+        ``no``, see :data:`NOT_BRIDGE`); drivable, like tunnels, without frontage.
     node_signal
         Per node: ``True`` at signalised crossings.
     edge_delay
@@ -154,6 +164,7 @@ class RoadNetwork:
     speed_model: SpeedModel
     edge_tunnel: np.ndarray
     edge_delay: np.ndarray
+    edge_bridge: np.ndarray
 
     @property
     def n_nodes(self) -> int:
@@ -204,6 +215,7 @@ class RoadNetwork:
                 "travel_time": self.edge_time,
                 "highway": self.edge_highway,
                 "tunnel": self.edge_tunnel,
+                "bridge": self.edge_bridge,
             },
             geometry=self.edge_geometry,
             crs=self.crs,
@@ -629,6 +641,16 @@ def is_tunnel(value: Any) -> bool:
     """Whether an OSM ``tunnel`` tag value (a string, a list of values after osmnx merged ways, or
     such a list read back from GraphML as text) puts the road in a tunnel (see :data:`NOT_TUNNEL`).
     A merged value counts as a tunnel when any of its parts is one."""
+    return _any_flag(value, NOT_TUNNEL)
+
+
+def is_bridge(value: Any) -> bool:
+    """Whether an OSM ``bridge`` tag value puts the road on a bridge or viaduct (see
+    :data:`NOT_BRIDGE`; merged values as in :func:`is_tunnel`)."""
+    return _any_flag(value, NOT_BRIDGE)
+
+
+def _any_flag(value: Any, off: frozenset) -> bool:
     values = _tag_values(value)
     if len(values) == 1 and values[0].startswith("[") and values[0].endswith("]"):
         import ast
@@ -639,7 +661,7 @@ def is_tunnel(value: Any) -> bool:
             parsed = None
         if isinstance(parsed, (list, tuple, set)):
             values = [str(v) for v in parsed]
-    return any(v.strip().lower() not in NOT_TUNNEL for v in values)
+    return any(v.strip().lower() not in off for v in values)
 
 
 def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
@@ -663,8 +685,8 @@ def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
 
 
 def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.ndarray:
-    """Per edge: the road kind it is left out as (``"tunnel"``, ``"motorway"``, ``"service"``)
-    or ``""`` (kept).
+    """Per edge: the road kind it is left out as (``"tunnel"``, ``"bridge"``, ``"motorway"``,
+    ``"service"``) or ``""`` (kept).
 
     ``exclude`` lists the kinds to leave out (:func:`check_exclude`); an edge of several kinds
     counts as the first of them in :data:`ROAD_KINDS` (a service tunnel is a ``"tunnel"``).
@@ -675,6 +697,8 @@ def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.n
     for kind in reversed(kinds):  # the first kind listed in ROAD_KINDS wins
         if kind == "tunnel":
             mask = np.asarray(network.edge_tunnel, bool)
+        elif kind == "bridge":
+            mask = np.asarray(network.edge_bridge, bool)
         elif kind == "motorway":
             mask = np.isin(highway, list(MOTORWAY_CLASSES))
         else:
@@ -685,8 +709,8 @@ def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.n
 
 def street_edges(network: RoadNetwork) -> np.ndarray:
     """Per edge: ``True`` for a surface street that buildings and stations can front onto (not a
-    tunnel, not a road of :data:`NO_FRONTAGE_CLASSES`)."""
-    return ~np.asarray(network.edge_tunnel, bool) & ~np.isin(
+    tunnel or bridge, not a road of :data:`NO_FRONTAGE_CLASSES`)."""
+    return ~np.asarray(network.edge_tunnel, bool) & ~np.asarray(network.edge_bridge, bool) & ~np.isin(
         network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
 
 
@@ -817,6 +841,7 @@ def network_from_graph(
         d["delay_s"] = delay
         d["travel_time"] = length / (s / 3.6) + delay
         d["is_tunnel"] = is_tunnel(d.get("tunnel"))  # kept apart by simplification (portals stay)
+        d["is_bridge"] = is_bridge(d.get("bridge"))
     graph.remove_edges_from(unknown)
     graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
     if graph.number_of_edges() == 0:
@@ -836,7 +861,7 @@ def network_from_graph(
             graph = ox.simplify_graph(
                 graph,
                 node_attrs_include=["_signal_wait"],
-                edge_attrs_differ=["highway", "is_tunnel", "speed_kph"],
+                edge_attrs_differ=["highway", "is_tunnel", "is_bridge", "speed_kph"],
                 edge_attr_aggs={"length": sum, "travel_time": sum, "delay_s": sum},
             )
         for n in waits:
@@ -938,6 +963,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
     delay = np.empty(m, float)
     highway = np.empty(m, dtype=object)
     tunnel = np.zeros(m, dtype=bool)
+    bridge = np.zeros(m, dtype=bool)
     geoms = np.empty(m, dtype=object)
     for i, (u, v, k, d) in enumerate(edges):
         eu[i], ev[i], ek[i] = index[u], index[v], k
@@ -946,6 +972,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         delay[i] = d.get("delay_s", 0.0)
         highway[i] = d["highway"]
         tunnel[i] = is_tunnel(d.get("tunnel"))
+        bridge[i] = is_bridge(d.get("bridge"))
         g = d.get("geometry")
         if g is None:
             g = LineString([(lon[eu[i]], lat[eu[i]]), (lon[ev[i]], lat[ev[i]])])
@@ -971,7 +998,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
         edge_highway=highway, edge_geometry=geoms, edge_reverse=reverse, node_signal=signal,
         csr=build_csr(len(node_ids), eu, ev, time), speed_model=model, edge_tunnel=tunnel,
-        edge_delay=delay,
+        edge_delay=delay, edge_bridge=bridge,
     )
 
 

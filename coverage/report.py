@@ -330,7 +330,8 @@ def _left_out(km_by_kind: Any) -> str:
     """'tunnel 4.5 km, motorway 11.0 km' for the road kinds left out (empty when none)."""
     if not isinstance(km_by_kind, Mapping):
         return ""
-    names = {"tunnel": "隧道 tunnels", "motorway": "高速公路 motorways", "service": "内部道路 service roads"}
+    names = {"tunnel": "隧道 tunnels", "bridge": "桥梁/高架 bridges and viaducts", "motorway": "高速公路 motorways",
+             "service": "内部道路 service roads"}
     return ", ".join(f"{names.get(str(k), str(k))} {_num(float(v), 1)} km"
                      for k, v in km_by_kind.items() if v is not None and float(v) > 0)
 

@@ -15,6 +15,8 @@ import yaml
 
 from .datum import normalise_datum
 from .errors import InputError, ScenarioError
+# road kinds that demand.exclude / hydrants.exclude may leave out, and their defaults
+from .network import HYDRANT_EXCLUSIONS, ROAD_EXCLUSIONS, ROAD_KINDS  # noqa: F401 (re-exported)
 from .settings import shared_data_dir
 from .speeds import DEFAULT_SPEEDS_KMH, NON_DRIVABLE
 
@@ -22,12 +24,6 @@ STATION_CLASSES = ("special", "class1", "class2", "small", "logistics", "water",
 STATUSES = ("existing", "planned", "candidate")
 DATUMS = ("wgs84", "gcj02", "bd09")
 DEMAND_KINDS = ("roads", "grid", "buildings", "points")
-#: Road kinds that ``demand.exclude`` / ``hydrants.exclude`` may leave out (as coverage.network.ROAD_KINDS).
-ROAD_KINDS = ("tunnel", "motorway", "service")
-#: Default ``demand.exclude`` (road demand keeps service roads).
-ROAD_EXCLUSIONS = ("tunnel", "motorway")
-#: Default ``hydrants.exclude``: municipal hydrants go along municipal streets only.
-HYDRANT_EXCLUSIONS = ("tunnel", "motorway", "service")
 MODELS = ("lscp", "mclp", "backup", "pmedian")
 
 #: District area caps (km²) by station class (建标152-2017, secondary copies; overridable).

@@ -107,7 +107,7 @@ def _warn_off_street(network: RoadNetwork, at: Snapped, labels: list, what: str)
     if len(bad) == 0:
         return
     shown = ", ".join(
-        f"{labels[i]} ({'tunnel' if network.edge_tunnel[at.edge[i]] else network.edge_highway[at.edge[i]]})"
+        f"{labels[i]} ({'tunnel' if network.edge_tunnel[at.edge[i]] else 'bridge' if network.edge_bridge[at.edge[i]] else network.edge_highway[at.edge[i]]})"
         for i in bad[:5])
     warnings.warn(
         f"{len(bad)} {what} lie on a tunnel or a road without frontage (motorway, motorway_link, "

@@ -118,11 +118,18 @@ def test_real_extract_road_length_matches_the_graph(shared_data):
     assert motorway > 5000  # the extract's freeway and its ramps
     dd = road_pieces(net)
     assert dd.total + sum(dd.excluded_m.values()) == pytest.approx(d.total, rel=1e-9)
-    assert dd.excluded_m["motorway"] + dd.excluded_m["tunnel"] == pytest.approx(
-        motorway + sum(e["length"] for _, _, e in und.edges(data=True)
-                       if e.get("tunnel") not in (None, "no", "building_passage")
-                       and e["highway"] not in ("motorway", "motorway_link")), rel=0.002)
-    assert dd.total == pytest.approx(total - motorway, rel=0.01)
+    # each left-out road counts once, as its first kind: tunnel, then bridge, then motorway
+    tun = lambda e: e.get("tunnel") not in (None, "no", "building_passage")  # noqa: E731
+    bri = lambda e: e.get("bridge") not in (None, "no")  # noqa: E731
+    mot = lambda e: e["highway"] in ("motorway", "motorway_link")  # noqa: E731
+    want = {"tunnel": lambda e: tun(e), "bridge": lambda e: bri(e) and not tun(e),
+            "motorway": lambda e: mot(e) and not tun(e) and not bri(e)}
+    for kind, test in want.items():
+        length = sum(e["length"] for _, _, e in und.edges(data=True) if test(e))
+        assert dd.excluded_m.get(kind, 0.0) == pytest.approx(length, rel=0.002, abs=1.0), kind
+    assert dd.excluded_m["bridge"] > 500  # the extract's viaducts and river bridges
+    left = sum(e["length"] for _, _, e in und.edges(data=True) if tun(e) or bri(e) or mot(e))
+    assert dd.total == pytest.approx(total - left, rel=0.01)
 
 
 def tagged_net(nodes, roads):
@@ -159,7 +166,7 @@ def test_road_demand_leaves_out_tunnels_and_motorways(mixed):
     tunnel = dist(2, 3)
     motorway = dist(3, 5) + dist(5, 2)
     d = road_pieces(net, piece_m=50)
-    assert d.exclude == ("tunnel", "motorway")
+    assert d.exclude == ("tunnel", "bridge", "motorway")
     assert d.total == pytest.approx(kept, abs=0.5)
     assert d.excluded_m["tunnel"] == pytest.approx(tunnel, abs=0.5)
     assert d.excluded_m["motorway"] == pytest.approx(motorway, abs=0.5)
@@ -206,7 +213,7 @@ def test_scenario_demand_exclude_option(tmp_path):
     from coverage.scenario import parse_scenario
 
     base = {"name": "x", "network": {"default": "helsinki"}}
-    assert parse_scenario({**base, "demand": {"kind": "roads"}}).demand.exclude == ("tunnel", "motorway")
+    assert parse_scenario({**base, "demand": {"kind": "roads"}}).demand.exclude == ("tunnel", "bridge", "motorway")
     assert parse_scenario({**base, "demand": {"exclude": []}}).demand.exclude == ()
     assert parse_scenario({**base, "demand": {"exclude": ["motorway"]}}).demand.exclude == ("motorway",)
     for bad, match in (({"exclude": ["tunnels"]}, "demand.exclude.*tunnels"),
@@ -219,7 +226,7 @@ def test_scenario_demand_exclude_option(tmp_path):
     assert (h["osm"], h["exclude"], h["high_risk"]) == (True, ("tunnel",), None)
     # hydrants leave out service roads by default (municipal hydrants line municipal streets)
     assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["exclude"] == (
-        "tunnel", "motorway", "service")
+        "tunnel", "bridge", "motorway", "service")
     assert parse_scenario({**base, "demand": {"exclude": ["service", "tunnel"]}}).demand.exclude == (
         "tunnel", "service")
     assert parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["tunnel", "motorway"]}}

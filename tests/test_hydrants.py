@@ -256,7 +256,7 @@ def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
              (3, 6, {"highway": "motorway_link"}), (3, 4, {"tunnel": "yes", "layer": "-1"})]
     net = make_net(nodes, roads)
     res = analyse(net, points([(0, 0)]))
-    assert res.exclude == ("tunnel", "motorway", "service")
+    assert res.exclude == ("tunnel", "bridge", "motorway", "service")
     assert res.excluded_m["service"] == 0.0
     assert res.road_m == pytest.approx(1200, abs=0.5)
     assert res.excluded_m["motorway"] == pytest.approx(1200, abs=0.5)
@@ -268,8 +268,8 @@ def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
     assert set(res.unprotected["highway"]) == {"residential"}
     s = res.summary()
     assert s["excluded_km"] == pytest.approx(1.8, abs=1e-3)
-    assert s["excluded_km_by_kind"] == pytest.approx({"tunnel": 0.6, "motorway": 1.2, "service": 0.0},
-                                                     abs=1e-3)
+    assert s["excluded_km_by_kind"] == pytest.approx({"tunnel": 0.6, "bridge": 0.0, "motorway": 1.2,
+                                                      "service": 0.0}, abs=1e-3)
     # proposals close every gap, on the street or the passage only
     assert res.proposed > 0 and 3 not in set(res.proposals["node"])
     px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
@@ -602,14 +602,17 @@ def _counted_by_tags(net):
                                     int(net.edge_key[i]))
         t = d.get("tunnel")
         t = [] if t is None else ([t] if isinstance(t, str) else list(t))
+        b = d.get("bridge")
+        b = [] if b is None else ([b] if isinstance(b, str) else list(b))
         return (d["highway"] not in ("motorway", "motorway_link", "service")
-                and not any(x not in ("no", "building_passage") for x in t))
+                and not any(x not in ("no", "building_passage") for x in t)
+                and not any(x != "no" for x in b))
     return counted
 
 
 def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
     net, hyd = hsinchu
-    res = analyse(net, hyd)  # default: tunnels, motorways and service roads left out
+    res = analyse(net, hyd)  # default: tunnels, bridges, motorways and service roads left out
     every = analyse(net, hyd, exclude=(), propose=False)
     counted = _counted_by_tags(net)
     h = hyd.iloc[res.snapped.used()]
@@ -619,7 +622,8 @@ def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
     assert res.road_m == pytest.approx(total, rel=1e-6)
     assert res.protected_m == pytest.approx(p, abs=0.5)
     assert sum(res.excluded_m.values()) == pytest.approx(all_total - total, rel=1e-6)
-    assert res.excluded_m["motorway"] > 10_000  # the freeway and its ramps, ~11 km
+    # the freeway and its ramps, ~11 km, of which its viaducts count as bridges
+    assert res.excluded_m["motorway"] + res.excluded_m["bridge"] > 10_000
     assert 20_000 < res.excluded_m["service"] < 30_000  # campus lanes, driveways: ~24.7 km
     s = res.summary()
     assert s["excluded_km"] == pytest.approx((all_total - total) / 1000, rel=1e-6)

@@ -243,9 +243,9 @@ def test_service_roads_are_an_exclusion_kind():
     from coverage.network import (HYDRANT_EXCLUSIONS, ROAD_EXCLUSIONS, ROAD_KINDS, check_exclude,
                                   excluded_edges)
 
-    assert ROAD_KINDS == ("tunnel", "motorway", "service")
-    assert ROAD_EXCLUSIONS == ("tunnel", "motorway")  # road demand's default keeps service roads
-    assert HYDRANT_EXCLUSIONS == ("tunnel", "motorway", "service")
+    assert ROAD_KINDS == ("tunnel", "bridge", "motorway", "service")
+    assert ROAD_EXCLUSIONS == ("tunnel", "bridge", "motorway")  # road demand keeps service roads
+    assert HYDRANT_EXCLUSIONS == ("tunnel", "bridge", "motorway", "service")
     assert check_exclude(["service", "tunnel"]) == ("tunnel", "service")  # canonical order
     assert check_exclude("service") == ("service",)
     with pytest.raises(InputError, match="services.*'service'"):
@@ -437,3 +437,31 @@ def test_saved_network_reloads_with_the_same_travel_times(tmp_path):
     got = times(again)
     for s in want:
         assert got[s] == pytest.approx(want[s], rel=1e-9)
+
+
+def test_bridges_and_viaducts_have_no_frontage():
+    """An elevated road (高架, bridge=viaduct) is drivable, but no station opens onto it and road
+    demand and hydrant requirements leave it out; a node where it meets a street stays a site."""
+    from coverage.network import excluded_edges, street_nodes
+
+    g = graph({1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (300, 0), 5: (300, 100)},
+              [(a, b, t) for a, b, t in [
+                  (1, 2, {"highway": "primary"}),
+                  (2, 3, {"highway": "trunk", "bridge": "viaduct", "layer": "2"}),
+                  (3, 4, {"highway": "trunk", "bridge": "yes"}),
+                  (4, 5, {"highway": "residential", "bridge": "no"})]]
+              + [(b, a, t) for a, b, t in [
+                  (1, 2, {"highway": "primary"}),
+                  (2, 3, {"highway": "trunk", "bridge": "viaduct", "layer": "2"}),
+                  (3, 4, {"highway": "trunk", "bridge": "yes"}),
+                  (4, 5, {"highway": "residential", "bridge": "no"})]])
+    net = build(g)
+    ids = {int(n): i for i, n in enumerate(net.node_ids)}
+    on = {(int(net.node_ids[u]), int(net.node_ids[v])): bool(b)
+          for u, v, b in zip(net.edge_u, net.edge_v, net.edge_bridge)}
+    assert on[(2, 3)] and on[(3, 2)] and on[(3, 4)] and not on[(1, 2)] and not on[(4, 5)]
+    sites = street_nodes(net)
+    assert sites[ids[2]] and sites[ids[4]] and not sites[ids[3]]  # 3 is on the viaduct only
+    kinds = excluded_edges(net)
+    assert sorted(kinds[kinds != ""]) == ["bridge"] * 4
+    assert edge(net, 2, 3) is not None and net.edge_time[edge(net, 2, 3)] > 0  # still drivable
