@@ -447,7 +447,9 @@ _LABELS = {
     "district_km2": ("辖区面积 km²", "district area km²"),
     "response_s": ("响应时间 s", "response time s"),
     "access_m": ("接入距离 m", "access distance m"),
-    "nearest_station": ("最近消防站", "nearest station"),
+    "nearest_station": ("最先到达消防站", "first station to arrive (any standard)"),
+    "covered_by": ("覆盖消防站", "covered by (first within its own standard)"),
+    "covered_by_response_s": ("覆盖响应时间 s", "covering response s"),
 }
 
 

@@ -41,7 +41,9 @@ class CoverageState:
     covered: np.ndarray        # bool per demand unit
     n_covering: np.ndarray     # int per demand unit
     response_s: np.ndarray     # turnout + fastest drive per demand unit (inf beyond the horizon)
-    nearest: np.ndarray        # station row index reaching first, -1 if none
+    nearest: np.ndarray        # station row index reaching first (any standard), -1 if none
+    covering: np.ndarray | None = None     # station row reaching first within its own standard, -1
+    covering_s: np.ndarray | None = None   # turnout + that station's drive (inf when not covered)
 
     def share(self, weight: np.ndarray, mask: np.ndarray | None = None) -> float:
         w = weight if mask is None else weight[mask]
@@ -80,15 +82,20 @@ def coverage_state(times: sp.csr_matrix, budgets: np.ndarray, turnout_s: float,
     n_cov = np.bincount(coo.col[ok], minlength=n_dem)
     best = np.full(n_dem, np.inf)
     nearest = np.full(n_dem, -1, dtype=np.int64)
-    if coo.nnz:
-        order = np.lexsort((coo.data, coo.col))
-        first = np.ones(len(order), bool)
-        first[1:] = coo.col[order][1:] != coo.col[order][:-1]
-        sel = order[first]
-        best[coo.col[sel]] = coo.data[sel]
-        nearest[coo.col[sel]] = coo.row[sel] if columns is None else np.asarray(columns)[coo.row[sel]]
+    station = coo.row if columns is None else np.asarray(columns)[coo.row]
+    covering = np.full(n_dem, -1, dtype=np.int64)
+    covering_t = np.full(n_dem, np.inf)
+    for mask, t_out, who in ((np.ones(coo.nnz, bool), best, nearest), (ok, covering_t, covering)):
+        col, data, row = coo.col[mask], coo.data[mask], station[mask]
+        if len(col):  # per demand unit, the station with the least driving time
+            order = np.lexsort((data, col))
+            first = np.ones(len(order), bool)
+            first[1:] = col[order][1:] != col[order][:-1]
+            sel = order[first]
+            t_out[col[sel]] = data[sel]
+            who[col[sel]] = row[sel]
     return CoverageState(covered=n_cov > 0, n_covering=n_cov, response_s=best + turnout_s,
-                         nearest=nearest)
+                         nearest=nearest, covering=covering, covering_s=covering_t + turnout_s)
 
 
 def _response_stats(state: CoverageState, weight: np.ndarray, mask: np.ndarray | None = None) -> dict:
@@ -246,6 +253,13 @@ def score(
     ok = state.nearest >= 0
     nearest_id[ok] = stations["id"].to_numpy()[state.nearest[ok]]
     dgdf["nearest_station"] = nearest_id
+    # the station that covers it: first to arrive within its own standard (a small station may
+    # arrive first but beyond its shorter standard, while a standard station covers it later)
+    cover_id = np.full(len(demand), None, dtype=object)
+    ok = state.covering >= 0
+    cover_id[ok] = stations["id"].to_numpy()[state.covering[ok]]
+    dgdf["covered_by"] = cover_id
+    dgdf["covered_by_response_s"] = state.covering_s
     dgdf = dgdf.to_crs(4326)
     uncovered = dgdf[~dgdf["covered"]].copy()
 

@@ -233,3 +233,25 @@ def test_per_district_rows_cover_every_district_and_numeric_names():
     assert rows["310103"]["demand"] == 0 and rows["310103"]["covered_share_plan"] is None
     # each half: the station at its end reaches 1 km in 100 s: all of it
     assert rows["310101"]["covered_share_plan"] == pytest.approx(1.0)
+
+
+def test_demand_names_the_station_that_covers_it_not_just_the_first_to_arrive():
+    """A small station 1,400 m along arrives first at 700-1,000 m but beyond its 30 s standard;
+    the standard station at 0 m covers those pieces within its 100 s."""
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0), (1400, 0)], ["class1", "small"], ["existing", "existing"])
+    res = score(net, st, demand, Standard(turnout_s=60, travel_s=100, class_travel_s={"small": 30}),
+                road_width_m=20)
+    d = res.demand.copy()
+    mid = (d.geometry.to_crs(net.crs).interpolate(0.5, normalized=True).x - X0).round(1)
+    band = (mid > 710) & (mid < 1000)
+    assert band.sum() == 6
+    assert set(d.loc[band, "nearest_station"]) == {"s1"} and set(d.loc[band, "covered_by"]) == {"s0"}
+    np.testing.assert_allclose(d.loc[band, "covered_by_response_s"], 60 + mid[band] / 10.0, atol=0.01)
+    np.testing.assert_allclose(d.loc[band, "response_s"], 60 + (1400 - mid[band]) / 10.0, atol=0.01)
+    assert d.loc[~d["covered"], "covered_by"].isna().all()
+    # each station's unique demand is rebuilt from the demand table
+    once = d[d["n_covering"] == 1].groupby("covered_by")["weight"].sum()
+    for sid, row in res.stations.set_index("id").iterrows():
+        assert once.get(sid, 0.0) == pytest.approx(row["unique_demand"], rel=1e-9)
