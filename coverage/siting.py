@@ -214,7 +214,9 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         pts = feats[~feats.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(pts):
             rp = pts.geometry.representative_point()
-            pt_lab = [f"user:{i}" for i in pts.index]
+            names = pts["name"] if "name" in pts.columns else [None] * len(pts)
+            pt_lab = [f"{n} (user:{i})" if isinstance(n, str) and n.strip() else f"user:{i}"
+                      for i, n in zip(pts.index, names)]
             pt_at = snap_xy(net, rp.x.to_numpy(float), rp.y.to_numpy(float), max_distance_m=300.0,
                             labels=pt_lab)
             _warn_off_street(net, pt_at, pt_lab, "user candidate site(s)")

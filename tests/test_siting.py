@@ -254,9 +254,10 @@ def test_user_candidates_on_a_tunnel_are_kept_with_a_warning(tmp_path):
     gpd.GeoDataFrame({"name": ["tunnel", "street"]}, geometry=gpd.points_from_xy(lon, lat),
                      crs=4326).to_file(pts, driver="GeoJSON")
     prep, _, _ = _hand_prep(tmp_path, {"candidates": {"file": str(pts)}})
-    with pytest.warns(CoverageWarning, match=r"1 user candidate site\(s\) lie on a tunnel.*user:0 \(tunnel\)"):
+    with pytest.warns(CoverageWarning, match=r"1 user candidate site\(s\) lie on a tunnel.*tunnel \(user:0\) \(tunnel\)"):
         cands = make_candidates(prep, spacing_m=0, station_class="small")
-    assert list(cands.label) == ["user:0", "user:1"] and list(cands.kind) == ["user", "user"]
+    # named by the file's name property
+    assert list(cands.label) == ["tunnel (user:0)", "street (user:1)"] and list(cands.kind) == ["user", "user"]
     # land polygons: only the nodes a station can open onto; tunnel-only land is an error
     def land(x_lo, x_hi, y_lo, y_hi, path):
         xs, ys = inv.transform([x0 + x_lo, x0 + x_hi, x0 + x_hi, x0 + x_lo], [y0 + y_lo, y0 + y_lo, y0 + y_hi, y0 + y_hi])
@@ -349,13 +350,13 @@ def test_user_points_are_checked_where_they_are_snapped(tmp_path):
     bx, by = _m(prep, ids, "B")
     hx, hy = bx - 250, by - 25   # the hazard, in the network's metres (B is at (500, 0))
     assert np.hypot(bx - 250 - hx, by + 180 - hy) == pytest.approx(205, abs=0.5)  # raw point: allowed
-    with pytest.warns(CoverageWarning, match=r"user:0 \(siting rule: 25 m from a hazardous site"):
+    with pytest.warns(CoverageWarning, match=r"pts0 \(user:0\) \(siting rule: 25 m from a hazardous site"):
         cands = make_candidates(prep, spacing_m=0, station_class="small")
-    assert list(cands.label) == ["user:1"]
+    assert list(cands.label) == ["pts1 (user:1)"]
     d = np.hypot(cands.at.x - hx, cands.at.y - hy)
     assert (d >= 200).all() and d[0] == pytest.approx(475, abs=0.5)
     (drop,) = cands.dropped
-    assert drop["label"] == "user:0" and "hazardous" in drop["reason"] and drop["snapped_m"] == pytest.approx(180, abs=0.5)
+    assert drop["label"] == "pts0 (user:0)" and "hazardous" in drop["reason"] and drop["snapped_m"] == pytest.approx(180, abs=0.5)
 
 
 def test_hazard_and_venue_areas_are_measured_from_their_boundary(tmp_path):
@@ -418,14 +419,14 @@ def test_user_points_are_never_thinned_and_drops_are_reported(tmp_path):
     pts = _geojson(tmp_path, "pts", [shapely.Point(150, 0), shapely.Point(250, 0), shapely.Point(3100, 5)], ref)
     prep, _, _ = _hand_prep(tmp_path, {"candidates": {"file": str(pts)}, "candidate_spacing_m": 150},
                             island=True)
-    with pytest.warns(CoverageWarning, match=r"user:2 \(off the main network"):
+    with pytest.warns(CoverageWarning, match=r"pts2 \(user:2\) \(off the main network"):
         cands = make_candidates(prep, spacing_m=150, station_class="small")
-    assert list(cands.label) == ["user:0", "user:1"]
+    assert list(cands.label) == ["pts0 (user:0)", "pts1 (user:1)"]
     assert np.hypot(cands.at.x[1] - cands.at.x[0], cands.at.y[1] - cands.at.y[0]) == pytest.approx(100, abs=0.5)
-    assert [d["label"] for d in cands.dropped] == ["user:2"]
+    assert [d["label"] for d in cands.dropped] == ["pts2 (user:2)"]
     with pytest.warns(CoverageWarning, match="user:2"):
         res = propose_sites(prep, model="mclp", new=1)
-    assert [d["label"] for d in res.summary["dropped_candidates"]] == ["user:2"]
+    assert [d["label"] for d in res.summary["dropped_candidates"]] == ["pts2 (user:2)"]
     assert "off the main network" in res.summary["dropped_candidates"][0]["reason"]
 
 
