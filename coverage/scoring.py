@@ -202,6 +202,7 @@ def score(
                          labels=list(stations["id"].iloc[rows]))
         iso = iso.copy()
         iso["station_row"] = rows[iso["origin"].to_numpy(int)]
+        iso["origin"] = iso["station_row"]  # a position among all stations, not within this budget
         reach_parts.append(iso)
     reach = pd.concat(reach_parts, ignore_index=True)
     reach = gpd.GeoDataFrame(reach, geometry="geometry", crs=4326)
@@ -220,6 +221,7 @@ def score(
     dist_attrs = dict(dist.attrs)
     dist = dist.copy()
     dist["station_row"] = scored[dist["origin"].to_numpy(int)]
+    dist["origin"] = dist["station_row"]  # as in the reach layer: a position among all stations
     dist_area = dist.groupby("station_row")["area_km2"].sum()
     caps = np.array([standard.cap_for(c) for c in stations["class"]])
     dist["id"] = stations["id"].to_numpy()[dist["station_row"].to_numpy(int)]

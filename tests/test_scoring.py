@@ -253,5 +253,8 @@ def test_demand_names_the_station_that_covers_it_not_just_the_first_to_arrive():
     assert d.loc[~d["covered"], "covered_by"].isna().all()
     # each station's unique demand is rebuilt from the demand table
     once = d[d["n_covering"] == 1].groupby("covered_by")["weight"].sum()
+    # both stations' layers number them the same way (one budget group each)
+    assert sorted(zip(res.reach["origin"], res.reach["label"])) == [(0, "s0"), (1, "s1")]
+    assert sorted(zip(res.districts["origin"], res.districts["id"])) == [(0, "s0"), (1, "s1")]
     for sid, row in res.stations.set_index("id").iterrows():
         assert once.get(sid, 0.0) == pytest.approx(row["unique_demand"], rel=1e-9)
