@@ -638,7 +638,11 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         if opt.get("sites_adding_nothing_note"):
             o.append(f"- 不增加覆盖的站点 / sites adding nothing: {_md_cell(opt['sites_adding_nothing_note'])}")
         if opt.get("uncoverable_share"):
-            o.append(f"- 任何候选点都无法覆盖 / no candidate can reach: {_pct(opt['uncoverable_share'])}")
+            o.append(f"- 任何站点都无法在标准内到达 / no site (existing or candidate) reaches within the "
+                     f"standard: {_pct(opt['uncoverable_share'])}")
+        if opt.get("beyond_horizon_share"):
+            o.append(f"- p-median: beyond every site's {_num(opt.get('horizon_s'), 0)} s drive "
+                     f"(counted at the penalty): {_pct(opt['beyond_horizon_share'])}")
         removed = opt.get("candidates_removed")
         if isinstance(removed, Mapping) and opt.get("candidates") is not None:
             why = ", ".join(f"{_md_cell(k).replace('_', ' ')} {_num(v, 0)}" for k, v in removed.items() if v)

@@ -501,7 +501,13 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         sol = opt.p_median(times.T.tocsr(), w, new, penalty_s=penalty, **common)
 
     total = float(w.sum())
-    uncov_idx = np.asarray(sol.uncoverable, dtype=np.int64)
+    # demand no site (existing or candidate) reaches within its own standard: the same for every
+    # model (p-median's own "uncoverable" is demand beyond its longer horizon)
+    reachable = np.asarray(covers.sum(axis=1)).ravel() > 0
+    if class_budget:
+        for m in by_class.values():
+            reachable |= np.asarray(m.sum(axis=1)).ravel() > 0
+    uncov_idx = np.flatnonzero(~reachable).astype(np.int64)
     dg = demand.gdf()
     uncoverable = dg.iloc[uncov_idx].to_crs(4326) if len(uncov_idx) else dg.iloc[:0].to_crs(4326)
 
@@ -571,12 +577,17 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         "planned_selected": [str(cands.label[j]) for j in planned if j in set(sel.tolist())],
         "uncoverable_share": round(float(w[uncov_idx].sum()) / total, 6) if total else None,
         "uncoverable_units": int(len(uncov_idx)),
+        "uncoverable_means": "demand no site (existing or candidate) reaches within its standard",
         "quotas": {k: {"min": v[0], "max": v[1]} for k, v in spec.quotas.items()},
         "planned_candidates": int((cands.kind == "planned").sum()) if not fix_planned else 0,
         "candidate_stations": int((cands.kind == "candidate").sum()),
         "required": list(spec.required) if quotas else [],
         "excluded": list(spec.excluded) if quotas else [],
     }
+    if model == "pmedian":
+        far = np.asarray(sol.uncoverable, dtype=np.int64)
+        summary["beyond_horizon_share"] = round(float(w[far].sum()) / total, 6) if total else None
+        summary["horizon_s"] = float(horizon)
     if model == "backup":
         summary["covered_twice_share_before"] = share(hits_before >= 2)
         summary["covered_twice_share_after"] = share(hits_after >= 2)

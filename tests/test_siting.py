@@ -577,3 +577,19 @@ def test_optimise_section_mistakes_are_named(tmp_path, optimise, match):
 
     with pytest.raises(ScenarioError, match=match):
         load_scenario(_helsinki_variant(tmp_path, **optimise))
+
+
+def test_demand_no_site_reaches_means_the_same_for_every_model(helsinki):
+    res = {m: propose_sites(helsinki, model=m, new=None if m == "lscp" else 1)
+           for m in ("lscp", "mclp", "backup", "pmedian")}
+    c = res["mclp"].candidates
+    budget = np.array([helsinki.scenario.standard.travel_for(k) for k in c.station_class])
+    t = point_times(helsinki.network, c.at, helsinki.demand.at, cutoff_s=budget.max()).toarray()
+    none = ~((t > 0) & (t <= budget[:, None] + 1e-9)).any(axis=0)
+    w = helsinki.demand.weight
+    want = round(float(w[none].sum() / w.sum()), 6)
+    assert want > 0
+    for m, r in res.items():
+        assert r.summary["uncoverable_share"] == pytest.approx(want, abs=1e-6), m
+        assert len(r.uncoverable) == int(none.sum()), m
+    assert res["pmedian"].summary["beyond_horizon_share"] <= want
