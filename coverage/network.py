@@ -1118,8 +1118,8 @@ def snap_xy(
         )
         raise OffNetworkError(
             f"{len(idx)} point(s) lie farther than {max_distance_m:.0f} m from any drivable road: "
-            f"{shown}{' ...' if len(idx) > 5 else ''}; check the coordinates and their datum "
-            "(WGS-84 / GCJ-02 / BD-09) or raise max_distance_m"
+            f"{shown}{' ...' if len(idx) > 5 else ''}; check the coordinates, their datum "
+            "(WGS-84 / GCJ-02 / BD-09) and that the road extract covers them"
         )
     geoms = network.edge_geometry[ie]
     along = shapely.line_locate_point(geoms, pts)

@@ -364,7 +364,8 @@ def _options(
     for k in range(n_g):
         if lo[k] > hi[k]:
             raise InputError(
-                f"district {labels[k]!r}: group_min {lo[k]} is larger than group_max {hi[k]}"
+                f"district {labels[k]!r}: its minimum quota (group_min) {lo[k]} is larger than its "
+                f"maximum (group_max) {hi[k]}"
             )
     opts = _Options(n_cand, fx, rq, ex, code, labels, lo, hi, tl, gap, solver, bool(progress))
     # feasibility of quotas against what is available
@@ -373,7 +374,8 @@ def _options(
     for k in range(n_g):
         if req_g[k] > hi[k]:
             raise InfeasibleError(
-                f"district {labels[k]!r}: {req_g[k]} required sites exceed its group_max {hi[k]}"
+                f"district {labels[k]!r}: {req_g[k]} required sites exceed its maximum quota "
+                f"(group_max) {hi[k]}"
             )
         if lo[k] - req_g[k] > avail[k]:
             raise InfeasibleError(
@@ -388,11 +390,13 @@ def _options(
                 f"({n_cand} in all, {fx.size} fixed, {int(ex.sum())} excluded)"
             )
         if rq.size > p:
-            raise InfeasibleError(f"{rq.size} required sites exceed p={p} new sites")
+            raise InfeasibleError(f"{rq.size} required sites exceed the {p} new sites asked (p={p}; "
+                                  "--new or optimise.new in a scenario)")
         need = int(np.maximum(lo, req_g).sum())
         if need > p:
             raise InfeasibleError(
-                f"district minimum quotas (with required sites) need {need} new sites but p={p}"
+                f"district minimum quotas (group_min, counting required sites) need {need} new sites "
+                f"but p={p} are asked (--new or optimise.new in a scenario)"
             )
         # the most new sites each district can take: its maximum, or all it has
         room = np.minimum(hi, avail + req_g)
@@ -404,7 +408,8 @@ def _options(
                 + ", ".join(f"{labels[k]!r} max {int(hi[k])}" for k in capped)
                 + (f", plus {rest} candidate(s) in districts without a maximum" if rest
                    else " (every other candidate lies in these districts)")
-                + f": raise the maxima (group_max) or ask for at most {int(room.sum())} new sites"
+                + f": raise the maxima (group_max; optimise.quotas max in a scenario) or ask for at "
+                f"most {int(room.sum())} new sites (--new)"
             )
     return opts
 
