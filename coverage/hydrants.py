@@ -1022,7 +1022,9 @@ class HydrantResult:
     existing
         Hydrants used (kind ``hydrant``, snapped, duplicates once); with a study area, those
         inside it (the ones just outside that protect roads inside are
-        ``options["existing_outside_area"]``).
+        ``options["existing_outside_area"]``); ``options["existing_useful"]`` counts those
+        within ``radius_m`` of a counted road (a hydrant on a campus lane far from any counted
+        street is existing but protects nothing the requirement counts).
     required_spacing_rule
         ceil(road length per side / spacing_m).
     required_min_placement
@@ -1081,6 +1083,8 @@ class HydrantResult:
             "protected_share": float(self.protected_share),
             "existing": int(self.existing),
             "existing_outside_area": int(self.options.get("existing_outside_area", 0)),
+            # of `existing`, those within reach of a road the requirement counts
+            "existing_protecting": int(self.options.get("existing_useful", self.existing)),
             "required_spacing_rule": int(req_s),
             "required_min_placement": None if req_m is None else int(req_m),
             "proposed": self.proposed,
@@ -1115,6 +1119,20 @@ def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise InputError(f"{name} {value!r} is invalid: expected a number of metres > 0")
     return float(value)
+
+
+def _protect_counted(roads: _Roads, counted_roads: np.ndarray, h_road: np.ndarray, h_pos: np.ndarray,
+                     radius: float) -> np.ndarray:
+    """Per hydrant at (road, position): whether a counted road lies within ``radius`` of it
+    along the roads (its own road counted, or a counted road's end within reach)."""
+    is_counted = np.zeros(roads.n, bool)
+    is_counted[counted_roads] = True
+    if len(h_road) == 0:
+        return np.zeros(0, bool)
+    ends = np.unique(np.concatenate([roads.u[is_counted], roads.v[is_counted]]))
+    dist = _nearest_distance(roads, ends, np.zeros(len(ends)), radius)
+    via = np.minimum(h_pos + dist[roads.u[h_road]], roads.length[h_road] - h_pos + dist[roads.v[h_road]])
+    return is_counted[h_road] | (via <= radius)
 
 
 def _protection_intervals(roads: _Roads, seeds_road: np.ndarray, seeds_pos: np.ndarray,
@@ -1384,12 +1402,18 @@ def analyse_hydrants(
     required_spacing = int(math.ceil(road_m / spacing - 1e-9))
     existing = int(len(use))
     used_outside = 0
+    inside = np.ones(existing, bool)
     if area_p is not None and existing:
         # hydrants just outside protect roads inside, but the area's own count is what it has
         ux, uy = network.to_projected(shapely.get_x(H.geometry.to_numpy()[use]),
                                       shapely.get_y(H.geometry.to_numpy()[use]))
-        used_outside = int((~shapely.contains_xy(area_p, np.asarray(ux, float), np.asarray(uy, float))).sum())
+        inside = shapely.contains_xy(area_p, np.asarray(ux, float), np.asarray(uy, float))
+        used_outside = int((~inside).sum())
         existing -= used_outside
+    # the area's hydrants that protect some counted road (one on a campus lane far from any
+    # street counts in `existing` but protects nothing the requirement counts)
+    useful = _protect_counted(roads, roads.side_road[_side_of(c_lo, roads.off)], h_road, h_pos, radius)
+    existing_useful = int((useful & inside).sum())
     import geopandas as gpd
 
     empty_props = gpd.GeoDataFrame(
@@ -1413,7 +1437,7 @@ def analyse_hydrants(
                "lane_width_m": lane_width_m, "tolerance_m": snapped.tolerance_m,
                "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s,
                "exclude": list(exclude), "area": area is not None, "outside_area": outside,
-               "existing_outside_area": used_outside}
+               "existing_outside_area": used_outside, "existing_useful": existing_useful}
     seconds = {"protection": t_prot - t0, "pieces": t_geo - t_prot, "proposal": t_prop - t_geo,
                "total": time.perf_counter() - t0}
     return HydrantResult(

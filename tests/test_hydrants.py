@@ -687,3 +687,28 @@ def test_water_cranes_far_or_crowded_areas_are_warned_about():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CoverageWarning)
         water_cranes(net, [small])
+
+
+def test_existing_hydrants_that_protect_no_counted_road_are_counted_apart():
+    """A street 0-400 m and a 600 m service lane from its end (left out by default). Hydrants:
+    on the street, on the lane 100 m and 400 m in. The one 400 m in is within 150 m of nothing
+    counted; the one 100 m in still protects the street's last 50 m."""
+    nodes = {1: (0, 0), 2: (400, 0), 3: (400, 300), 4: (400, 600)}
+    net = make_net(nodes, [(1, 2), (2, 3, {"highway": "service"}), (3, 4, {"highway": "service"})])
+    hyd = points([(200, 0), (400, 100), (400, 400)])
+    res = analyse(net, hyd, propose=False)
+    s = res.summary()
+    assert s["existing"] == 3 and s["existing_protecting"] == 2
+    # independent: networkx distance from each hydrant to the street's nearest point
+    g = nx.Graph()
+    g.add_edge("a", "b", w=400.0)
+    g.add_edge("b", "h1", w=100.0)
+    g.add_edge("h1", "h2", w=300.0)
+    d = nx.single_source_dijkstra_path_length(g, "b", weight="w")
+    assert [0.0 <= R, d["h1"] <= R, d["h2"] <= R] == [True, True, False]
+    from coverage.report import markdown_summary
+
+    md = markdown_summary({"hydrants": s})
+    assert "existing hydrants protecting no counted road: 1 of 3" in md
+    # keeping service lanes in the count, every hydrant protects a counted road
+    assert analyse(net, hyd, propose=False, exclude=()).summary()["existing_protecting"] == 3
