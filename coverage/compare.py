@@ -18,14 +18,26 @@ METRICS = (
     ("hydrants_shortfall_share", "Hydrant shortfall, spacing rule 消火栓缺口（间距规则）", ("hydrants", "shortfall_share"), False),
     ("hydrants_shortfall_min_share", "Hydrant shortfall, minimum placement 消火栓缺口（最少布置）",
      ("hydrants", "shortfall_share_min_placement"), False),
+    ("stations_required", "Stations the standard requires (by coverage) 按覆盖需设站数",
+     ("requirement", "stations_required"), None),
+    ("new_needed_after_plan", "New stations still needed after the plan 规划后仍需新增",
+     ("requirement", "new_needed_after_plan"), False),
+    ("optimise_new_sites", "New sites proposed 建议新增站点", ("optimise", "new_sites"), None),
+    ("optimise_covered_share_after", "Covered with the proposed sites 加建议站点后覆盖率",
+     ("optimise", "covered_share_after"), True),
 )
+#: The metrics a scoring run gives; a side with none of them is not a scored plan.
+_SCORED = ("covered_share",)
+_MISSING = object()
 
 
 def _get(summary: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at ``path``; :data:`_MISSING` when the summary has no such entry (``None`` is a
+    value: a response time beyond the drive horizon)."""
     value: Any = summary
     for key in path:
         if not isinstance(value, Mapping) or key not in value:
-            return None
+            return _MISSING
         value = value[key]
     if isinstance(value, list):
         return len(value)
@@ -35,9 +47,19 @@ def _get(summary: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
     """Side-by-side metrics of two summaries with differences (B - A) and which is better."""
     rows = []
+    notes = []
+    for side, summ in (("A", a), ("B", b)):
+        if all(_get(summ, (k,)) is _MISSING for k in _SCORED):
+            notes.append(f"{side} ({summ.get('scenario', side)}) holds no scoring results (an optimise- "
+                         "or hydrants-only run?): its coverage rows are empty; compare `covplan run` "
+                         "or `covplan score` folders, or the scenarios themselves")
     for key, label, path, higher_better in METRICS:
         va, vb = _get(a, path), _get(b, path)
-        if va is None and vb is None:
+        if va is _MISSING and vb is _MISSING:
+            continue
+        missing = [side for side, v in (("A", va), ("B", vb)) if v is _MISSING]
+        va, vb = (None if v is _MISSING else v for v in (va, vb))
+        if va is None and vb is None and not path[0] == "response_s":
             continue
         diff = None
         better = None
@@ -45,15 +67,28 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
             diff = vb - va
             if higher_better is not None and diff != 0:
                 better = "B" if (diff > 0) == higher_better else "A"
-        rows.append({"metric": key, "label": label, "a": va, "b": vb, "b_minus_a": diff, "better": better})
-    return {"a": a.get("scenario", "A"), "b": b.get("scenario", "B"), "metrics": rows}
+        rows.append({"metric": key, "label": label, "a": va, "b": vb, "b_minus_a": diff, "better": better,
+                     "missing": missing})
+    return {"a": a.get("scenario", "A"), "b": b.get("scenario", "B"), "metrics": rows, "notes": notes,
+            "horizon": {"A": _response_horizon(a), "B": _response_horizon(b)}}
+
+
+def _response_horizon(summary: Mapping[str, Any]) -> float | None:
+    """Turnout + drive horizon of a summary: a response time of ``None`` lies beyond it."""
+    try:
+        return float(summary["standard"]["turnout_s"]) + float(summary["horizon_s"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def compare_markdown(table: Mapping[str, Any]) -> str:
     """The comparison as a Markdown table."""
 
-    def fmt(v: Any, key: str, diff: bool = False) -> str:
+    def fmt(v: Any, key: str, diff: bool = False, side: str | None = None) -> str:
         if v is None:
+            h = (table.get("horizon") or {}).get(side) if side else None
+            if key.startswith("response_") and not key.endswith("_share") and h:
+                return f"> {h:,.0f}"  # beyond the drive horizon
             return "–"
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return str(v)
@@ -67,6 +102,10 @@ def compare_markdown(table: Mapping[str, Any]) -> str:
              "| metric 指标 | A | B | B − A | better 更优 |", "|---|---|---|---|---|"]
     for r in table["metrics"]:
         k = r["metric"]
-        lines.append(f"| {r['label']} | {fmt(r['a'], k)} | {fmt(r['b'], k)} | {fmt(r['b_minus_a'], k, True)} "
-                     f"| {r['better'] or '–'} |")
+        gone = r.get("missing") or []
+        lines.append(f"| {r['label']} | {fmt(r['a'], k, side=None if 'A' in gone else 'A')} "
+                     f"| {fmt(r['b'], k, side=None if 'B' in gone else 'B')} "
+                     f"| {fmt(r['b_minus_a'], k, True)} | {r['better'] or '–'} |")
+    for note in table.get("notes") or []:
+        lines += ["", f"> {note}"]
     return "\n".join(lines) + "\n"

@@ -34,3 +34,20 @@ def test_comparing_scenarios_includes_their_hydrant_figures(tmp_path):
     assert rows["hydrants_protected_share"]["a"] is not None
     assert rows["hydrants_protected_share"]["b_minus_a"] == 0
     assert rows["hydrants_shortfall_share"]["a"] > 0
+
+
+def test_unscored_sides_are_named_and_beyond_horizon_responses_kept():
+    std = {"turnout_s": 60.0, "travel_s": 240.0}
+    a = {"scenario": "plan A", "covered_share": 0.4, "horizon_s": 960.0, "standard": std,
+         "response_s": {"p50": 300.0, "p90": None, "beyond_horizon_share": 0.2},
+         "requirement": {"stations_required": 9, "new_needed_after_plan": 3}}
+    b = {"scenario": "plan B", "horizon_s": 960.0, "standard": std,
+         "optimise": {"new_sites": 2, "covered_share_after": 0.7}}
+    table = compare_summaries(a, b)
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["response_p90_s"]["a"] is None  # kept: beyond the horizon, not missing
+    assert rows["stations_required"]["a"] == 9 and rows["optimise_new_sites"]["b"] == 2
+    md = compare_markdown(table)
+    assert "| Response p90 (s) 90%响应时间 | > 1,020 | – |" in md
+    assert "B (plan B) holds no scoring results" in md and "A (plan A)" not in md
+    assert "New stations still needed after the plan" in md
