@@ -58,7 +58,8 @@ def score_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
 
 
 def optimise_outputs(prep: Prepared, *, model: str | None = None, new: int | None = None,
-                     time_limit_s: float | None = None, progress: bool = False) -> Outputs:
+                     time_limit_s: float | None = None, progress: bool = False,
+                     shared: dict | None = None) -> Outputs:
     """Propose new sites with the scenario's optimise settings (CLI options override)."""
     from .siting import propose_sites
 
@@ -70,7 +71,7 @@ def optimise_outputs(prep: Prepared, *, model: str | None = None, new: int | Non
         raise InputError(f"optimise.classes {dict(spec.classes)} apply to model mclp only, not "
                          f"{model or spec.model}: drop optimise.classes from the scenario or use --model mclp")
     res = propose_sites(prep, model=model or spec.model, new=new if new is not None else spec.new,
-                        time_limit_s=time_limit_s or spec.time_limit_s, progress=progress)
+                        time_limit_s=time_limit_s or spec.time_limit_s, progress=progress, shared=shared)
     layers = _base_layers(prep)
     layers["proposed"] = res.sites
     if len(res.uncoverable):
@@ -200,19 +201,20 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
     parts = [score_outputs(prep, progress=progress)]
     sc = prep.scenario
     lscp = None
+    shared: dict = {}  # candidate sites and drive times, built once for the models below
     if sc.optimise.new is not None or sc.optimise.model == "lscp" or sc.optimise.candidates is not None:
-        opt = optimise_outputs(prep, progress=progress)
+        opt = optimise_outputs(prep, progress=progress, shared=shared)
         parts.append(opt)
         if sc.optimise.model == "lscp" and not sc.optimise.quotas:
             lscp = opt.summary["optimise"]
     # what the standard requires: no quotas (they shape a plan, not the requirement)
     if lscp is None:
         lscp = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
-                             progress=progress, quotas=False).summary
+                             progress=progress, quotas=False, shared=shared).summary
     after_plan = None
     if (prep.stations["status"] == "planned").any():
         after_plan = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
-                                   progress=progress, quotas=False, fix_planned=True).summary
+                                   progress=progress, quotas=False, fix_planned=True, shared=shared).summary
     land = parts[0].summary.get("district_land") or {}
     parts.append(Outputs(summary={"requirement": requirement(
         lscp, after_plan=after_plan, stations=prep.stations, standard=sc.standard,

@@ -362,13 +362,15 @@ def _rule_geoms(ref, net: RoadNetwork, prep: Prepared, kind: str) -> np.ndarray 
 
 def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None,
                   time_limit_s: float = 60.0, progress: bool = False, quotas: bool = True,
-                  fix_planned: bool = False) -> SitingResult:
+                  fix_planned: bool = False, shared: dict | None = None) -> SitingResult:
     """Solve the scenario's siting model.
 
     ``lscp`` needs no ``new``; ``mclp``/``backup``/``pmedian`` need ``new`` (the number of new
     stations). Quotas come from the scenario (``optimise.quotas``: district -> (min, max)) unless
     ``quotas=False``; ``fix_planned=True`` keeps the plan's planned stations in like existing ones
     (what is still needed after the plan) instead of letting them compete as candidates.
+    ``shared``: a dict that several calls for the same ``prep`` pass, so that the candidate sites
+    and their drive times are built once (``covplan run`` solves up to three models).
     """
     from . import optimise as opt
     from .traveltime import point_times
@@ -389,7 +391,14 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
             f"--new {new} contradicts optimise.classes {dict(spec.classes)}, which ask for "
             f"{sum(spec.classes.values())} new stations: drop --new or change the classes' counts"
         )
-    cands = make_candidates(prep, spacing_m=spec.candidate_spacing_m, station_class=spec.station_class)
+    if shared is not None and shared.get("prep") is not prep:
+        shared.clear()
+        shared["prep"] = prep
+    cands = shared.get("candidates") if shared is not None else None
+    if cands is None:
+        cands = make_candidates(prep, spacing_m=spec.candidate_spacing_m, station_class=spec.station_class)
+        if shared is not None:
+            shared["candidates"] = cands
     n_open = int((cands.kind != "existing").sum())
     if model != "lscp" and new > n_open:
         kinds_open = set(cands.kind[cands.kind != "existing"].tolist())
@@ -414,7 +423,11 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     class_budget = {c: standard.travel_for(c) for c in spec.classes} if spec.classes and model == "mclp" else {}
     longest = max([budgets.max(), *class_budget.values()])
     horizon = max(longest, 4 * standard.travel_s) if model == "pmedian" else longest
-    times = point_times(net, cands.at, demand.at, cutoff_s=horizon).tocsr()  # cand x demand
+    times = shared.get(("times", horizon)) if shared is not None else None
+    if times is None:
+        times = point_times(net, cands.at, demand.at, cutoff_s=horizon).tocsr()  # cand x demand
+        if shared is not None:
+            shared[("times", horizon)] = times
     tc = times.tocoo()
 
     def covers_within(budget_per_cand: np.ndarray) -> sp.csr_matrix:

@@ -593,3 +593,21 @@ def test_demand_no_site_reaches_means_the_same_for_every_model(helsinki):
         assert r.summary["uncoverable_share"] == pytest.approx(want, abs=1e-6), m
         assert len(r.uncoverable) == int(none.sum()), m
     assert res["pmedian"].summary["beyond_horizon_share"] <= want
+
+
+def test_runs_sharing_candidates_and_times_give_the_same_answers(helsinki, monkeypatch):
+    import coverage.traveltime as tt
+
+    calls = []
+    real = tt.point_times
+    monkeypatch.setattr(tt, "point_times", lambda *a, **k: calls.append(1) or real(*a, **k))
+    runs = [dict(model="mclp", new=1), dict(model="lscp", quotas=False),
+            dict(model="lscp", quotas=False, fix_planned=True)]
+    alone = [propose_sites(helsinki, **r).summary for r in runs]
+    n_alone = len(calls)
+    shared: dict = {}
+    together = [propose_sites(helsinki, shared=shared, **r).summary for r in runs]
+    assert n_alone == 3 and len(calls) - n_alone == 1  # the drive times are computed once
+    for a, b in zip(alone, together):
+        a.pop("solve_seconds"), b.pop("solve_seconds")
+        assert a == b
