@@ -185,14 +185,15 @@ def write_report(
         )
         md = markdown if markdown is not None else markdown_summary(summary)
         (tmp / "summary.md").write_text(md, encoding="utf-8")
+        for name, content in extra_files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            (tmp / name).write_bytes(data)
+        # last, so that it lists every file of the report
         written = sorted(e.name for e in tmp.iterdir())
         (tmp / MARKER_FILE).write_text(json.dumps({
             "note": "a report folder written by covplan; the next run with the same --out replaces "
                     "it as a whole, unless it then holds files other than these",
             "files": written}, indent=1) + "\n", encoding="utf-8")
-        for name, content in extra_files.items():
-            data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-            (tmp / name).write_bytes(data)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

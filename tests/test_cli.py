@@ -189,3 +189,9 @@ def test_out_folder_with_other_files_is_refused_before_any_work(tmp_path, capsys
     err = capsys.readouterr().err
     assert "is not a covplan report folder (it holds helsinki.yaml" in err and "Traceback" not in err
     assert not called and sorted(p.name for p in out.iterdir()) == ["helsinki.yaml"]
+
+
+def test_a_second_run_replaces_the_first(helsinki_run):
+    # the map and hydrants.json are the run's own files too: the folder is replaced, not refused
+    assert main(["--quiet", "run", str(HELSINKI), "--out", str(helsinki_run)]) == 0
+    assert (helsinki_run / "map.html").exists() and (helsinki_run / "hydrants.json").exists()

@@ -131,7 +131,8 @@ def test_failure_while_swapping_rolls_back(tmp_path, monkeypatch):
 
 def test_report_replaces_old_files_completely(tmp_path):
     out = tmp_path / "run"
-    write_report(out, tables={"old": pd.DataFrame({"a": [1]})}, summary={})
+    write_report(out, tables={"old": pd.DataFrame({"a": [1]})}, summary={},
+                 extra_files={"map.html": "<html/>", "hydrants.json": "{}"})
     write_report(out, tables={"new": pd.DataFrame({"b": [2]})}, summary={})
     assert sorted(p.name for p in out.iterdir()) == [".covplan-report", "new.csv", "summary.json",
                                                      "summary.md"]
