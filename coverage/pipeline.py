@@ -48,12 +48,16 @@ def prepare(scenario: Scenario, *, offline: bool = False, progress: bool = False
     Data warnings (network extent, unknown road classes, unused speeds, station placement ...)
     are issued as :class:`CoverageWarning` and kept in ``Prepared.warnings`` for the summary.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CoverageWarning)
-        prep = _prepare(scenario, offline=offline, progress=progress, cache=cache)
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CoverageWarning)
+            prep = _prepare(scenario, offline=offline, progress=progress, cache=cache)
+    finally:  # shown as before (also when preparing fails: they may explain why)
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     notes = []
-    for w in caught:  # shown as before, and kept for the summary
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for w in caught:  # and kept for the summary
         if issubclass(w.category, CoverageWarning) and str(w.message) not in notes:
             notes.append(str(w.message))
     return replace(prep, warnings=tuple(notes))

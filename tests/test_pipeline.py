@@ -128,3 +128,18 @@ def test_network_loading_warnings_reach_the_summary(tmp_path):
     assert len(shown) == 1  # still shown once while loading
     assert [w for w in prep.warnings if "fire_access_route" in w] == shown
     assert shown[0] in summary_header(prep)["warnings"]
+
+
+def test_warnings_are_shown_when_preparing_fails(tmp_path):
+    from coverage.errors import InputError
+
+    p = _scenario(tmp_path, BIG)  # the network spans far less than the study area: warned
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data["stations"].append({"id": "sea", "name": "sea", "class": "class1", "status": "planned",
+                             "at": {"lon": LON0 + 1.0, "lat": LAT0}})  # ~90 km off: fails
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InputError, match="could not be placed"):
+            prepare(load_scenario(p))
+    assert any("study area" in str(w.message) for w in caught)
