@@ -205,7 +205,8 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
     if sc.optimise.new is not None or sc.optimise.model == "lscp" or sc.optimise.candidates is not None:
         opt = optimise_outputs(prep, progress=progress, shared=shared)
         parts.append(opt)
-        if sc.optimise.model == "lscp" and not sc.optimise.quotas:
+        if sc.optimise.model == "lscp" and not (sc.optimise.quotas or sc.optimise.required
+                                                 or sc.optimise.excluded):
             lscp = opt.summary["optimise"]
     # what the standard requires: no quotas (they shape a plan, not the requirement)
     if lscp is None:

@@ -268,15 +268,20 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         n0 = len(nodes)
         # the stations (existing, planned, candidate) and the user's points are kept as given:
         # generated sites keep the spacing from them (a crossing beside a station adds nothing)
+        # (not from the stations optimise.excluded takes out: their land is not available)
         given = parts + ([pt_at] if pt_at is not None and len(pt_lab) else [])
         if given:
             from scipy.spatial import cKDTree
 
             gx = np.concatenate([g.x for g in given])
             gy = np.concatenate([g.y for g in given])
-            d, _ = cKDTree(np.column_stack([gx, gy])).query(
-                np.column_stack([net.x[nodes], net.y[nodes]]), k=1)
-            nodes = nodes[d >= spacing_m]
+            usable = ~np.isin(np.array(labels + pt_lab, dtype=object)[:len(gx)], list(spec.excluded)) \
+                if spec.excluded else np.ones(len(gx), bool)
+            gx, gy = gx[usable], gy[usable]
+            if len(gx):
+                d, _ = cKDTree(np.column_stack([gx, gy])).query(
+                    np.column_stack([net.x[nodes], net.y[nodes]]), k=1)
+                nodes = nodes[d >= spacing_m]
         if len(nodes):
             nodes = nodes[thin_candidates(net.x[nodes], net.y[nodes], spacing_m)]
         removed["spacing"] += n0 - len(nodes)
@@ -516,10 +521,13 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     total = float(w.sum())
     # demand no site (existing or candidate) reaches within its own standard: the same for every
     # model (p-median's own "uncoverable" is demand beyond its longer horizon)
-    reachable = np.asarray(covers.sum(axis=1)).ravel() > 0
+    usable = np.ones(len(budgets), bool)
+    if excluded is not None:
+        usable[excluded] = False
+    reachable = np.asarray(covers[:, usable].sum(axis=1)).ravel() > 0
     if class_budget:
         for m in by_class.values():
-            reachable |= np.asarray(m.sum(axis=1)).ravel() > 0
+            reachable |= np.asarray(m[:, usable].sum(axis=1)).ravel() > 0
     uncov_idx = np.flatnonzero(~reachable).astype(np.int64)
     dg = demand.gdf()
     uncoverable = dg.iloc[uncov_idx].to_crs(4326) if len(uncov_idx) else dg.iloc[:0].to_crs(4326)

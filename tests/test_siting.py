@@ -524,6 +524,8 @@ def _helsinki_variant(tmp_path, stations=(), **optimise):
     data = yaml.safe_load((REPO / "scenarios" / "helsinki.yaml").read_text(encoding="utf-8"))
     data["stations"] += list(stations)
     data["optimise"].update(optimise)
+    if data["optimise"].get("model") == "lscp":
+        data["optimise"].pop("new", None)
     p = tmp_path / "h.yaml"
     p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return p
@@ -611,3 +613,27 @@ def test_runs_sharing_candidates_and_times_give_the_same_answers(helsinki, monke
     for a, b in zip(alone, together):
         a.pop("solve_seconds"), b.pop("solve_seconds")
         assert a == b
+
+
+def test_an_excluded_station_neither_reaches_demand_nor_keeps_crossings_away(tmp_path):
+    from coverage.outputs import run_all
+
+    path = _helsinki_variant(tmp_path, model="lscp", candidate_spacing_m=400, excluded=["hakaniemi"])
+    prep = prepare(load_scenario(path))
+    res = propose_sites(prep, model="lscp")
+    s = res.summary
+    assert "hakaniemi" not in set(res.sites["label"])
+    # every unit is covered after the plan or reached by no usable site
+    assert s["covered_share_after"] + s["uncoverable_share"] == pytest.approx(1.0, abs=1e-5)
+    c = res.candidates
+    at = int(np.flatnonzero(c.label == "hakaniemi")[0])
+    gen = np.flatnonzero(c.kind == "crossing")
+    near = np.hypot(c.at.x[gen] - c.at.x[at], c.at.y[gen] - c.at.y[at]) < 400
+    free = prepare(load_scenario(_helsinki_variant(tmp_path, model="lscp", candidate_spacing_m=400)))
+    c0 = propose_sites(free, model="lscp").candidates
+    gen0 = np.flatnonzero(c0.kind == "crossing")
+    at0 = int(np.flatnonzero(c0.label == "hakaniemi")[0])
+    assert near.any() and not (np.hypot(c0.at.x[gen0] - c0.at.x[at0], c0.at.y[gen0] - c0.at.y[at0]) < 400).any()
+    # the requirement ignores the plan's exclusions even when the model is lscp
+    req = run_all(prep).summary["requirement"]
+    assert req["stations_required"] == run_all(free).summary["requirement"]["stations_required"]
