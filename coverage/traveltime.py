@@ -330,8 +330,11 @@ def origin_seeds(network: RoadNetwork, origins: Any) -> tuple[np.ndarray, np.nda
         has = rev >= 0
         r = rev[has]
         nodes.append(u[has]); times.append(f[has] * drive[r] + wait[r]); owner.append(np.flatnonzero(has))
-        at_u = (f <= 1e-9) & ~has
+        # a point at an edge's end stands at that node: no drive, and no wait at its signal
+        at_u = f <= 1e-9
         nodes.append(u[at_u]); times.append(np.zeros(at_u.sum())); owner.append(np.flatnonzero(at_u))
+        at_v = f >= 1 - 1e-9
+        nodes.append(v[at_v]); times.append(np.zeros(at_v.sum())); owner.append(np.flatnonzero(at_v))
         node = np.concatenate(nodes)
         time = np.concatenate(times)
         own = np.concatenate(owner)

@@ -394,3 +394,31 @@ def test_point_times_match_edge_splitting_on_shanghai(shared_data, signal_delay_
     assert np.array_equal(got > 0, reached)
     np.testing.assert_allclose(got[reached], ref[reached], rtol=1e-9, atol=2e-9)
     assert reached.sum() > 200  # the check is not vacuous
+
+
+def test_a_station_at_a_signalised_crossing_does_not_wait_at_its_own_signal():
+    # 4-arm crossing 0 with a signal (30 s wait), arms 500 m at 36 km/h (50 s)
+    inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    pts = {0: (0, 0), 1: (500, 0), 2: (-500, 0), 3: (0, 500), 4: (0, -500)}
+    for n, (x, y) in pts.items():
+        lon, lat = inv.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat, **({"highway": "traffic_signals"} if n == 0 else {}))
+    for a in (1, 2, 3, 4):
+        g.add_edge(0, a, highway="residential")
+        g.add_edge(a, 0, highway="residential")
+    net = network_from_graph(g, speeds={"residential": 36, "signal_delay_s": 30}, retain_all=True,
+                             simplify=False)
+    from coverage.siting import at_nodes
+
+    site = at_nodes(net, net.node_index([0]))
+    assert site.fraction[0] in (0.0, 1.0)  # snapped to an end of one of the arms
+    got = _as_dict(net, reach(net, site, cutoff_s=200), 0)
+    assert got == pytest.approx({0: 0.0, 1: 50.0, 2: 50.0, 3: 50.0, 4: 50.0})
+    # whichever arm it is snapped onto, and from either end
+    for e in range(net.n_edges):
+        for f in (0.0, 1.0):
+            node = int(net.node_ids[net.edge_u[e] if f == 0.0 else net.edge_v[e]])
+            s = Snapped(edge=np.array([e]), fraction=np.array([f]), distance_m=np.zeros(1),
+                        x=net.x[[0]], y=net.y[[0]], lon=net.lon[[0]], lat=net.lat[[0]])
+            assert _as_dict(net, reach(net, s, cutoff_s=200), 0)[node] == 0.0
