@@ -12,8 +12,10 @@ commercial service-area tools:
   (an edge between two districts is cut at the point of equal arrival time), and the area around
   the roads is divided by a Voronoi diagram of points along the pieces, so that the polygons do
   not overlap and their areas sum to the dissolved area. The division is drawn once, for the
-  widest band; a narrower band is the part of each district within that band's dissolved area,
-  so bands nest.
+  widest band; a narrower band is the part of each district along the roads its own origin
+  reaches within the band, so bands nest and no district holds ground beside another origin's
+  road only (at narrower bands the districts may then sum to a little less than the dissolved
+  area, where roads of different origins run closer than twice the road-side width).
 
 :func:`district_land` gives districts as land (the ground each origin reaches first, blocks
 between roads included), which is what the standards' district caps (7 km² ...) measure; the
@@ -205,9 +207,9 @@ def isochrones(
                 polys = _buffer_groups(lines, cut.origin, org.n, width)
             elif band == bands[-1]:
                 polys = districts
-            else:
-                reached = _buffer_group(lines, width)
-                polys = [shapely.intersection(reached, d) for d in districts]
+            else:  # each district's part along the roads its own origin reaches in the band
+                own = _buffer_groups(lines, cut.origin, org.n, width)
+                polys = [shapely.intersection(o, d) for o, d in zip(own, districts)]
         for owner, poly, km in zip(owners, polys, road):
             rows.append({
                 "origin": owner,

@@ -270,7 +270,14 @@ def test_split_polygons_partition_the_dissolved_area(shanghai):
         part = split[split.band_s == band]
         dis = whole[whole.band_s == band].iloc[0]
         assert len(part) == len(origins)
-        assert part.area_km2.sum() == pytest.approx(dis.area_km2, rel=1e-6)
+        if band == 180.0:  # the widest band partitions the dissolved area
+            assert part.area_km2.sum() == pytest.approx(dis.area_km2, rel=1e-6)
+        else:  # a narrower one: each district along its own origin's roads, within the dissolved
+            assert part.area_km2.sum() <= dis.area_km2 * (1 + 1e-9)
+            own = pieces.geometry.to_numpy()
+            for o, g in zip(part.origin, part.geometry):
+                strip = shapely.buffer(shapely.union_all(own[pieces.origin.to_numpy() == o]), 40.0 + 0.5)
+                assert shapely.difference(g, strip).area < 1e-6 * max(g.area, 1.0)
         assert part.road_km.sum() == pytest.approx(dis.road_km, rel=1e-9)
         geoms = part.geometry.to_numpy()
         for i in range(len(geoms)):
@@ -295,14 +302,14 @@ def test_bands_are_nested(shanghai):
     for mode in ("overlap", "dissolve", "split"):
         iso = _proj(isochrones(shanghai, origins, cutoff_s=240, mode=mode,
                                bands_s=[60, 120, 240], road_width_m=25), shanghai)
-        if mode == "split":  # each band still partitions that band's dissolved area
+        if mode == "split":  # the widest band partitions the dissolved area
             dis = _proj(isochrones(shanghai, origins, cutoff_s=240, mode="dissolve",
                                    bands_s=[60, 120, 240], road_width_m=25), shanghai)
-            for band, rows in iso.groupby("band_s"):
-                whole = dis.loc[dis.band_s == band].geometry.iloc[0]
-                assert rows.area.sum() == pytest.approx(whole.area, rel=1e-6)
-                assert shapely.union_all(rows.geometry.to_numpy()).symmetric_difference(whole).area \
-                    < 1e-6 * whole.area
+            whole = dis.loc[dis.band_s == 240].geometry.iloc[0]
+            rows = iso[iso.band_s == 240]
+            assert rows.area.sum() == pytest.approx(whole.area, rel=1e-6)
+            assert shapely.union_all(rows.geometry.to_numpy()).symmetric_difference(whole).area \
+                < 1e-6 * whole.area
         for _, rows in iso.groupby("origin"):
             rows = rows.sort_values("band_s")
             assert (np.diff(rows.road_km) > 0).all() and (np.diff(rows.area_km2) > 0).all()
@@ -459,3 +466,19 @@ def test_signal_wait_is_paid_at_the_signal_not_along_the_road():
     # without a wait the signal may go: one 2 km road
     plain = network_from_graph(g, speeds={"residential": 36}, retain_all=True)
     assert sorted(plain.node_ids.tolist()) == [1, 3]
+
+
+def test_narrower_split_bands_hold_only_ground_along_their_own_roads():
+    """Dual carriageway 15 m apart: B drives east on y=0 from x=0, A west on y=15 from x=1000.
+    Within 50 s each reaches 500 m; A's 50 s district holds nothing beside B's road only."""
+    net = _net({1: (0, 0), 2: (1000, 0), 3: (0, 15), 4: (1000, 15)}, [(1, 2, True), (4, 3, True)])
+    iso = _proj(isochrones(net, [1, 4], cutoff_s=100, bands_s=[50, 100], mode="split",
+                           road_width_m=W, labels=["B", "A"]), net)
+    west = shapely.box(X0 - 100, Y0 - 100, X0 + 490, Y0 + 100)  # A reaches nothing here in 50 s
+    a50 = iso[(iso.label == "A") & (iso.band_s == 50)].geometry.iloc[0]
+    b50 = iso[(iso.label == "B") & (iso.band_s == 50)].geometry.iloc[0]
+    assert a50.intersection(west).area < 0.02 * a50.area  # only the strip's round end past x=500
+    assert b50.intersection(west).area > 0.9 * b50.area
+    for lab in "AB":
+        rows = iso[iso.label == lab].sort_values("band_s").geometry.to_numpy()
+        assert shapely.difference(rows[0], rows[1]).area < 1e-6
