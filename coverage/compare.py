@@ -23,7 +23,7 @@ METRICS = (
     ("new_needed_after_plan", "New stations still needed after the plan 规划后仍需新增",
      ("requirement", "new_needed_after_plan"), False),
     ("optimise_new_sites", "New sites proposed 建议新增站点", ("optimise", "new_sites"), None),
-    ("optimise_covered_share_after", "Covered with the proposed sites 加建议站点后覆盖率",
+    ("proposed_covered_share", "Covered with the proposed sites 加建议站点后覆盖率",
      ("optimise", "covered_share_after"), True),
 )
 #: The metrics a scoring run gives; a side with none of them is not a scored plan.

@@ -1748,6 +1748,13 @@ def water_cranes(
                     "outside: check that the area lies within the road network",
                     CoverageWarning, stacklevel=2,
                 )
+            if k > 1:
+                warnings.warn(
+                    f"high-risk area {names[i]} ({area:.2f} km²) needs {k} water cranes at "
+                    f"{area_per_crane_km2:g} km² each but has no street crossing inside: 1 placed "
+                    f"at the nearest crossing, {far.min():.0f} m away",
+                    CoverageWarning, stacklevel=2,
+                )
         elif len(inside) <= k:
             picks = inside.tolist()
             if len(inside) < k:

@@ -213,7 +213,16 @@ def edge_speeds_kmh(
             if not math.isnan(tagged):
                 speed = min(tagged, base * model.maxspeed_class_factor)
         out[i] = min(speed, model.max_kmh) * model.congestion
-    unused = sorted(set(table) - set(DEFAULT_SPEEDS_KMH) - set(highways))
+    given = set(table) - set(DEFAULT_SPEEDS_KMH)
+    closed = sorted(given & set(NON_DRIVABLE))
+    if closed:  # footways, paths ...: dropped before speeds apply, whatever speed is given
+        warnings.warn(
+            f"speeds given for {', '.join(map(repr, closed))} have no effect: these ways are not "
+            "drivable for a fire engine and are always left out of the network",
+            CoverageWarning,
+            stacklevel=3,
+        )
+    unused = sorted(given - set(NON_DRIVABLE) - set(highways))
     if unused:  # a class of the user's own that no road carries: a typo or another city's tag
         present = ", ".join(sorted(set(highways)))
         warnings.warn(

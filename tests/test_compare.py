@@ -51,3 +51,4 @@ def test_unscored_sides_are_named_and_beyond_horizon_responses_kept():
     assert "| Response p90 (s) 90%响应时间 | > 1,020 | – |" in md
     assert "B (plan B) holds no scoring results" in md and "A (plan A)" not in md
     assert "New stations still needed after the plan" in md
+    assert "| Covered with the proposed sites 加建议站点后覆盖率 | – | 70.0% |" in md

@@ -683,6 +683,11 @@ def test_water_cranes_far_or_crowded_areas_are_warned_about():
     with pytest.warns(CoverageWarning, match=r"needs 3 water cranes .* only 1 street crossing"):
         got = water_cranes(net, [small], area_per_crane_km2=0.004)
     assert got["node"].tolist() == [12]
+    # no crossing inside and several cranes needed: one placed, warned
+    block = shapely.Polygon([lonlat(120, 120), lonlat(180, 120), lonlat(180, 180), lonlat(120, 180)])
+    with pytest.warns(CoverageWarning, match=r"needs 4 water cranes .* no street crossing inside: 1 placed"):
+        got = water_cranes(net, [block], area_per_crane_km2=0.001)
+    assert len(got) == 1
     # near the network and roomy enough: quiet
     with warnings.catch_warnings():
         warnings.simplefilter("error", CoverageWarning)

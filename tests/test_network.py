@@ -120,6 +120,10 @@ def test_unknown_highway_warns_naming_it_and_is_dropped_unless_given_a_speed():
     with pytest.warns(CoverageWarning, match=r"'firelane' match no road .*fire_lane, residential") as got:
         build(g, speeds={"fire_lane": 15, "firelane": 20, "trunk": 50})
     assert not any("trunk" in str(w.message) for w in got)
+    # a speed for a way no fire engine drives says so, not "check the spelling"
+    with pytest.warns(CoverageWarning, match=r"'pedestrian' have no effect: these ways are not drivable") as got:
+        build(g, speeds={"pedestrian": 10})
+    assert not any("spelling" in str(w.message) for w in got)
 
 
 def test_only_footways_is_a_data_error():
