@@ -150,10 +150,11 @@ class Solution:
 def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
     """Validate a boolean demand x candidate matrix; return CSR with int32 ones."""
     if sp.issparse(covers):
-        m = sp.csr_matrix(covers)
-        if m.ndim != 2:
-            raise InputError(f"{name} must be 2-D (demand x candidate); got shape {m.shape}")
-        data = m.data
+        if covers.ndim != 2:
+            raise InputError(f"{name} must be 2-D (demand x candidate); got shape {covers.shape}")
+        c = covers.tocoo()
+        data = c.data  # checked entry by entry (before duplicates are summed)
+        m = None
     else:
         try:
             arr = np.asarray(covers)
@@ -176,7 +177,12 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
                 f"{name} must be boolean (0/1); found value {data[bad][0].item()!r} - for travel times "
                 f"pass `times <= limit` or use p_median"
             )
-    if m is None:
+    if m is None and sp.issparse(covers):
+        # stored False / 0 entries are not coverage (a thresholded sparse time matrix keeps them)
+        keep = data != 0
+        m = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (c.row[keep], c.col[keep])),
+                          shape=c.shape)
+    elif m is None:
         m = sp.csr_matrix(np.asarray(covers).astype(bool))
     n_dem, n_cand = m.shape
     if n_cand == 0:

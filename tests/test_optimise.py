@@ -277,3 +277,24 @@ def test_site_gains_builds_the_plan_greedily_after_the_given_sites():
             covered |= S[:, k]
         only = S.sum(axis=1) == 1
         assert np.allclose(unique, [w[only & S[:, k]].sum() for k in range(8)])
+
+
+def test_stored_zeros_in_sparse_covers_are_not_coverage():
+    """Thresholding a sparse time matrix (``C.data = C.data <= limit``) keeps False entries;
+    they must count as "not covered", as in the dense matrix."""
+    from coverage.optimise import backup_cover, max_cover_classes
+
+    T = sp.csr_matrix([[300.0, 900.0, 0.0], [900.0, 300.0, 0.0], [300.0, 300.0, 900.0]])
+    C = T.copy()
+    C.data = C.data <= 600
+    assert C.nnz == 7 and not C.data.all()
+    dense = C.toarray()
+    assert min_cover(C).objective == min_cover(dense).objective == 2
+    assert max_cover(C, None, 1).objective == max_cover(dense, None, 1).objective == 2
+    assert backup_cover(C, None, 2).objective == backup_cover(dense, None, 2).objective
+    by = max_cover_classes({"a": C, "b": C}, None, {"a": 1, "b": 0})
+    assert by.objective == 2
+    # duplicate entries of a COO matrix are one cover, whatever their dtype
+    coo = sp.coo_matrix((np.array([1, 1, 1, 1]), (np.array([0, 0, 1, 2]), np.array([0, 0, 1, 0]))),
+                        shape=(3, 2))
+    assert min_cover(coo).objective == 2
