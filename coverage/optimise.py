@@ -315,6 +315,7 @@ def _options(
         raise InputError(f"time_limit_s must be seconds > 0; got {time_limit_s!r}") from None
     if not tl > 0:
         raise InputError(f"time_limit_s must be seconds > 0; got {time_limit_s!r}")
+    tl = min(tl, 1e7)  # inf: no limit (about 4 months)
     try:
         gap = float(mip_gap)
     except (TypeError, ValueError):
@@ -1208,7 +1209,7 @@ def _large_min_cover_run(A, w, opts: _Options, B: sp.csr_matrix, cols: np.ndarra
                                           arrays=arrays)
     stats["lagrangian_seconds"] = time.perf_counter() - t_lag
     stats["lagrangian_bound"] = n_req + L
-    low = max(lower - n_req, math.ceil(L - 1e-6))
+    low = max(lower - n_req, math.ceil(L - 1e-6) if np.isfinite(L) else 0)  # -inf: no bound in time
     x = np.zeros(n, dtype=bool)
     x[picked] = True
     t_ls = time.perf_counter()

@@ -298,3 +298,15 @@ def test_stored_zeros_in_sparse_covers_are_not_coverage():
     coo = sp.coo_matrix((np.array([1, 1, 1, 1]), (np.array([0, 0, 1, 2]), np.array([0, 0, 1, 0]))),
                         shape=(3, 2))
     assert min_cover(coo).objective == 2
+
+
+@pytest.mark.parametrize("limit", [0.005, 0.02, float("inf")])
+def test_tiny_or_infinite_time_limits_give_a_plan_with_a_valid_bound(limit):
+    rng = np.random.default_rng(1)
+    D, C = rng.random((300, 2)), rng.random((1500, 2))
+    A = np.hypot(*(D[:, None] - C[None]).transpose(2, 0, 1)) < 0.12
+    s = min_cover(A, time_limit_s=limit)
+    best = min_cover(A).objective  # 23, proven
+    assert A[:, s.selected].any(axis=1).all()  # a real cover, whatever the time
+    assert s.bound <= best <= s.objective
+    assert (s.status == "optimal") == (s.objective == s.bound)
