@@ -1963,7 +1963,7 @@ def p_median(
     if opts.solver == "greedy" or zi.size == 0:
         gap = _gap(greedy_val, trivial_bound, False)
         return _pmedian_solution(T, w, pen, opts, free[picked], greedy_val, min(trivial_bound, greedy_val), gap,
-                                 "optimal" if gap == 0.0 else "greedy", uncoverable, t0, stats)
+                                 "optimal" if gap == 0.0 else "greedy", uncoverable, t0, stats, p_free)
     # variables: x_j (n, binary), z_k (pairs, continuous); minimise const - sum saving_k z_k
     # rows: sum_k over demand i of z_k <= 1 ; z_k - x_j <= 0 ; quotas/total on x
     K = zi.size
@@ -2007,10 +2007,40 @@ def p_median(
     gap = _gap(obj, bound, False)
     if status is None:
         status = _status(mip, gap)
-    return _pmedian_solution(T, w, pen, opts, free[chosen], obj, bound, gap, status, uncoverable, t0, stats)
+    return _pmedian_solution(T, w, pen, opts, free[chosen], obj, bound, gap, status, uncoverable, t0, stats,
+                             p_free)
 
 
-def _pmedian_solution(T, w, pen, opts, new_free, obj, bound, gap, status, uncoverable, t0, stats) -> Solution:
+def _pad_free(T, w, opts, chosen: np.ndarray, p_free: int) -> np.ndarray:
+    """Fill the slots of new sites that save nothing more (the p-median optimum may need fewer
+    than p) with the allowed sites reaching most demand, within the districts' maxima: the
+    objective is unchanged and the plan has the p sites asked for."""
+    need = p_free - chosen.size
+    if need <= 0:
+        return chosen
+    used = set(chosen.tolist())
+    g_count = np.bincount(opts.group_code[np.concatenate([chosen, opts.required]).astype(np.int64)],
+                          minlength=opts.lo.size)
+    Tc = T.tocsc()
+    reach = np.array([float(w[Tc.indices[Tc.indptr[j]:Tc.indptr[j + 1]]].sum()) for j in opts.free])
+    out = list(chosen.tolist())
+    for k in np.argsort(-reach, kind="stable"):
+        if need == 0:
+            break
+        j = int(opts.free[k])
+        g = opts.group_code[j]
+        if j in used or g_count[g] >= opts.hi[g]:
+            continue
+        used.add(j)
+        g_count[g] += 1
+        out.append(j)
+        need -= 1
+    return np.array(sorted(out), dtype=np.int64)
+
+
+def _pmedian_solution(T, w, pen, opts, new_free, obj, bound, gap, status, uncoverable, t0, stats,
+                      p_free: int) -> Solution:
+    new_free = _pad_free(T, w, opts, np.asarray(new_free, np.int64), p_free)
     new = np.union1d(opts.required, new_free).astype(np.int64)
     selected = np.union1d(opts.fixed, new).astype(np.int64)
     n_dem = T.shape[0]

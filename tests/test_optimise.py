@@ -310,3 +310,20 @@ def test_tiny_or_infinite_time_limits_give_a_plan_with_a_valid_bound(limit):
     assert A[:, s.selected].any(axis=1).all()  # a real cover, whatever the time
     assert s.bound <= best <= s.objective
     assert (s.status == "optimal") == (s.objective == s.bound)
+
+
+def test_p_median_always_builds_the_p_sites_asked_for():
+    # two demand units only site 0 reaches: the optimum needs 1 site; p=2 still gives 2
+    T = np.array([[10.0, np.inf, np.inf], [10.0, np.inf, np.inf]])
+    r = p_median(T, None, 2)
+    assert r.new.size == 2 and r.p == 2 and 0 in r.new and r.objective == 20.0
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        n_dem, n_cand = rng.integers(3, 9), rng.integers(3, 8)
+        t = np.where(rng.random((n_dem, n_cand)) < 0.3, rng.integers(1, 50, (n_dem, n_cand)), np.inf)
+        p = int(rng.integers(1, n_cand))
+        r = p_median(t, None, p, penalty_s=100.0)
+        assert r.new.size == p
+        best = min(np.minimum(np.min(t[:, list(c)], axis=1), 100.0).sum()
+                   for c in itertools.combinations(range(n_cand), p))
+        assert r.objective == pytest.approx(best)
