@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .errors import (CoverageError, CoverageWarning, DataError, InfeasibleError,
-                     NetworkUnavailableError)
+                     NetworkUnavailableError, NoPlanFoundError)
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DATA, EXIT_OFFLINE, EXIT_INFEASIBLE = 0, 1, 2, 3, 4, 5
 
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"covplan {args.command}: error: {exc}", file=sys.stderr)
         if isinstance(exc, NetworkUnavailableError):
             return EXIT_OFFLINE
-        if isinstance(exc, InfeasibleError):
+        if isinstance(exc, (InfeasibleError, NoPlanFoundError)):
             return EXIT_INFEASIBLE
         if isinstance(exc, DataError):
             return EXIT_DATA

@@ -47,5 +47,10 @@ class InfeasibleError(CoverageError):
     """An optimisation model has no solution; the message says which constraint makes it so."""
 
 
+class NoPlanFoundError(CoverageError):
+    """The solver stopped (time limit, or the greedy heuristic alone) without a plan, although
+    one may exist: not a proof of infeasibility; the message says what to change."""
+
+
 class CoverageWarning(UserWarning):
     """A warning about data that is used but looks suspicious (unknown road class, offsets ...)."""

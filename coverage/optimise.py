@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from coverage import _dominance, _setcover
 from coverage._highs import quiet_highs as _quiet_highs
 from coverage._numba import default_threads
-from coverage.errors import InfeasibleError, InputError
+from coverage.errors import InfeasibleError, InputError, NoPlanFoundError
 
 __all__ = [
     "Solution",
@@ -1097,9 +1097,12 @@ def min_cover(
             return _coverage_solution("lscp", A, w, opts, cols[np.asarray(picked, dtype=np.int64)], obj, obj,
                                       0.0, "optimal", uncoverable, t0, stats)
     if opts.solver == "greedy" or B.shape[1] == 0:
+        if not greedy_ok and B.shape[1] == 0:
+            raise InfeasibleError("cannot cover all coverable demand within the group_max quotas")
         if not greedy_ok:
-            raise InfeasibleError(
-                "cannot cover all coverable demand within the group_max quotas"
+            raise NoPlanFoundError(
+                "the greedy heuristic found no cover within the group_max quotas; one may still "
+                "exist: solve with solver='highs'"
             )
         obj = n_req + len(picked)
         gap = _gap(obj, lower, False)
@@ -1123,7 +1126,8 @@ def min_cover(
         raise InfeasibleError("cannot cover all coverable demand within the group_max quotas")
     if mip.x is None:
         if not greedy_ok:
-            raise InfeasibleError(f"HiGHS found no plan within {opts.time_limit_s} s ({mip.status})")
+            raise NoPlanFoundError(f"HiGHS found no plan within the time limit of {opts.time_limit_s:g} s "
+                                   f"({mip.status}); one may still exist: raise time_limit_s")
         chosen = np.asarray(picked, dtype=np.int64)
     else:
         chosen = np.flatnonzero(mip.x > 0.5)
@@ -1757,7 +1761,8 @@ def backup_cover(
     trivial_bound = const + float(wr.sum())
     if opts.solver == "greedy" or n == 0:
         if require_primary and not greedy_ok:
-            raise InfeasibleError(f"greedy could not cover all coverable demand once with p={p}")
+            raise NoPlanFoundError(f"the greedy heuristic could not cover all coverable demand once with "
+                                   f"p={p}; a plan may still exist: solve with solver='highs'")
         obj = evaluate(picked)
         gap = _gap(obj, trivial_bound, True)
         return _backup_solution(A, w, opts, free[picked], obj, max(trivial_bound, obj), gap,
@@ -1792,7 +1797,8 @@ def backup_cover(
         )
     if mip.x is None:
         if not greedy_ok:
-            raise InfeasibleError(f"backup_cover: no plan found within {opts.time_limit_s} s")
+            raise NoPlanFoundError(f"backup_cover: no plan found within the time limit of "
+                                   f"{opts.time_limit_s:g} s; one may still exist: raise time_limit_s")
         chosen = picked
         status = "greedy"
     else:

@@ -327,3 +327,19 @@ def test_p_median_always_builds_the_p_sites_asked_for():
         best = min(np.minimum(np.min(t[:, list(c)], axis=1), 100.0).sum()
                    for c in itertools.combinations(range(n_cand), p))
         assert r.objective == pytest.approx(best)
+
+
+def test_a_heuristic_or_time_limit_failure_is_not_called_infeasible():
+    from coverage.errors import NoPlanFoundError
+
+    # greedy takes column 0 first and then has no site left for row 0; [2, 3] is a valid plan
+    A = np.array([[0, 0, 0, 1, 0], [1, 1, 1, 0, 0], [1, 1, 1, 0, 0]], bool)
+    kw = dict(groups=list("aabaa"), group_max={"a": 1})
+    with pytest.raises(NoPlanFoundError, match="greedy heuristic.*solver='highs'") as info:
+        min_cover(A, solver="greedy", **kw)
+    assert not isinstance(info.value, InfeasibleError)
+    s = min_cover(A, **kw)
+    assert s.status == "optimal" and sorted(s.selected.tolist()) == [2, 3]
+    # a truly infeasible quota is still InfeasibleError
+    with pytest.raises(InfeasibleError):
+        min_cover(A, groups=list("aabaa"), group_max={"a": 0, "b": 0})
