@@ -352,7 +352,16 @@ def _options(
             raise InputError(f"groups must give one district per candidate ({n_cand}); got {g.size}")
         if g.dtype.kind == "f" and np.isnan(g).any():
             raise InputError("groups must not contain NaN; give every candidate a district id")
-        uniq, code = np.unique(g, return_inverse=True)
+        if g.dtype == object:
+            missing = [i for i, v in enumerate(g.tolist()) if v is None or (isinstance(v, float) and v != v)]
+            if missing:
+                raise InputError(f"groups has no district for candidate(s) {missing[:5]}: give every "
+                                 "candidate a district id (e.g. '' for none)")
+        try:
+            uniq, code = np.unique(g, return_inverse=True)
+        except TypeError:
+            raise InputError("groups mixes kinds of district id (e.g. numbers and names): use one "
+                             "kind, e.g. all names") from None
         labels = tuple(u.item() if hasattr(u, "item") else u for u in uniq)
         code = code.astype(np.int64)
     lookup = {lab: k for k, lab in enumerate(labels)}
@@ -1327,12 +1336,9 @@ def _max_core(
     for c in range(n_cls):
         if free.size and c in active:
             by_free |= np.diff(mats[c][:, free].tocsr().indptr) > 0
-    # coverable = reachable by some allowed site of any class with a positive count or by decided ones
-    any_reach = np.zeros(n_dem, dtype=bool)
-    for c in range(n_cls):
-        if free.size:
-            any_reach |= np.diff(mats[c][:, free].tocsr().indptr) > 0
-    uncoverable = np.flatnonzero(~(by_decided | any_reach))
+    # coverable = reachable by some allowed site of a class with new sites to place, or by the
+    # decided ones (a class with no new sites covers nothing new)
+    uncoverable = np.flatnonzero(~(by_decided | by_free))
     const = float(w[by_decided].sum())
     rows = np.flatnonzero(by_free & ~by_decided & (w > 0))
     # model columns: (class, free candidate)
@@ -1824,9 +1830,9 @@ def _backup_solution(A, w, opts, new_free, obj, bound, gap, status, uncoverable,
 def _times_matrix(times) -> sp.csr_matrix:
     """Sparse seconds; stored entries (zeros included) are reachable pairs."""
     if sp.issparse(times):
+        if times.ndim != 2:
+            raise InputError(f"times must be 2-D (demand x candidate); got shape {times.shape}")
         m = sp.coo_matrix(times)
-        if m.ndim != 2:
-            raise InputError(f"times must be 2-D (demand x candidate); got shape {m.shape}")
         data = np.asarray(m.data, dtype=float)
         keep = np.isfinite(data)
         r, c, d = m.row[keep], m.col[keep], data[keep]

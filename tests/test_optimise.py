@@ -343,3 +343,15 @@ def test_a_heuristic_or_time_limit_failure_is_not_called_infeasible():
     # a truly infeasible quota is still InfeasibleError
     with pytest.raises(InfeasibleError):
         min_cover(A, groups=list("aabaa"), group_max={"a": 0, "b": 0})
+
+
+def test_small_input_mistakes_and_classes_uncoverable():
+    A = np.array([[1, 0], [0, 1]], bool)
+    with pytest.raises(InputError, match=r"no district for candidate\(s\) \[1\]"):
+        max_cover(A, None, 1, groups=["a", None], group_min={"a": 1})
+    with pytest.raises(InputError, match="2-D"):
+        p_median(sp.csr_array(np.array([1.0, 2.0])), None, 1)
+    # demand reachable only by a class that builds no new site is uncoverable
+    r = max_cover_classes({"big": [[1, 1], [0, 1], [1, 0]], "small": [[0, 0], [0, 1], [1, 0]]}, None,
+                          {"big": 0, "small": 1})
+    assert r.uncoverable.tolist() == [0]
