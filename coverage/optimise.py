@@ -1488,19 +1488,27 @@ def _pad(chosen_cand: np.ndarray, chosen_class: np.ndarray, mats, w, opts: _Opti
         if need <= 0 or free.size == 0:
             continue
         score = np.asarray(mats[c][:, free].T @ w).ravel()
-        for k in np.argsort(-score, kind="stable"):
-            if need == 0:
-                break
-            j = int(free[k])
-            g = opts.group_code[j]
-            if j in used or g_count[g] >= opts.hi[g]:
-                continue
-            used.add(j)
-            g_count[g] += 1
-            out_cand.append(j)
-            out_class.append(c)
-            need -= 1
+        picks = _take_in_order(opts, np.argsort(-score, kind="stable"), need, used, g_count)
+        out_cand += picks
+        out_class += [c] * len(picks)
     return np.asarray(out_cand, dtype=np.int64), np.asarray(out_class, dtype=np.int64)
+
+
+def _take_in_order(opts: _Options, order: np.ndarray, need: int, used: set, g_count: np.ndarray) -> list[int]:
+    """Up to ``need`` free sites taken in ``order`` (positions in ``opts.free``), skipping sites
+    in ``used`` and districts at their maximum; ``used`` and ``g_count`` are updated."""
+    out: list[int] = []
+    for k in order:
+        if len(out) == need:
+            break
+        j = int(opts.free[k])
+        g = opts.group_code[j]
+        if j in used or g_count[g] >= opts.hi[g]:
+            continue
+        used.add(j)
+        g_count[g] += 1
+        out.append(j)
+    return out
 
 
 def _class_solution(model, mats, class_names, w, opts, fixed_by_class, required_by_class, new_cand,
@@ -2035,18 +2043,7 @@ def _pad_free(T, w, opts, chosen: np.ndarray, p_free: int) -> np.ndarray:
                           minlength=opts.lo.size)
     Tc = T.tocsc()
     reach = np.array([float(w[Tc.indices[Tc.indptr[j]:Tc.indptr[j + 1]]].sum()) for j in opts.free])
-    out = list(chosen.tolist())
-    for k in np.argsort(-reach, kind="stable"):
-        if need == 0:
-            break
-        j = int(opts.free[k])
-        g = opts.group_code[j]
-        if j in used or g_count[g] >= opts.hi[g]:
-            continue
-        used.add(j)
-        g_count[g] += 1
-        out.append(j)
-        need -= 1
+    out = chosen.tolist() + _take_in_order(opts, np.argsort(-reach, kind="stable"), need, used, g_count)
     return np.array(sorted(out), dtype=np.int64)
 
 

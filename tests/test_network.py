@@ -448,17 +448,12 @@ def test_bridges_and_viaducts_have_no_frontage():
     demand and hydrant requirements leave it out; a node where it meets a street stays a site."""
     from coverage.network import excluded_edges, street_nodes
 
+    roads = [(1, 2, {"highway": "primary"}),
+             (2, 3, {"highway": "trunk", "bridge": "viaduct", "layer": "2"}),
+             (3, 4, {"highway": "trunk", "bridge": "yes"}),
+             (4, 5, {"highway": "residential", "bridge": "no"})]
     g = graph({1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (300, 0), 5: (300, 100)},
-              [(a, b, t) for a, b, t in [
-                  (1, 2, {"highway": "primary"}),
-                  (2, 3, {"highway": "trunk", "bridge": "viaduct", "layer": "2"}),
-                  (3, 4, {"highway": "trunk", "bridge": "yes"}),
-                  (4, 5, {"highway": "residential", "bridge": "no"})]]
-              + [(b, a, t) for a, b, t in [
-                  (1, 2, {"highway": "primary"}),
-                  (2, 3, {"highway": "trunk", "bridge": "viaduct", "layer": "2"}),
-                  (3, 4, {"highway": "trunk", "bridge": "yes"}),
-                  (4, 5, {"highway": "residential", "bridge": "no"})]])
+              roads + [(b, a, t) for a, b, t in roads])
     net = build(g)
     ids = {int(n): i for i, n in enumerate(net.node_ids)}
     on = {(int(net.node_ids[u]), int(net.node_ids[v])): bool(b)
