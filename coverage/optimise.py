@@ -313,9 +313,9 @@ def _options(
         tl = float(time_limit_s)
     except (TypeError, ValueError):
         raise InputError(f"time_limit_s must be seconds > 0; got {time_limit_s!r}") from None
-    if not tl > 0:
-        raise InputError(f"time_limit_s must be seconds > 0; got {time_limit_s!r}")
-    tl = min(tl, 1e7)  # inf: no limit (about 4 months)
+    if not (tl > 0 and math.isfinite(tl)):
+        raise InputError(f"time_limit_s must be a finite number of seconds > 0 (e.g. 3600 for an "
+                         f"hour); got {time_limit_s!r}")
     try:
         gap = float(mip_gap)
     except (TypeError, ValueError):
@@ -1111,7 +1111,7 @@ def min_cover(
         if not greedy_ok:
             raise NoPlanFoundError(
                 "the greedy heuristic found no cover within the group_max quotas; one may still "
-                "exist: solve with solver='highs'"
+                "exist: solve with solver='highs' (the default, and what the CLI uses)"
             )
         obj = n_req + len(picked)
         gap = _gap(obj, lower, False)
@@ -1136,7 +1136,8 @@ def min_cover(
     if mip.x is None:
         if not greedy_ok:
             raise NoPlanFoundError(f"HiGHS found no plan within the time limit of {opts.time_limit_s:g} s "
-                                   f"({mip.status}); one may still exist: raise time_limit_s")
+                                   f"({mip.status}); one may still exist: raise time_limit_s "
+                                   "(--time-limit)")
         chosen = np.asarray(picked, dtype=np.int64)
     else:
         chosen = np.flatnonzero(mip.x > 0.5)
@@ -1336,9 +1337,16 @@ def _max_core(
     for c in range(n_cls):
         if free.size and c in active:
             by_free |= np.diff(mats[c][:, free].tocsr().indptr) > 0
-    # coverable = reachable by some allowed site of a class with new sites to place, or by the
-    # decided ones (a class with no new sites covers nothing new)
-    uncoverable = np.flatnonzero(~(by_decided | by_free))
+    # coverable = reachable by the decided sites or by some allowed site: of any class with new
+    # sites to build when there are several classes (a class building none covers nothing new)
+    if n_cls == 1:
+        by_allowed = np.diff(mats[0][:, free].tocsr().indptr) > 0 if free.size else np.zeros(n_dem, bool)
+    else:
+        by_allowed = np.zeros(n_dem, dtype=bool)
+        for c in range(n_cls):
+            if free.size and counts[c] > 0:
+                by_allowed |= np.diff(mats[c][:, free].tocsr().indptr) > 0
+    uncoverable = np.flatnonzero(~(by_decided | by_allowed))
     const = float(w[by_decided].sum())
     rows = np.flatnonzero(by_free & ~by_decided & (w > 0))
     # model columns: (class, free candidate)
@@ -1776,7 +1784,8 @@ def backup_cover(
     if opts.solver == "greedy" or n == 0:
         if require_primary and not greedy_ok:
             raise NoPlanFoundError(f"the greedy heuristic could not cover all coverable demand once with "
-                                   f"p={p}; a plan may still exist: solve with solver='highs'")
+                                   f"p={p}; a plan may still exist: solve with solver='highs' (the "
+                                   "default, and what the CLI uses)")
         obj = evaluate(picked)
         gap = _gap(obj, trivial_bound, True)
         return _backup_solution(A, w, opts, free[picked], obj, max(trivial_bound, obj), gap,
@@ -1812,7 +1821,8 @@ def backup_cover(
     if mip.x is None:
         if not greedy_ok:
             raise NoPlanFoundError(f"backup_cover: no plan found within the time limit of "
-                                   f"{opts.time_limit_s:g} s; one may still exist: raise time_limit_s")
+                                   f"{opts.time_limit_s:g} s; one may still exist: raise time_limit_s "
+                                   "(--time-limit)")
         chosen = picked
         status = "greedy"
     else:

@@ -176,7 +176,8 @@ def highway_class(value: Any, table: Mapping[str, float]) -> str:
     """One highway class for an edge; osmnx merges ways into lists: take the fastest known one."""
     if isinstance(value, (list, tuple, set)):
         values = [str(v) for v in value]
-        known = [v for v in values if v in table]
+        # the fastest drivable class (a speed given for a footway part must not speed it up)
+        known = [v for v in values if v in table and v not in NON_DRIVABLE]
         if known:
             return max(known, key=lambda v: table[v])
         drivable = [v for v in values if v not in NON_DRIVABLE]

@@ -124,6 +124,10 @@ def test_unknown_highway_warns_naming_it_and_is_dropped_unless_given_a_speed():
     with pytest.warns(CoverageWarning, match=r"'pedestrian' have no effect: these ways are not drivable") as got:
         build(g, speeds={"pedestrian": 10})
     assert not any("spelling" in str(w.message) for w in got)
+    # nor does it speed up a merged way whose drivable part is residential
+    from coverage.speeds import highway_class
+
+    assert highway_class(["pedestrian", "residential"], {"pedestrian": 60, "residential": 30}) == "residential"
 
 
 def test_only_footways_is_a_data_error():
