@@ -437,7 +437,7 @@ def _envelope_pieces(
     tr = np.where(tw, cut_t[right], np.inf)
     lr = cut_l[right]
     # driving seconds along the road each way (a signal's wait is at the road's end, in tu/tv)
-    drive = network.edge_time - network.edge_delay
+    drive = network.edge_drive
     tf = drive[road]
     tb = np.where(tw, drive[np.maximum(back, 0)], 1.0)
 
@@ -476,7 +476,7 @@ def _cut(network: RoadNetwork, pieces: _Pieces, band: float) -> _Pieces:
     """The parts of ``pieces`` reached within ``band`` seconds (times rise along each piece)."""
     keep = pieces.t0 <= band
     p = pieces.take(keep)
-    rate = network.edge_time[p.edge] - network.edge_delay[p.edge]
+    rate = network.edge_drive[p.edge]
     f1 = np.where(p.t1 <= band, p.f1, np.minimum(p.f1, p.f0 + (band - p.t0) / rate))
     t1 = np.where(p.t1 <= band, p.t1, p.t0 + (f1 - p.f0) * rate)
     nonempty = f1 > p.f0

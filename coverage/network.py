@@ -174,6 +174,12 @@ class RoadNetwork:
     def n_edges(self) -> int:
         return len(self.edge_u)
 
+    @property
+    def edge_drive(self) -> np.ndarray:
+        """Per edge: the driving seconds of ``edge_time``, without the wait at its end's signal
+        (what a point partway along gets its share of)."""
+        return self.edge_time - self.edge_delay
+
     def node_index(self, node_ids: Sequence[Any] | Any) -> np.ndarray:
         """Engine indices of graph node ids; :class:`InputError` names ids not in the network."""
         ids = np.atleast_1d(np.asarray(node_ids))
@@ -203,7 +209,7 @@ class RoadNetwork:
 
     def edges_gdf(self):
         """Edges as a GeoDataFrame in the projected CRS (``u, v, key, length, travel_time, highway,
-        tunnel``)."""
+        tunnel, bridge``)."""
         import geopandas as gpd
 
         return gpd.GeoDataFrame(
@@ -723,7 +729,7 @@ def frontage_edges(network: RoadNetwork) -> np.ndarray:
 
 def street_nodes(network: RoadNetwork) -> np.ndarray:
     """Per node: ``True`` when a surface street leaves it, i.e. some edge out of it is neither a
-    tunnel nor a road without frontage (:data:`NO_FRONTAGE_CLASSES`). A fire station can only
+    tunnel, a bridge nor a road without frontage (:data:`NO_FRONTAGE_CLASSES`). A fire station can only
     open onto such a node: one reached only by tunnels or expressways (or by a one-way street
     with only a tunnel or an expressway leading on) is no site."""
     out = np.zeros(network.n_nodes, bool)

@@ -325,7 +325,7 @@ def origin_seeds(network: RoadNetwork, origins: Any) -> tuple[np.ndarray, np.nda
         nodes, times, owner = [], [], []
         v = network.edge_v[e]
         u = network.edge_u[e]
-        drive, wait = network.edge_time - network.edge_delay, network.edge_delay
+        drive, wait = network.edge_drive, network.edge_delay
         nodes.append(v); times.append((1 - f) * drive[e] + wait[e]); owner.append(np.arange(m))
         has = rev >= 0
         r = rev[has]
@@ -442,7 +442,7 @@ def _target_entries(network: RoadNetwork, targets: Snapped):
     has = rev >= 0
     node = np.concatenate([network.edge_u[e], network.edge_v[e][has]])
     tgt = np.concatenate([k, k[has]])
-    drive = network.edge_time - network.edge_delay  # stopping short of the signal at the end
+    drive = network.edge_drive  # stopping short of the signal at the end
     extra = np.concatenate([f * drive[e], (1 - f[has]) * drive[rev[has]]])
     order = np.argsort(node, kind="stable")
     ptr = np.zeros(network.n_nodes + 1, np.int64)
@@ -483,6 +483,7 @@ def _same_edge(network: RoadNetwork, origins: Snapped, targets: Snapped, mat: sp
     for k, e in enumerate(targets.edge.tolist()):
         by_edge.setdefault(e, []).append(k)
     rows, cols, vals = [], [], []
+    drive = network.edge_drive  # along the road, short of any signal at its end
     for i, (e, f) in enumerate(zip(origins.edge.tolist(), origins.fraction.tolist())):
         r = int(network.edge_reverse[e])
         # targets on this road, positions measured from u along e (a target on the reverse edge
@@ -493,9 +494,9 @@ def _same_edge(network: RoadNetwork, origins: Snapped, targets: Snapped, mat: sp
         for k, p in cands:
             best = math.inf
             if p >= f:  # downstream: straight on along e
-                best = (p - f) * (network.edge_time[e] - network.edge_delay[e])
+                best = (p - f) * drive[e]
             if r >= 0 and p <= f:  # upstream on a two-way road: straight on along the reverse
-                best = min(best, (f - p) * (network.edge_time[r] - network.edge_delay[r]))
+                best = min(best, (f - p) * drive[r])
             if best <= cutoff:
                 rows.append(i); cols.append(k); vals.append(best)
     if not rows:
