@@ -154,7 +154,6 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
             raise InputError(f"{name} must be 2-D (demand x candidate); got shape {covers.shape}")
         c = covers.tocoo()
         data = c.data  # checked entry by entry (before duplicates are summed)
-        m = None
     else:
         try:
             arr = np.asarray(covers)
@@ -166,7 +165,6 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
             )
         if arr.dtype == object:
             raise InputError(f"{name} must hold booleans; got an object array")
-        m = None
         data = arr.ravel()
     if data.dtype != bool:
         if not np.issubdtype(data.dtype, np.number):
@@ -177,21 +175,19 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
                 f"{name} must be boolean (0/1); found value {data[bad][0].item()!r} - for travel times "
                 f"pass `times <= limit` or use p_median"
             )
-    if m is None and sp.issparse(covers):
-        # stored False / 0 entries are not coverage (a thresholded sparse time matrix keeps them)
+    if sp.issparse(covers):
+        # stored False / 0 entries are not coverage (a thresholded sparse time matrix keeps them);
+        # duplicate entries are summed here and set back to 1 below
         keep = data != 0
         m = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (c.row[keep], c.col[keep])),
                           shape=c.shape)
-    elif m is None:
-        m = sp.csr_matrix(np.asarray(covers).astype(bool))
+    else:
+        m = sp.csr_matrix(arr.astype(bool), dtype=np.int32)
     n_dem, n_cand = m.shape
     if n_cand == 0:
         raise InputError(f"{name} has no candidate columns (shape {m.shape}); need at least one")
     if n_dem == 0:
         raise InputError(f"{name} has no demand rows (shape {m.shape}); need at least one")
-    m = sp.csr_matrix((np.ones(m.nnz, dtype=np.int32), m.indices, m.indptr), shape=m.shape)
-    m.data[:] = 1
-    m.eliminate_zeros()
     m.sum_duplicates()
     m.data[:] = 1
     m.sort_indices()
