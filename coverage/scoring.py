@@ -42,8 +42,8 @@ class CoverageState:
     n_covering: np.ndarray     # int per demand unit
     response_s: np.ndarray     # turnout + fastest drive per demand unit (inf beyond the horizon)
     nearest: np.ndarray        # station row index reaching first (any standard), -1 if none
-    covering: np.ndarray | None = None     # station row reaching first within its own standard, -1
-    covering_s: np.ndarray | None = None   # turnout + that station's drive (inf when not covered)
+    covering: np.ndarray       # station row reaching first within its own standard, -1 if none
+    covering_s: np.ndarray     # turnout + that station's drive (inf when not covered)
 
     def share(self, weight: np.ndarray, mask: np.ndarray | None = None) -> float:
         w = weight if mask is None else weight[mask]
@@ -251,16 +251,17 @@ def score(
     dgdf["response_s"] = state.response_s
     dgdf["covered"] = state.covered
     dgdf["n_covering"] = state.n_covering
-    nearest_id = np.full(len(demand), None, dtype=object)
-    ok = state.nearest >= 0
-    nearest_id[ok] = stations["id"].to_numpy()[state.nearest[ok]]
-    dgdf["nearest_station"] = nearest_id
+    ids = stations["id"].to_numpy()
+
+    def station_ids(rows: np.ndarray) -> np.ndarray:  # station id per demand unit, None for -1
+        out = np.full(len(rows), None, dtype=object)
+        out[rows >= 0] = ids[rows[rows >= 0]]
+        return out
+
+    dgdf["nearest_station"] = station_ids(state.nearest)
     # the station that covers it: first to arrive within its own standard (a small station may
     # arrive first but beyond its shorter standard, while a standard station covers it later)
-    cover_id = np.full(len(demand), None, dtype=object)
-    ok = state.covering >= 0
-    cover_id[ok] = stations["id"].to_numpy()[state.covering[ok]]
-    dgdf["covered_by"] = cover_id
+    dgdf["covered_by"] = station_ids(state.covering)
     dgdf["covered_by_response_s"] = state.covering_s
     dgdf = dgdf.to_crs(4326)
     uncovered = dgdf[~dgdf["covered"]].copy()
