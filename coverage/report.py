@@ -233,9 +233,8 @@ def check_out_folder(out: str | os.PathLike) -> None:
     shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
     raise InputError(
         f"--out folder {str(out)!r} is not a covplan report folder (it holds {shown}, which covplan "
-        "did not write); a run "
-        "replaces its --out folder as a whole, so choose a new or empty folder, e.g. "
-        f"{str(out / 'report')!r}"
+        "did not write); a run replaces its --out folder as a whole, so choose a new or empty "
+        f"folder, e.g. {str(out / 'report')!r}"
     )
 
 

@@ -269,15 +269,13 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         # the stations (existing, planned, candidate) and the user's points are kept as given:
         # generated sites keep the spacing from them (a crossing beside a station adds nothing)
         # (not from the stations optimise.excluded takes out: their land is not available)
-        given = parts + ([pt_at] if pt_at is not None and len(pt_lab) else [])
+        given = parts + ([pt_at] if len(pt_lab) else [])  # in the order of labels + pt_lab
         if given:
             from scipy.spatial import cKDTree
 
-            gx = np.concatenate([g.x for g in given])
-            gy = np.concatenate([g.y for g in given])
-            usable = ~np.isin(np.array(labels + pt_lab, dtype=object)[:len(gx)], list(spec.excluded)) \
-                if spec.excluded else np.ones(len(gx), bool)
-            gx, gy = gx[usable], gy[usable]
+            usable = ~np.isin(np.array(labels + pt_lab, dtype=object), list(spec.excluded))
+            gx = np.concatenate([g.x for g in given])[usable]
+            gy = np.concatenate([g.y for g in given])[usable]
             if len(gx):
                 d, _ = cKDTree(np.column_stack([gx, gy])).query(
                     np.column_stack([net.x[nodes], net.y[nodes]]), k=1)
