@@ -6,7 +6,9 @@ Model (GB 50974-2014 defaults, all configurable)
 * Hose is laid along streets in both directions, so protection is measured on the UNDIRECTED
   road network by length (not travel time): a point of road is protected when some hydrant lies
   within ``radius_m`` (default 150 m) of it along roads. Every road counts once, not once per
-  direction; the two carriageways of a dual carriageway are two roads (as OSM maps them).
+  direction. A divided road drawn as two one-way carriageways (a dual carriageway, up to
+  :data:`coverage.network.DUAL_CARRIAGEWAY_M` apart) is one road: its second carriageway is a
+  road kind left out (below), so the road counts once and hydrants go along one side.
 * Wide roads (OSM ``width`` > ``wide_road_m``, or ``lanes`` x ``lane_width_m`` > ``wide_road_m``;
   default 60 m) have two sides that are protected separately. A hydrant on such a road protects
   only its own side of that road directly (side = the side of the centreline its mapped point
@@ -15,10 +17,13 @@ Model (GB 50974-2014 defaults, all configurable)
   hydrant AT a crossing protects both sides of the wide roads meeting there.
 * Road pieces are exact: a partially protected road is cut at the exact point (from the
   node distances and same-road hydrant positions), no sampling.
-* Roads left out (``exclude``, default ``("tunnel", "motorway", "service")``): tunnels (OSM
-  ``tunnel`` other than ``no``/``building_passage``), ``motorway``/``motorway_link`` and
-  ``highway=service`` (driveways, parking aisles, campus lanes) carry no municipal hydrants
-  (GB 50974 places them along municipal streets). They are not counted in the road length,
+* Roads left out (``exclude``, default ``("tunnel", "bridge", "motorway", "service",
+  "second_carriageway")``): tunnels (OSM ``tunnel`` other than ``no``/``building_passage``),
+  bridges and viaducts, ``motorway``/``motorway_link`` and ``highway=service`` (driveways,
+  parking aisles, campus lanes) carry no municipal hydrants (GB 50974 places them along
+  municipal streets); the second carriageway of a divided road needs none of its own (GB 50974
+  asks for both sides only above 60 m of road width), and a hydrant on its kerb snaps to the
+  first carriageway facing it when that lies within the snapping tolerance. They are not counted in the road length,
   the required counts, the protected share or the gaps, and no new hydrant is proposed on them
   (nor at a node where only such roads meet); hose may still be laid through them, and the
   length left out is reported (``excluded_m``, ``summary()["excluded_km"]``). Existing hydrants
@@ -766,7 +771,7 @@ def snap_hydrants(
     crossing_m
         A hydrant within this distance of a road end counts as at the crossing.
     exclude
-        Road kinds (``"tunnel"``, ``"motorway"``, ``"service"``) a hydrant is snapped to only when
+        Road kinds (:data:`coverage.network.ROAD_KINDS`) a hydrant is snapped to only when
         no other road lies within ``tolerance_m`` (a street above a tunnel, beside an expressway,
         at the mouth of a driveway, is preferred).
 
@@ -1045,7 +1050,7 @@ class HydrantResult:
     options
         The parameters used.
     exclude, excluded_m
-        Road kinds left out (``"tunnel"``, ``"motorway"``, ``"service"``) and the length left out
+        Road kinds left out (:data:`coverage.network.ROAD_KINDS`) and the length left out
         per kind in metres (inside the study area; wide roads per side, like ``road_m``; an edge
         of several kinds counts as the first, e.g. a motorway tunnel as tunnel). Not in
         ``protected``/``unprotected`` nor in any count.
@@ -1312,9 +1317,10 @@ def analyse_hydrants(
         Show solver progress.
     exclude
         Road kinds left out of the road length, required counts, gaps and proposals: any of
-        ``"tunnel"``, ``"motorway"`` (``motorway``/``motorway_link``) and ``"service"``
-        (``highway=service``), default all three; ``()`` keeps every road. Hose may still run
-        through them. See the module notes.
+        ``"tunnel"``, ``"bridge"``, ``"motorway"`` (``motorway``/``motorway_link``),
+        ``"service"`` (``highway=service``) and ``"second_carriageway"`` (one carriageway of a
+        divided road), default all five; ``()`` keeps every road. Hose may still run through
+        them. See the module notes.
     area
         Study-area polygon (WGS-84 shapely geometry) or None (every road counts). Only the
         roads inside it count (required counts, protected share, gaps, proposals); hydrants

@@ -54,15 +54,26 @@ NOT_BRIDGE = frozenset({"", "no", "false", "0"})
 #: Road kinds that can be left out of road demand and hydrant requirements (``exclude``):
 #: ``tunnel`` (``RoadNetwork.edge_tunnel``), ``bridge`` (``RoadNetwork.edge_bridge``: bridges and
 #: elevated roads), ``motorway`` (highway class in
-#: :data:`MOTORWAY_CLASSES`) and ``service`` (``highway=service``: driveways, parking aisles,
-#: campus and yard lanes, in :data:`SERVICE_CLASSES`). An edge that is several counts as the
-#: first of them in this order.
-ROAD_KINDS = ("tunnel", "bridge", "motorway", "service")
+#: :data:`MOTORWAY_CLASSES`), ``service`` (``highway=service``: driveways, parking aisles,
+#: campus and yard lanes, in :data:`SERVICE_CLASSES`) and ``second_carriageway``
+#: (``RoadNetwork.edge_second_carriageway``: one of the two carriageways of a divided road, see
+#: :data:`DUAL_CARRIAGEWAY_M`). An edge that is several counts as the first of them in this order.
+ROAD_KINDS = ("tunnel", "bridge", "motorway", "service", "second_carriageway")
 #: Road demand's default ``exclude``.
 ROAD_EXCLUSIONS = ("tunnel", "bridge", "motorway")
 #: Hydrant requirements' default ``exclude``: municipal hydrants (GB 50974) go along municipal
-#: streets, not along tunnels, bridges, expressways or private service lanes.
-HYDRANT_EXCLUSIONS = ("tunnel", "bridge", "motorway", "service")
+#: streets, not along tunnels, bridges, expressways or private service lanes, and a divided road
+#: up to 60 m wide needs them along one side only, so its second carriageway is left out.
+HYDRANT_EXCLUSIONS = ("tunnel", "bridge", "motorway", "service", "second_carriageway")
+#: Dual carriageways: OSM draws a divided road as two one-way ways, one per direction. Two
+#: one-way roads of the same class sharing a name or ref that run opposite ways with centrelines
+#: at most this many metres apart are the two carriageways of one road
+#: (:attr:`RoadNetwork.edge_second_carriageway` marks one of them). Such a road is at most about
+#: 55 m wide kerb to kerb, under GB 50974's 60 m above which hydrants are needed on both sides.
+DUAL_CARRIAGEWAY_M = 40.0
+#: Of two facing carriageways, the one heading this way (east-north-east; a half-plane test that
+#: no north-south or east-west grid lies on the edge of) is the first, the other the second.
+_FIRST_HEADING = (math.cos(0.3), math.sin(0.3))
 MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
 SERVICE_CLASSES = frozenset({"service"})
 #: Classes a fire station cannot open onto (besides tunnels and bridges): no frontage, no exit
@@ -132,6 +143,10 @@ class RoadNetwork:
     edge_bridge
         Per edge: ``True`` when the road is on a bridge or viaduct (OSM ``bridge`` other than
         ``no``, see :data:`NOT_BRIDGE`); drivable, like tunnels, without frontage.
+    edge_second_carriageway
+        Per edge: ``True`` on the second carriageway of a dual carriageway (a divided road drawn
+        as two one-way ways; see :data:`DUAL_CARRIAGEWAY_M`). Its facing first carriageway stands
+        for the road where one side suffices (hydrants).
     node_signal
         Per node: ``True`` at signalised crossings.
     edge_delay
@@ -165,6 +180,7 @@ class RoadNetwork:
     edge_tunnel: np.ndarray
     edge_delay: np.ndarray
     edge_bridge: np.ndarray
+    edge_second_carriageway: np.ndarray
 
     @property
     def n_nodes(self) -> int:
@@ -209,7 +225,7 @@ class RoadNetwork:
 
     def edges_gdf(self):
         """Edges as a GeoDataFrame in the projected CRS (``u, v, key, length, travel_time, highway,
-        tunnel, bridge``)."""
+        tunnel, bridge, second_carriageway``)."""
         import geopandas as gpd
 
         return gpd.GeoDataFrame(
@@ -222,6 +238,7 @@ class RoadNetwork:
                 "highway": self.edge_highway,
                 "tunnel": self.edge_tunnel,
                 "bridge": self.edge_bridge,
+                "second_carriageway": self.edge_second_carriageway,
             },
             geometry=self.edge_geometry,
             crs=self.crs,
@@ -656,7 +673,9 @@ def is_bridge(value: Any) -> bool:
     return _any_flag(value, NOT_BRIDGE)
 
 
-def _any_flag(value: Any, off: frozenset) -> bool:
+def _merged_values(value: Any) -> list[str]:
+    """A tag's values: one string, osmnx's list of merged ways' values, or such a list read back
+    from GraphML as its repr."""
     values = _tag_values(value)
     if len(values) == 1 and values[0].startswith("[") and values[0].endswith("]"):
         import ast
@@ -667,7 +686,11 @@ def _any_flag(value: Any, off: frozenset) -> bool:
             parsed = None
         if isinstance(parsed, (list, tuple, set)):
             values = [str(v) for v in parsed]
-    return any(v.strip().lower() not in off for v in values)
+    return values
+
+
+def _any_flag(value: Any, off: frozenset) -> bool:
+    return any(v.strip().lower() not in off for v in _merged_values(value))
 
 
 def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
@@ -692,7 +715,7 @@ def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
 
 def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.ndarray:
     """Per edge: the road kind it is left out as (``"tunnel"``, ``"bridge"``, ``"motorway"``,
-    ``"service"``) or ``""`` (kept).
+    ``"service"``, ``"second_carriageway"``) or ``""`` (kept).
 
     ``exclude`` lists the kinds to leave out (:func:`check_exclude`); an edge of several kinds
     counts as the first of them in :data:`ROAD_KINDS` (a service tunnel is a ``"tunnel"``).
@@ -707,8 +730,10 @@ def excluded_edges(network: RoadNetwork, exclude: Any = ROAD_EXCLUSIONS) -> np.n
             mask = np.asarray(network.edge_bridge, bool)
         elif kind == "motorway":
             mask = np.isin(highway, list(MOTORWAY_CLASSES))
-        else:
+        elif kind == "service":
             mask = np.isin(highway, list(SERVICE_CLASSES))
+        else:
+            mask = np.asarray(network.edge_second_carriageway, bool)
         out[mask] = kind
     return out
 
@@ -970,6 +995,8 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
     highway = np.empty(m, dtype=object)
     tunnel = np.zeros(m, dtype=bool)
     bridge = np.zeros(m, dtype=bool)
+    roundabout = np.zeros(m, dtype=bool)
+    labels: list[set] = []  # names and refs, to pair the carriageways of divided roads
     geoms = np.empty(m, dtype=object)
     for i, (u, v, k, d) in enumerate(edges):
         eu[i], ev[i], ek[i] = index[u], index[v], k
@@ -979,6 +1006,9 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         highway[i] = d["highway"]
         tunnel[i] = is_tunnel(d.get("tunnel"))
         bridge[i] = is_bridge(d.get("bridge"))
+        roundabout[i] = any(v.strip().lower() in ("roundabout", "circular") for v in _merged_values(d.get("junction")))
+        labels.append({f"{tag}:{v.strip().lower()}" for tag in ("name", "ref")
+                       for v in _merged_values(d.get(tag)) if v.strip()})
         g = d.get("geometry")
         if g is None:
             g = LineString([(lon[eu[i]], lat[eu[i]]), (lon[ev[i]], lat[ev[i]])])
@@ -999,12 +1029,13 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         d["travel_time"] = float(time[i])
         d["speed_kph"] = float(3.6 * length[i] / max(time[i] - delay[i], 1e-9))
     reverse = _reverse_edges(eu, ev, length, geoms)
+    second = _second_carriageways(reverse, geoms, highway, labels, roundabout)
     return RoadNetwork(
         graph=graph, crs=crs, node_ids=node_ids, x=x, y=y, lon=lon, lat=lat,
         edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
         edge_highway=highway, edge_geometry=geoms, edge_reverse=reverse, node_signal=signal,
         csr=build_csr(len(node_ids), eu, ev, time), speed_model=model, edge_tunnel=tunnel,
-        edge_delay=delay, edge_bridge=bridge,
+        edge_delay=delay, edge_bridge=bridge, edge_second_carriageway=second,
     )
 
 
@@ -1027,6 +1058,112 @@ def _reverse_edges(eu: np.ndarray, ev: np.ndarray, length: np.ndarray, geoms: np
                 and math.hypot(mx[c] - mx[i], my[c] - my[i]) <= tol]
         if good:
             out[i] = min(good, key=lambda c: math.hypot(mx[c] - mx[i], my[c] - my[i]))
+    return out
+
+
+def _along(geoms: np.ndarray, which: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``pos`` metres along lines ``geoms[which]`` (clipped to the line) and the unit
+    direction of the segment they lie on (zero on a line of no length): (n, 2) arrays each.
+    Plain numpy over the lines' vertices, many times faster than GEOS interpolation."""
+    xy, gi = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.diff(xy, axis=0)
+    seg_len = np.hypot(seg[:, 0], seg[:, 1])
+    seg_len[gi[1:] != gi[:-1]] = 0.0  # the step from one line to the next is no segment
+    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+    first = np.searchsorted(gi, np.arange(len(geoms)))
+    last = np.searchsorted(gi, np.arange(len(geoms)), side="right") - 1
+    f, la = first[which], last[which]
+    target = cum[f] + np.clip(pos, 0.0, cum[la] - cum[f])
+    k = np.clip(np.searchsorted(cum, target, side="right") - 1, f, np.maximum(la - 1, f))
+    k = np.minimum(k, len(seg_len) - 1) if len(seg_len) else k
+    if len(seg_len) == 0:
+        return xy[f], np.zeros((len(which), 2))
+    length = seg_len[k]
+    t = np.where(length > 0, (target - cum[k]) / np.maximum(length, 1e-12), 0.0)
+    point = xy[k] + t[:, None] * seg[k]
+    direction = np.where(length[:, None] > 0, seg[k] / np.maximum(length, 1e-12)[:, None], 0.0)
+    return point, direction
+
+
+def _faced_share(edges: np.ndarray, pairs_a: np.ndarray, pairs_b: np.ndarray, geoms: np.ndarray,
+                 gap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each edge of ``edges`` (sorted, each with at least one pair): the share of its length
+    along which one of its partners (``pairs_b`` where ``pairs_a`` is the edge, sorted by
+    ``pairs_a``) runs the opposite way within ``gap_m``; and per pair whether it faces the edge
+    anywhere. Sampled every 10 m (at least twice per edge)."""
+    L = shapely.length(geoms[edges])
+    k = np.maximum(2, np.ceil(L / 10.0)).astype(np.int64)
+    ei = np.repeat(np.arange(edges.size), k)  # per sample: its edge's place in ``edges``
+    first = np.cumsum(k) - k
+    pos = (np.arange(int(k.sum())) - first[ei] + 0.5) / k[ei] * L[ei]
+    pts, t_e = _along(geoms[edges], ei, pos)
+    start = np.searchsorted(pairs_a, edges)
+    cnt = np.searchsorted(pairs_a, edges, side="right") - start
+    n_per = cnt[ei]
+    s_idx = np.repeat(np.arange(ei.size), n_per)
+    p_idx = np.repeat(start[ei], n_per) + (np.arange(int(n_per.sum())) - np.repeat(np.cumsum(n_per) - n_per, n_per))
+    partners, which = np.unique(pairs_b[p_idx], return_inverse=True)
+    gf = geoms[partners][which]
+    sample = shapely.points(pts[s_idx])
+    near = shapely.distance(gf, sample) <= gap_m
+    _, t_f = _along(geoms[partners], which, shapely.line_locate_point(gf, sample))
+    ok = near & ((t_e[s_idx] * t_f).sum(axis=1) < -0.7)  # within 45 degrees of opposite
+    faced = np.zeros(ei.size, bool)
+    faced[s_idx[ok]] = True
+    share = np.bincount(ei, weights=faced, minlength=edges.size) / k
+    pair_ok = np.zeros(pairs_a.size, bool)
+    pair_ok[p_idx[ok]] = True
+    return share, pair_ok
+
+
+def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.ndarray, labels: list,
+                         roundabout: np.ndarray, gap_m: float = DUAL_CARRIAGEWAY_M) -> np.ndarray:
+    """Per edge: ``True`` for the second carriageway of a dual carriageway (see
+    :data:`DUAL_CARRIAGEWAY_M`).
+
+    A one-way edge is a carriageway of a divided road when, along at least half of its length,
+    a one-way edge of the same highway class sharing a name or ref (``labels``: a set per edge)
+    runs the opposite way (local directions within 45 degrees of opposite) within ``gap_m``.
+    Of two facing carriageways the one heading against :data:`_FIRST_HEADING` is the second;
+    it stays second only while at least half of its length faces first carriageways, so two
+    edges never leave each other out. Roundabouts and roads without a name or ref are never
+    paired.
+    """
+    m = len(reverse)
+    out = np.zeros(m, bool)
+    named = np.fromiter((bool(x) for x in labels), bool, m)
+    cand = np.flatnonzero((reverse < 0) & named & ~roundabout)
+    if cand.size < 2:
+        return out
+    a, b = shapely.STRtree(geoms[cand]).query(geoms[cand], predicate="dwithin", distance=gap_m)
+    a, b = cand[a], cand[b]
+    keep = (a != b) & (highway[a] == highway[b])
+    a, b = a[keep], b[keep]
+    if a.size == 0:
+        return out
+    shared = np.fromiter((bool(labels[i] & labels[j]) for i, j in zip(a.tolist(), b.tolist())), bool, a.size)
+    order = np.argsort(a[shared], kind="stable")
+    a, b = a[shared][order], b[shared][order]
+    if a.size == 0:
+        return out
+    edges = np.unique(a)
+    share, pair_ok = _faced_share(edges, a, b, geoms, gap_m)
+    dual = np.zeros(m, bool)
+    dual[edges[share >= 0.5]] = True
+    s = shapely.get_coordinates(shapely.get_point(geoms[edges], 0))
+    e = shapely.get_coordinates(shapely.get_point(geoms[edges], -1))
+    heading = (e - s) @ np.asarray(_FIRST_HEADING)
+    second = np.zeros(m, bool)
+    second[edges[dual[edges] & (heading < 0)]] = True
+    # keep an edge second only where it faces first carriageways (its partners that are first)
+    firsts = pair_ok & ~second[b]
+    if firsts.any():
+        check = np.flatnonzero(second[edges])
+        sel = np.isin(a, edges[check]) & firsts
+        if sel.any():
+            e2 = np.unique(a[sel])
+            share2, _ = _faced_share(e2, a[sel], b[sel], geoms, gap_m)
+            out[e2[share2 >= 0.5]] = True
     return out
 
 

@@ -331,7 +331,8 @@ def _left_out(km_by_kind: Any) -> str:
     if not isinstance(km_by_kind, Mapping):
         return ""
     names = {"tunnel": "隧道 tunnels", "bridge": "桥梁/高架 bridges and viaducts", "motorway": "高速公路 motorways",
-             "service": "内部道路 service roads"}
+             "service": "内部道路 service roads",
+             "second_carriageway": "双幅路另一幅 second carriageways of divided roads"}
     return ", ".join(f"{names.get(str(k), str(k))} {_num(float(v), 1)} km"
                      for k, v in km_by_kind.items() if v is not None and float(v) > 0)
 

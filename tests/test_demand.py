@@ -224,9 +224,10 @@ def test_scenario_demand_exclude_option(tmp_path):
             parse_scenario({**base, "demand": bad})
     h = parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["tunnel"]}}).hydrants
     assert (h["osm"], h["exclude"], h["high_risk"]) == (True, ("tunnel",), None)
-    # hydrants leave out service roads by default (municipal hydrants line municipal streets)
+    # hydrants leave out service roads by default (municipal hydrants line municipal streets),
+    # and the second carriageway of a divided road (one side suffices up to 60 m)
     assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["exclude"] == (
-        "tunnel", "bridge", "motorway", "service")
+        "tunnel", "bridge", "motorway", "service", "second_carriageway")
     assert parse_scenario({**base, "demand": {"exclude": ["service", "tunnel"]}}).demand.exclude == (
         "tunnel", "service")
     assert parse_scenario({**base, "hydrants": {"osm": True, "exclude": ["tunnel", "motorway"]}}

@@ -256,7 +256,7 @@ def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
              (3, 6, {"highway": "motorway_link"}), (3, 4, {"tunnel": "yes", "layer": "-1"})]
     net = make_net(nodes, roads)
     res = analyse(net, points([(0, 0)]))
-    assert res.exclude == ("tunnel", "bridge", "motorway", "service")
+    assert res.exclude == ("tunnel", "bridge", "motorway", "service", "second_carriageway")
     assert res.excluded_m["service"] == 0.0
     assert res.road_m == pytest.approx(1200, abs=0.5)
     assert res.excluded_m["motorway"] == pytest.approx(1200, abs=0.5)
@@ -269,7 +269,7 @@ def test_tunnels_and_motorways_left_out_of_requirement_and_proposals():
     s = res.summary()
     assert s["excluded_km"] == pytest.approx(1.8, abs=1e-3)
     assert s["excluded_km_by_kind"] == pytest.approx({"tunnel": 0.6, "bridge": 0.0, "motorway": 1.2,
-                                                      "service": 0.0}, abs=1e-3)
+                                                      "service": 0.0, "second_carriageway": 0.0}, abs=1e-3)
     # proposals close every gap, on the street or the passage only
     assert res.proposed > 0 and 3 not in set(res.proposals["node"])
     px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
@@ -595,9 +595,12 @@ def test_hsinchu_real_hydrants_vs_networkx(hsinchu):
 
 
 def _counted_by_tags(net):
-    """Per edge index: counted unless a tunnel, a motorway or a service road, read from the graph's
-    OSM tags."""
+    """Per edge index: counted unless a tunnel, a bridge, a motorway or a service road, read from
+    the graph's OSM tags, or a second carriageway (the network's flag, checked point by point in
+    tests/test_network.py)."""
     def counted(i):
+        if net.edge_second_carriageway[i]:
+            return False
         d = net.graph.get_edge_data(int(net.node_ids[net.edge_u[i]]), int(net.node_ids[net.edge_v[i]]),
                                     int(net.edge_key[i]))
         t = d.get("tunnel")
@@ -612,7 +615,7 @@ def _counted_by_tags(net):
 
 def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
     net, hyd = hsinchu
-    res = analyse(net, hyd)  # default: tunnels, bridges, motorways and service roads left out
+    res = analyse(net, hyd)  # default: tunnels, bridges, motorways, service roads, second carriageways left out
     every = analyse(net, hyd, exclude=(), propose=False)
     counted = _counted_by_tags(net)
     h = hyd.iloc[res.snapped.used()]
@@ -717,3 +720,46 @@ def test_existing_hydrants_that_protect_no_counted_road_are_counted_apart():
     assert "existing hydrants protecting no counted road: 1 of 3" in md
     # keeping service lanes in the count, every hydrant protects a counted road
     assert analyse(net, hyd, propose=False, exclude=()).summary()["existing_protecting"] == 3
+
+
+def test_divided_road_needs_hydrants_along_one_carriageway():
+    """A 1,000 m divided road drawn as two one-way carriageways 20 m apart (GB 50974: one side
+    suffices up to 60 m of width): the westbound one is left out as the second carriageway, a
+    hydrant on its kerb snaps to the eastbound one and protects it, and no hydrant is proposed
+    on it. Counting both carriageways doubles the road length, as before."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, 20), 5: (500, 20), 6: (1000, 20), 7: (500, 300)}
+    for n, (x, y) in pts.items():
+        lon, lat = lonlat(x, y)
+        G.add_node(n, x=lon, y=lat)
+    main = {"highway": "primary", "oneway": True, "name": "建设路"}
+    side = {"highway": "residential", "oneway": False}
+    for a, b, t in [(1, 2, main), (2, 3, main), (4, 5, main), (5, 6, main),
+                    (2, 5, side), (5, 2, side), (5, 7, side), (7, 5, side)]:
+        G.add_edge(a, b, **t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = network_from_graph(G, simplify=False)
+    hyd = points([(200, -6)])  # the westbound's outer kerb: 6 m from it, 26 m from the eastbound
+    res = analyse(net, hyd)
+    assert "second_carriageway" in res.exclude
+    assert res.excluded_m["second_carriageway"] == pytest.approx(1000, abs=0.5)
+    assert res.road_m == pytest.approx(1300, abs=0.5)  # eastbound + side street
+    assert res.required_spacing_rule == math.ceil(1300 / 120)
+    assert res.snapped.hydrants["distance_m"].iloc[0] == pytest.approx(26, abs=0.05)
+    assert res.protected_m == pytest.approx(300, abs=0.5)
+    second = net.edge_second_carriageway
+    lon, lat = lonlat(200, -6)
+    p, total = nx_protected_m(net, [lon], [lat], counted=lambda i: not second[i])
+    assert (res.protected_m, res.road_m) == (pytest.approx(p, abs=0.5), pytest.approx(total, abs=0.5))
+    # proposals: on the eastbound carriageway or the side street only, and they close every gap
+    px, py = net.to_projected(res.proposals["lon"].to_numpy(), res.proposals["lat"].to_numpy())
+    assert res.proposed > 0 and (np.asarray(py) - Y0 > 19.5).all()
+    again = analyse(net, points([(200, -6)] + [(x - X0, y - Y0) for x, y in zip(px, py)]), propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+    # counting both carriageways (the old reading): twice the main road, the hydrant on its own side
+    both = analyse(net, hyd, exclude=["tunnel", "bridge", "motorway", "service"])
+    assert both.road_m == pytest.approx(2300, abs=0.5)
+    assert both.required_spacing_rule == math.ceil(2300 / 120)
+    assert both.snapped.hydrants["distance_m"].iloc[0] == pytest.approx(6, abs=0.05)
+    assert both.proposed > res.proposed

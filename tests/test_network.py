@@ -251,9 +251,10 @@ def test_service_roads_are_an_exclusion_kind():
     from coverage.network import (HYDRANT_EXCLUSIONS, ROAD_EXCLUSIONS, ROAD_KINDS, check_exclude,
                                   excluded_edges)
 
-    assert ROAD_KINDS == ("tunnel", "bridge", "motorway", "service")
-    assert ROAD_EXCLUSIONS == ("tunnel", "bridge", "motorway")  # road demand keeps service roads
-    assert HYDRANT_EXCLUSIONS == ("tunnel", "bridge", "motorway", "service")
+    assert ROAD_KINDS == ("tunnel", "bridge", "motorway", "service", "second_carriageway")
+    # road demand keeps service roads and both carriageways of divided roads
+    assert ROAD_EXCLUSIONS == ("tunnel", "bridge", "motorway")
+    assert HYDRANT_EXCLUSIONS == ("tunnel", "bridge", "motorway", "service", "second_carriageway")
     assert check_exclude(["service", "tunnel"]) == ("tunnel", "service")  # canonical order
     assert check_exclude("service") == ("service",)
     with pytest.raises(InputError, match="services.*'service'"):
@@ -468,3 +469,194 @@ def test_bridges_and_viaducts_have_no_frontage():
     kinds = excluded_edges(net)
     assert sorted(kinds[kinds != ""]) == ["bridge"] * 4
     assert edge(net, 2, 3) is not None and net.edge_time[edge(net, 2, 3)] > 0  # still drivable
+
+
+# --------------------------------------------------------------------------------------------
+# dual carriageways
+
+
+def divided_road(gap=20.0, name_w="Main Rd", name_e="Main Rd", east_dir=+1, class_e="primary", axis="x",
+                 junction=None):
+    """A 1,000 m divided road drawn as OSM draws it: a westbound carriageway on y = 0
+    (1 -> 2 -> 3) and an eastbound one ``gap`` m north (4 -> 5 -> 6; ``east_dir=-1`` turns it
+    westbound too), joined by a two-way side street at x = 500 (2 - 5 - 7). ``axis="y"`` turns
+    the whole map 90 degrees anticlockwise (westbound becomes southbound)."""
+    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, gap), 5: (500, gap), 6: (1000, gap), 7: (500, 300)}
+    if axis == "y":
+        pts = {n: (-y, x) for n, (x, y) in pts.items()}
+    w = {"highway": "primary", "oneway": True, "name": name_w, **({"junction": junction} if junction else {})}
+    e = {"highway": class_e, "oneway": True, "name": name_e, **({"junction": junction} if junction else {})}
+    east = [(4, 5, e), (5, 6, e)] if east_dir > 0 else [(6, 5, e), (5, 4, e)]
+    side = {"highway": "residential", "name": "Side St"}
+    edges = [(1, 2, w), (2, 3, w), *east, (2, 5, side), (5, 2, side), (5, 7, side), (7, 5, side)]
+    return build(graph(pts, edges))
+
+
+def seconds(net):
+    return {(int(net.node_ids[u]), int(net.node_ids[v]))
+            for u, v, s in zip(net.edge_u, net.edge_v, net.edge_second_carriageway) if s}
+
+
+def test_dual_carriageway_marks_one_side_as_second():
+    """The two one-way carriageways of a divided road: exactly one side is marked second (the
+    westbound one, heading against the first heading), the eastbound and the two-way side street
+    are not; north-south, the southbound side is second."""
+    from coverage.network import excluded_edges
+
+    net = divided_road()
+    assert seconds(net) == {(1, 2), (2, 3)}
+    kinds = excluded_edges(net, ["second_carriageway"])
+    assert sorted(kinds[kinds != ""]) == ["second_carriageway"] * 2
+    assert (excluded_edges(net) == "").all()  # road demand keeps both sides by default
+    gdf = net.edges_gdf()
+    assert gdf["second_carriageway"].sum() == 2
+    assert seconds(divided_road(axis="y")) == {(1, 2), (2, 3)}  # now southbound
+    assert seconds(divided_road(gap=39.0)) == {(1, 2), (2, 3)}
+
+
+@pytest.mark.parametrize("case", ["names differ", "same direction", "too far apart", "other class",
+                                  "roundabout"])
+def test_what_is_not_a_dual_carriageway(case):
+    kw = {"names differ": {"name_e": "Other Rd"}, "same direction": {"east_dir": -1},
+          "too far apart": {"gap": 45.0}, "other class": {"class_e": "secondary"},
+          "roundabout": {"junction": "roundabout"}}[case]
+    assert seconds(divided_road(**kw)) == set()
+
+
+def test_dual_carriageway_pairs_by_ref_and_merged_names_and_survives_graphml(tmp_path):
+    """A shared ref pairs carriageways whose names differ; merged name lists (osmnx joins ways
+    on simplification) pair when they share one name; a GraphML round trip keeps the marks."""
+    import osmnx as ox
+
+    from coverage.network import load_network
+
+    pts = {1: (1000, 0), 2: (0, 0), 3: (0, 15), 4: (1000, 15), 5: (1000, 300)}
+    t = {"highway": "trunk", "oneway": True}
+    g = graph(pts, [(1, 2, {**t, "name": "Ring Rd W", "ref": "S20"}),
+                    (3, 4, {**t, "name": "Ring Rd E", "ref": "S20"}),
+                    (4, 5, {"highway": "residential"}), (5, 4, {"highway": "residential"})])
+    net = build(g)
+    assert seconds(net) == {(1, 2)}
+    g2 = graph(pts, [(1, 2, {**t, "name": ["Elm St", "Oak St"]}), (3, 4, {**t, "name": "Oak St"}),
+                     (4, 5, {"highway": "residential"}), (5, 4, {"highway": "residential"})])
+    assert seconds(build(g2)) == {(1, 2)}
+    path = tmp_path / "n.graphml"
+    ox.save_graphml(net.graph, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = load_network(path, retain_all=True)
+    assert seconds(back) == {(1, 2)}
+
+
+def test_curved_carriageways_never_leave_each_other_out():
+    """On a curve the heading rule flips along the road: every edge marked second must still
+    face an unmarked carriageway along at least half of its length (checked here point by point
+    with shapely), so that no stretch of the road is left out on both sides."""
+    import shapely as sh
+
+    # a half circle of radius 300 m drawn as 12 edges per carriageway, 20 m apart
+    n = 12
+    ang = np.linspace(0, math.pi, n + 1)
+    pts = {}
+    for i, a in enumerate(ang):
+        pts[i] = (300 * math.cos(a), 300 * math.sin(a))           # inner, runs anticlockwise
+        pts[100 + i] = (320 * math.cos(a), 320 * math.sin(a))     # outer, runs clockwise
+    t = {"highway": "primary", "oneway": True, "name": "Arc Rd"}
+    edges = [(i, i + 1, t) for i in range(n)] + [(100 + i + 1, 100 + i, t) for i in range(n)]
+    edges += [(0, 100, {"highway": "residential"}), (100, 0, {"highway": "residential"})]
+    net = build(graph(pts, edges))
+    sec = net.edge_second_carriageway
+    one = (net.edge_reverse < 0) & (net.edge_highway == "primary")
+    assert 0 < sec.sum() < one.sum()
+    firsts = sh.union_all(net.edge_geometry[one & ~sec])
+    for e in np.flatnonzero(sec):
+        g = net.edge_geometry[e]
+        probes = [g.interpolate(f, normalized=True) for f in np.linspace(0.05, 0.95, 19)]
+        assert np.mean([firsts.distance(p) <= 40.0 for p in probes]) >= 0.5
+    # and every stretch of the arc keeps at least one carriageway counted
+    for a in np.linspace(0.05, math.pi - 0.05, 40):
+        mid = sh.Point(X0 + 310 * math.cos(a), Y0 + 310 * math.sin(a))
+        assert firsts.distance(mid) <= 15.0
+
+
+def test_facing_carriageways_both_heading_against_the_rule_stay_counted():
+    """Two facing carriageways 20 degrees off antiparallel, both heading slightly against the
+    first heading: neither has a first carriageway to stand for it, so neither is marked (the
+    road counts twice, as before, rather than not at all)."""
+    from coverage.network import _FIRST_HEADING
+
+    base = math.atan2(_FIRST_HEADING[1], _FIRST_HEADING[0]) + math.pi / 2 + 0.1  # just past the boundary
+    da = np.array([math.cos(base), math.sin(base)])
+    back = base + math.pi - 0.2
+    db = np.array([math.cos(back), math.sin(back)])
+    assert da @ np.array(_FIRST_HEADING) < 0 and db @ np.array(_FIRST_HEADING) < 0 and da @ db < -0.9
+    normal = np.array([-da[1], da[0]])
+    a0, a1 = np.zeros(2), 100 * da
+    mid = 50 * da + 15 * normal
+    b0, b1 = mid - 50 * db, mid + 50 * db
+    t = {"highway": "primary", "oneway": True, "name": "Skew Rd"}
+    net = build(graph({1: tuple(a0), 2: tuple(a1), 3: tuple(b0), 4: tuple(b1)}, [(1, 2, t), (3, 4, t)]))
+    assert seconds(net) == set()
+
+
+def _facing_share_by_shapely(net, e, partners, step=5.0, gap=40.0):
+    """Share of edge ``e`` along which one of ``partners`` runs the opposite way within ``gap``:
+    point by point with shapely (every ``step`` m, directions from points 1 m either side)."""
+    g = net.edge_geometry[e]
+    L = g.length
+    ok = []
+    for s in np.arange(step / 2, L, step):
+        p = g.interpolate(s)
+        te = np.subtract(*[np.array(g.interpolate(min(L, s + 1)).coords[0]), np.array(g.interpolate(max(0, s - 1)).coords[0])])
+        hit = False
+        for f in partners:
+            h = net.edge_geometry[f]
+            if h.distance(p) > gap:
+                continue
+            q = h.project(p)
+            tf = np.subtract(*[np.array(h.interpolate(min(h.length, q + 1)).coords[0]),
+                              np.array(h.interpolate(max(0, q - 1)).coords[0])])
+            if te @ tf < -0.7 * np.linalg.norm(te) * np.linalg.norm(tf):
+                hit = True
+                break
+        ok.append(hit)
+    return float(np.mean(ok)) if ok else 0.0
+
+
+def test_real_dual_carriageways_checked_point_by_point(shared_data):
+    """Huangpu (Shanghai): the vectorised detection against a point-by-point shapely check.
+    Every marked edge faces unmarked carriageways of its road along about half its length or
+    more, and of the clearly divided roads (faced along 90 %+) at least one side is marked."""
+    net = load_network(shared_data / "osm" / "shanghai_huangpu_osmnx_drive.osm")
+    sec = net.edge_second_carriageway
+    assert 100 < sec.sum() < 0.5 * ((net.edge_reverse < 0).sum())
+
+    def names(e):
+        d = net.graph.get_edge_data(net.node_ids[net.edge_u[e]], net.node_ids[net.edge_v[e]], net.edge_key[e])
+        out = set()
+        for tag in ("name", "ref"):
+            v = d.get(tag)
+            out |= {f"{tag}:{x}" for x in ([] if v is None else v if isinstance(v, list) else [v])}
+        return out
+
+    one = np.flatnonzero(net.edge_reverse < 0)
+    label = {e: names(e) for e in one}
+    tree = shapely.STRtree(net.edge_geometry[one])
+    partners = {}
+    for e in one:
+        near = one[tree.query(net.edge_geometry[e], predicate="dwithin", distance=40.0)]
+        partners[e] = [f for f in near if f != e and label[e] & label[f]
+                       and net.edge_highway[f] == net.edge_highway[e]]
+    for e in np.flatnonzero(sec):
+        firsts = [f for f in partners[e] if not sec[f]]
+        assert _facing_share_by_shapely(net, e, firsts) >= 0.4, e
+    missed = 0.0
+    clear = 0.0
+    for e in one:
+        if not label[e] or sec[e] or not partners[e]:
+            continue
+        if _facing_share_by_shapely(net, e, partners[e]) >= 0.9:
+            clear += net.edge_length[e]
+            if not any(sec[f] for f in partners[e]):
+                missed += net.edge_length[e]
+    assert clear > 5000 and missed <= 0.05 * clear
