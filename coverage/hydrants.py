@@ -22,8 +22,11 @@ Model (GB 50974-2014 defaults, all configurable)
   bridges and viaducts, ``motorway``/``motorway_link`` and ``highway=service`` (driveways,
   parking aisles, campus lanes) carry no municipal hydrants (GB 50974 places them along
   municipal streets); the second carriageway of a divided road needs none of its own (GB 50974
-  asks for both sides only above 60 m of road width), and a hydrant on its kerb snaps to the
-  first carriageway facing it when that lies within the snapping tolerance. They are not counted in the road length,
+  asks for both sides only above 60 m of road width), and a hydrant beside it snaps to the first
+  carriageway facing it when that lies within the snapping tolerance (else it stays on the
+  second carriageway). A divided road wider than ``wide_road_m`` by its tags (the gap between
+  the carriageways plus half of each one's ``width`` or ``lanes`` x ``lane_width_m``) counts
+  both carriageways. They are not counted in the road length,
   the required counts, the protected share or the gaps, and no new hydrant is proposed on them
   (nor at a node where only such roads meet); hose may still be laid through them, and the
   length left out is reported (``excluded_m``, ``summary()["excluded_km"]``). Existing hydrants
@@ -82,7 +85,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
 from .io import open_binary
-from .network import HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, snap_xy, street_nodes
+from .network import (DUAL_CARRIAGEWAY_M, HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges,
+                      facing_carriageways, snap_onto_edges, snap_xy, street_nodes)
 
 __all__ = [
     "KINDS",
@@ -483,6 +487,30 @@ def _road_widths(net: RoadNetwork, edges: np.ndarray, lane_width_m: float) -> np
     return out
 
 
+def _hydrant_exclusions(net: RoadNetwork, exclude: tuple[str, ...], wide_road_m: float,
+                        lane_width_m: float) -> np.ndarray:
+    """Per edge: the road kind it is left out as, or "" (:func:`coverage.network.excluded_edges`),
+    except that the second carriageway of a divided road wider than ``wide_road_m`` counts: the
+    gap to the first carriageway facing its midpoint plus half of each carriageway's tagged width
+    (OSM ``width``, or ``lanes`` x ``lane_width_m``; untagged counts as 0) exceeds it, so
+    GB 50974 asks for hydrants on both sides."""
+    why = excluded_edges(net, exclude)
+    sec = np.flatnonzero(why == "second_carriageway")
+    if sec.size == 0:
+        return why
+    mid = shapely.line_interpolate_point(net.edge_geometry[sec], 0.5, normalized=True)
+    mx, my = shapely.get_x(mid), shapely.get_y(mid)
+    face = facing_carriageways(net, sec, mx, my, DUAL_CARRIAGEWAY_M + 1.0)
+    has = face >= 0
+    if has.any():
+        gap = shapely.distance(net.edge_geometry[face[has]], mid[has])
+        w_sec = np.nan_to_num(_road_widths(net, sec[has], lane_width_m), nan=0.0)
+        w_face = np.nan_to_num(_road_widths(net, face[has], lane_width_m), nan=0.0)
+        too_wide = gap + (w_sec + w_face) / 2.0 > wide_road_m
+        why[sec[has][too_wide]] = ""
+    return why
+
+
 def _roads(net: RoadNetwork, *, wide_road_m: float, lane_width_m: float) -> _Roads:
     m = net.n_edges
     rev = net.edge_reverse
@@ -793,7 +821,7 @@ def snap_hydrants(
         if not (isinstance(val, (int, float)) and math.isfinite(val) and val >= 0):
             raise InputError(f"{name} {val!r} is invalid: expected metres >= 0")
     h = _check_hydrant_frame(hydrants)
-    why = excluded_edges(network, check_exclude(exclude, "hydrants exclude"))
+    why = _hydrant_exclusions(network, check_exclude(exclude, "hydrants exclude"), wide_road_m, lane_width_m)
     roads = _roads(network, wide_road_m=wide_road_m, lane_width_m=lane_width_m)
     n = len(h)
     lon = shapely.get_x(h.geometry.to_numpy())
@@ -805,7 +833,20 @@ def snap_hydrants(
         px, py = network.to_projected(lon, lat)
         px, py = np.asarray(px, float), np.asarray(py, float)
         sn = snap_xy(network, px, py, max_distance_m=math.inf)
-        off_road = np.flatnonzero(why[sn.edge] != "")
+        fields = ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")
+        on_second = np.flatnonzero(why[sn.edge] == "second_carriageway")
+        if len(on_second):
+            # beside a divided road's second carriageway: onto the first carriageway facing it
+            # (the road the hydrant serves), else it stays where it is
+            face = facing_carriageways(network, sn.edge[on_second], px[on_second], py[on_second], tolerance_m)
+            rows = on_second[face >= 0]
+            if len(rows):
+                alt = snap_onto_edges(network, px[rows], py[rows], face[face >= 0])
+                arrays = {f: getattr(sn, f).copy() for f in fields}
+                for f in fields:
+                    arrays[f][rows] = getattr(alt, f)
+                sn = Snapped(**arrays)
+        off_road = np.flatnonzero((why[sn.edge] != "") & (why[sn.edge] != "second_carriageway"))
         if len(off_road) and (why == "").any():
             # prefer a street within the tolerance to a tunnel below it / an expressway beside it
             alt = snap_xy(network, px[off_road], py[off_road], max_distance_m=math.inf,
@@ -813,7 +854,6 @@ def snap_hydrants(
             take = alt.distance_m <= tolerance_m
             if take.any():
                 rows = off_road[take]
-                fields = ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")
                 arrays = {f: getattr(sn, f).copy() for f in fields}
                 for f in fields:
                     arrays[f][rows] = getattr(alt, f)[take]
@@ -1372,7 +1412,7 @@ def analyse_hydrants(
         snapped = snap_hydrants(network, hydrants, tolerance_m=tolerance_m, duplicate_m=duplicate_m,
                                 wide_road_m=wide_m, lane_width_m=lane_width_m, exclude=exclude)
     roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
-    side_why = excluded_edges(network, exclude)[roads.edge][roads.side_road]  # "" = counted
+    side_why = _hydrant_exclusions(network, exclude, wide_m, lane_width_m)[roads.edge][roads.side_road]  # "" = counted
     use = snapped.used("hydrant")
     H = snapped.hydrants
     h_road = H["road"].to_numpy()[use].astype(np.int64)

@@ -68,12 +68,16 @@ HYDRANT_EXCLUSIONS = ("tunnel", "bridge", "motorway", "service", "second_carriag
 #: Dual carriageways: OSM draws a divided road as two one-way ways, one per direction. Two
 #: one-way roads of the same class sharing a name or ref that run opposite ways with centrelines
 #: at most this many metres apart are the two carriageways of one road
-#: (:attr:`RoadNetwork.edge_second_carriageway` marks one of them). Such a road is at most about
-#: 55 m wide kerb to kerb, under GB 50974's 60 m above which hydrants are needed on both sides.
+#: (:attr:`RoadNetwork.edge_second_carriageway` marks one of them). Hydrant analysis counts the
+#: second carriageway again when the tagged widths make the road wider than 60 m (GB 50974's
+#: both-sides rule).
 DUAL_CARRIAGEWAY_M = 40.0
 #: Of two facing carriageways, the one heading this way (east-north-east; a half-plane test that
 #: no north-south or east-west grid lies on the edge of) is the first, the other the second.
 _FIRST_HEADING = (math.cos(0.3), math.sin(0.3))
+#: A carriageway is paired only when its partner faces it all along but at most this many metres
+#: (where it flares into a crossing): nothing longer is left without a counted road opposite.
+_UNFACED_M = 20.0
 MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
 SERVICE_CLASSES = frozenset({"service"})
 #: Classes a fire station cannot open onto (besides tunnels and bridges): no frontage, no exit
@@ -693,6 +697,13 @@ def _any_flag(value: Any, off: frozenset) -> bool:
     return any(v.strip().lower() not in off for v in _merged_values(value))
 
 
+def _road_labels(data: Mapping[str, Any]) -> set[str]:
+    """An edge's names and refs (``"name:..."``, ``"ref:..."``; merged and ``;``-separated values
+    split, case folded): two carriageways of one road share one."""
+    return {f"{tag}:{part.strip().lower()}" for tag in ("name", "ref") for v in _merged_values(data.get(tag))
+            for part in v.split(";") if part.strip()}
+
+
 def check_exclude(value: Any, where: str = "exclude") -> tuple[str, ...]:
     """Validate a road-exclusion option: ``None``/``[]`` (keep every road), one of
     :data:`ROAD_KINDS` or a list of them. Raises :class:`InputError` naming the bad value."""
@@ -1007,8 +1018,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         tunnel[i] = is_tunnel(d.get("tunnel"))
         bridge[i] = is_bridge(d.get("bridge"))
         roundabout[i] = any(v.strip().lower() in ("roundabout", "circular") for v in _merged_values(d.get("junction")))
-        labels.append({f"{tag}:{v.strip().lower()}" for tag in ("name", "ref")
-                       for v in _merged_values(d.get(tag)) if v.strip()})
+        labels.append(_road_labels(d))
         g = d.get("geometry")
         if g is None:
             g = LineString([(lon[eu[i]], lat[eu[i]]), (lon[ev[i]], lat[ev[i]])])
@@ -1066,6 +1076,10 @@ def _along(geoms: np.ndarray, which: np.ndarray, pos: np.ndarray) -> tuple[np.nd
     direction of the segment they lie on (zero on a line of no length): (n, 2) arrays each.
     Plain numpy over the lines' vertices, many times faster than GEOS interpolation."""
     xy, gi = shapely.get_coordinates(geoms, return_index=True)
+    if len(xy) > 1:  # a repeated vertex makes a segment of no length and no direction: drop it
+        new_line = np.concatenate([[True], gi[1:] != gi[:-1]])
+        moved = np.concatenate([[True], (np.diff(xy, axis=0) != 0).any(axis=1)])
+        xy, gi = xy[new_line | moved], gi[new_line | moved]
     seg = np.diff(xy, axis=0)
     seg_len = np.hypot(seg[:, 0], seg[:, 1])
     seg_len[gi[1:] != gi[:-1]] = 0.0  # the step from one line to the next is no segment
@@ -1074,14 +1088,16 @@ def _along(geoms: np.ndarray, which: np.ndarray, pos: np.ndarray) -> tuple[np.nd
     last = np.searchsorted(gi, np.arange(len(geoms)), side="right") - 1
     f, la = first[which], last[which]
     target = cum[f] + np.clip(pos, 0.0, cum[la] - cum[f])
-    k = np.clip(np.searchsorted(cum, target, side="right") - 1, f, np.maximum(la - 1, f))
-    k = np.minimum(k, len(seg_len) - 1) if len(seg_len) else k
-    if len(seg_len) == 0:
-        return xy[f], np.zeros((len(which), 2))
-    length = seg_len[k]
-    t = np.where(length > 0, (target - cum[k]) / np.maximum(length, 1e-12), 0.0)
-    point = xy[k] + t[:, None] * seg[k]
-    direction = np.where(length[:, None] > 0, seg[k] / np.maximum(length, 1e-12)[:, None], 0.0)
+    point = xy[f].copy()  # a line of one point (after dropping repeats): itself, no direction
+    direction = np.zeros((len(which), 2))
+    line = np.flatnonzero(la > f)
+    if line.size:
+        f, la, target = f[line], la[line], target[line]
+        k = np.clip(np.searchsorted(cum, target, side="right") - 1, f, la - 1)
+        length = seg_len[k]  # > 0: repeats are gone and k stays inside the line
+        t = (target - cum[k]) / length
+        point[line] = xy[k] + t[:, None] * seg[k]
+        direction[line] = seg[k] / length[:, None]
     return point, direction
 
 
@@ -1116,18 +1132,23 @@ def _faced_share(edges: np.ndarray, pairs_a: np.ndarray, pairs_b: np.ndarray, ge
     return share, pair_ok
 
 
+def _faced(share: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Edges faced along all their length but at most :data:`_UNFACED_M` (from sampled shares)."""
+    return (1.0 - share) * shapely.length(geoms) <= _UNFACED_M + 1e-9
+
+
 def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.ndarray, labels: list,
                          roundabout: np.ndarray, gap_m: float = DUAL_CARRIAGEWAY_M) -> np.ndarray:
     """Per edge: ``True`` for the second carriageway of a dual carriageway (see
     :data:`DUAL_CARRIAGEWAY_M`).
 
-    A one-way edge is a carriageway of a divided road when, along at least half of its length,
-    a one-way edge of the same highway class sharing a name or ref (``labels``: a set per edge)
-    runs the opposite way (local directions within 45 degrees of opposite) within ``gap_m``.
-    Of two facing carriageways the one heading against :data:`_FIRST_HEADING` is the second;
-    it stays second only while at least half of its length faces first carriageways, so two
-    edges never leave each other out. Roundabouts and roads without a name or ref are never
-    paired.
+    A one-way edge is a carriageway of a divided road when, along all of its length but at
+    most :data:`_UNFACED_M`, a one-way edge of the same highway class sharing a name or ref
+    (``labels``: a set per edge) runs the opposite way (local directions within 45 degrees of
+    opposite) within ``gap_m``. Of two facing carriageways the one heading against
+    :data:`_FIRST_HEADING` is the second; it stays second only while first carriageways face it
+    the same way, so no stretch longer than :data:`_UNFACED_M` is left out on both sides.
+    Roundabouts and roads without a name or ref are never paired.
     """
     m = len(reverse)
     out = np.zeros(m, bool)
@@ -1149,7 +1170,7 @@ def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.nda
     edges = np.unique(a)
     share, pair_ok = _faced_share(edges, a, b, geoms, gap_m)
     dual = np.zeros(m, bool)
-    dual[edges[share >= 0.5]] = True
+    dual[edges[_faced(share, geoms[edges])]] = True
     s = shapely.get_coordinates(shapely.get_point(geoms[edges], 0))
     e = shapely.get_coordinates(shapely.get_point(geoms[edges], -1))
     heading = (e - s) @ np.asarray(_FIRST_HEADING)
@@ -1163,7 +1184,7 @@ def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.nda
         if sel.any():
             e2 = np.unique(a[sel])
             share2, _ = _faced_share(e2, a[sel], b[sel], geoms, gap_m)
-            out[e2[share2 >= 0.5]] = True
+            out[e2[_faced(share2, geoms[e2])]] = True
     return out
 
 
@@ -1264,14 +1285,61 @@ def snap_xy(
             f"{shown}{' ...' if len(idx) > 5 else ''}; check the coordinates, their datum "
             "(WGS-84 / GCJ-02 / BD-09) and that the road extract covers them"
         )
+    return _onto(network, pts, ie, dist)
+
+
+def snap_onto_edges(network: RoadNetwork, x: np.ndarray, y: np.ndarray, edges: np.ndarray) -> Snapped:
+    """Projected points each snapped onto its own given edge (``edges[i]`` for point ``i``)."""
+    pts = shapely.points(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)))
+    ie = np.atleast_1d(np.asarray(edges, dtype=np.int64))
+    return _onto(network, pts, ie, shapely.distance(network.edge_geometry[ie], pts))
+
+
+def _onto(network: RoadNetwork, pts: np.ndarray, ie: np.ndarray, dist: np.ndarray) -> Snapped:
     geoms = network.edge_geometry[ie]
     along = shapely.line_locate_point(geoms, pts)
     frac = np.clip(along / np.maximum(shapely.length(geoms), 1e-9), 0.0, 1.0)
     sp = shapely.line_interpolate_point(geoms, along)
     sx, sy = shapely.get_x(sp), shapely.get_y(sp)
     slon, slat = network.to_wgs84(sx, sy)
-    return Snapped(edge=ie.astype(np.int64), fraction=frac, distance_m=dist, x=sx, y=sy,
+    return Snapped(edge=ie.astype(np.int64), fraction=frac, distance_m=np.asarray(dist, float), x=sx, y=sy,
                    lon=np.asarray(slon), lat=np.asarray(slat))
+
+
+def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, y: np.ndarray,
+                        max_m: float) -> np.ndarray:
+    """For each point ``(x[i], y[i])`` (projected) near edge ``edges[i]``: the nearest first
+    carriageway of the same road within ``max_m`` of the point (a one-way edge not marked
+    :attr:`RoadNetwork.edge_second_carriageway`, of the same highway class, sharing a name or
+    ref with ``edges[i]``), or -1."""
+    edges = np.atleast_1d(np.asarray(edges, dtype=np.int64))
+    out = np.full(edges.size, -1, dtype=np.int64)
+    cand = np.flatnonzero((network.edge_reverse < 0) & ~np.asarray(network.edge_second_carriageway, bool))
+    if edges.size == 0 or cand.size == 0:
+        return out
+    pts = shapely.points(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)))
+    pi, ci = shapely.STRtree(network.edge_geometry[cand]).query(pts, predicate="dwithin", distance=max_m)
+    f = cand[ci]
+    ok = (network.edge_highway[f] == network.edge_highway[edges[pi]]) & (f != edges[pi])
+    pi, f = pi[ok], f[ok]
+    cache: dict[int, set[str]] = {}
+
+    def labels(e: int) -> set[str]:
+        if e not in cache:
+            u, v = network.node_ids[network.edge_u[e]], network.node_ids[network.edge_v[e]]
+            cache[e] = _road_labels(network.graph.get_edge_data(u, v, network.edge_key[e]) or {})
+        return cache[e]
+
+    same = np.fromiter((bool(labels(int(edges[i])) & labels(int(j))) for i, j in zip(pi.tolist(), f.tolist())),
+                       bool, pi.size)
+    pi, f = pi[same], f[same]
+    if pi.size:
+        d = shapely.distance(network.edge_geometry[f], pts[pi])
+        order = np.lexsort((d, pi))
+        pi, f = pi[order], f[order]
+        first = np.concatenate([[True], pi[1:] != pi[:-1]])
+        out[pi[first]] = f[first]
+    return out
 
 
 def _edge_tree(network: RoadNetwork) -> shapely.STRtree:

@@ -689,7 +689,7 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
             hydrants = None
         else:
             # road kinds left out of the hydrant requirement and proposals (default: tunnels,
-            # motorways, service roads)
+            # bridges, motorways, service roads, second carriageways of divided roads)
             h_exclude = _exclude(p, "hydrants.exclude", hydrants.get("exclude", HYDRANT_EXCLUSIONS),
                                  HYDRANT_EXCLUSIONS)
             # high-risk areas that get water cranes (消防水鹤), one per area or one per crane_area_km2

@@ -763,3 +763,51 @@ def test_divided_road_needs_hydrants_along_one_carriageway():
     assert both.required_spacing_rule == math.ceil(2300 / 120)
     assert both.snapped.hydrants["distance_m"].iloc[0] == pytest.approx(6, abs=0.05)
     assert both.proposed > res.proposed
+
+
+def _divided(gap=20.0, lanes=None, back_lane=False):
+    """The divided road of the test above (westbound y = 0, eastbound y = ``gap``, side street at
+    x = 500), optionally with ``lanes`` per carriageway and a back lane 40 m south of the
+    westbound carriageway joined to it only at its ends."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, gap), 5: (500, gap), 6: (1000, gap), 7: (500, 300),
+           8: (0, -40), 9: (1000, -40)}
+    for n, (x, y) in pts.items():
+        lon, lat = lonlat(x, y)
+        G.add_node(n, x=lon, y=lat)
+    main = {"highway": "primary", "oneway": True, "name": "建设路", **({"lanes": str(lanes)} if lanes else {})}
+    side = {"highway": "residential", "oneway": False}
+    edges = [(1, 2, main), (2, 3, main), (4, 5, main), (5, 6, main), (2, 5, side), (5, 2, side),
+             (5, 7, side), (7, 5, side)]
+    if back_lane:
+        edges += [(8, 9, side), (9, 8, side), (3, 8, side), (8, 3, side), (1, 9, side), (9, 1, side)]
+    for a, b, t in edges:
+        G.add_edge(a, b, **t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return network_from_graph(G, simplify=False, retain_all=True)
+
+
+def test_kerb_hydrant_snaps_to_the_facing_carriageway_not_a_nearer_back_lane():
+    """A hydrant 5 m outside the second carriageway, with a back lane 35 m from it and the first
+    carriageway 40 m: it serves the divided road, so it goes onto the first carriageway (not the
+    nearest counted road); with no first carriageway within the tolerance it stays put."""
+    net = _divided(gap=35.0, back_lane=True)
+    res = analyse(net, points([(300, -5)]), propose=False)
+    h = res.snapped.hydrants.iloc[0]
+    assert h["distance_m"] == pytest.approx(40.0, abs=0.05)
+    assert res.protected_m == pytest.approx(300, abs=0.5)  # 150 m each way along the eastbound
+    far = analyse(net, points([(300, -5)]), propose=False, tolerance_m=30.0)
+    assert far.snapped.hydrants.iloc[0]["distance_m"] == pytest.approx(5.0, abs=0.05)  # stays on its road
+
+
+def test_divided_road_wider_than_60m_by_its_tags_keeps_both_carriageways():
+    """GB 50974: above 60 m of road width hydrants go on both sides. Carriageways 38 m apart with
+    8 lanes each (28 m) span 38 + 28 = 66 m, so the second carriageway counts again; with 4
+    lanes (14 m: 52 m) it stays left out."""
+    wide = analyse(_divided(gap=38.0, lanes=8), points([(200, -3)]), propose=False)
+    assert wide.excluded_m["second_carriageway"] == 0.0
+    assert wide.road_m == pytest.approx(2300, abs=0.5)  # both carriageways + the 300 m side street
+    narrow = analyse(_divided(gap=38.0, lanes=4), points([(200, -3)]), propose=False)
+    assert narrow.excluded_m["second_carriageway"] == pytest.approx(1000, abs=0.5)
+    assert narrow.road_m == pytest.approx(1300, abs=0.5)
