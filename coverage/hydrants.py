@@ -833,31 +833,7 @@ def snap_hydrants(
         px, py = network.to_projected(lon, lat)
         px, py = np.asarray(px, float), np.asarray(py, float)
         sn = snap_xy(network, px, py, max_distance_m=math.inf)
-        fields = ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")
-        on_second = np.flatnonzero(why[sn.edge] == "second_carriageway")
-        if len(on_second):
-            # beside a divided road's second carriageway: onto the first carriageway facing it
-            # (the road the hydrant serves), else it stays where it is
-            face = facing_carriageways(network, sn.edge[on_second], px[on_second], py[on_second], tolerance_m)
-            rows = on_second[face >= 0]
-            if len(rows):
-                alt = snap_onto_edges(network, px[rows], py[rows], face[face >= 0])
-                arrays = {f: getattr(sn, f).copy() for f in fields}
-                for f in fields:
-                    arrays[f][rows] = getattr(alt, f)
-                sn = Snapped(**arrays)
-        off_road = np.flatnonzero((why[sn.edge] != "") & (why[sn.edge] != "second_carriageway"))
-        if len(off_road) and (why == "").any():
-            # prefer a street within the tolerance to a tunnel below it / an expressway beside it
-            alt = snap_xy(network, px[off_road], py[off_road], max_distance_m=math.inf,
-                          edges=why == "")
-            take = alt.distance_m <= tolerance_m
-            if take.any():
-                rows = off_road[take]
-                arrays = {f: getattr(sn, f).copy() for f in fields}
-                for f in fields:
-                    arrays[f][rows] = getattr(alt, f)[take]
-                sn = Snapped(**arrays)
+        sn = _prefer_counted(network, sn, px, py, why, tolerance_m, crossing_m)
         dist = sn.distance_m
     ok = dist <= tolerance_m
     if n and not ok.any() and float(dist.min()) > FAR_FROM_NETWORK_M:
@@ -958,6 +934,47 @@ def snap_hydrants(
             CoverageWarning, stacklevel=2)
     return SnappedHydrants(hydrants=gdf, unsnapped=unsnapped, duplicates=duplicates,
                            datum_warning=message, tolerance_m=float(tolerance_m))
+
+
+def _replace_rows(sn: Snapped, rows: np.ndarray, alt: Snapped, take: np.ndarray | None = None) -> Snapped:
+    fields = ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")
+    arrays = {f: getattr(sn, f).copy() for f in fields}
+    for f in fields:
+        arrays[f][rows] = getattr(alt, f) if take is None else getattr(alt, f)[take]
+    return Snapped(**arrays)
+
+
+def _prefer_counted(network: RoadNetwork, sn: Snapped, px: np.ndarray, py: np.ndarray, why: np.ndarray,
+                    tolerance_m: float, crossing_m: float) -> Snapped:
+    """Hydrants snapped onto a road left out move to the road they serve.
+
+    1. Nearest a tunnel, bridge, expressway or service lane: the nearest counted road or second
+       carriageway within ``tolerance_m`` (a street above a tunnel, beside an expressway, at the
+       mouth of a driveway), else they stay.
+    2. Then, on a second carriageway: a counted road as near (within ``crossing_m``: a hydrant at
+       a crossing stays at the crossing), else the first carriageway facing it within
+       ``tolerance_m`` (the divided road it serves), else they stay.
+    """
+    surface = (why == "") | (why == "second_carriageway")
+    off_road = np.flatnonzero((why[sn.edge] != "") & (why[sn.edge] != "second_carriageway"))
+    if len(off_road) and surface.any():
+        alt = snap_xy(network, px[off_road], py[off_road], max_distance_m=math.inf, edges=surface)
+        take = alt.distance_m <= tolerance_m
+        if take.any():
+            sn = _replace_rows(sn, off_road[take], alt, take)
+    on_second = np.flatnonzero(why[sn.edge] == "second_carriageway")
+    if len(on_second) and (why == "").any():
+        near = snap_xy(network, px[on_second], py[on_second], max_distance_m=math.inf, edges=why == "")
+        tie = near.distance_m <= sn.distance_m[on_second] + crossing_m
+        if tie.any():
+            sn = _replace_rows(sn, on_second[tie], near, tie)
+        rest = on_second[~tie]
+        if len(rest):
+            face = facing_carriageways(network, sn.edge[rest], px[rest], py[rest], tolerance_m)
+            rows = rest[face >= 0]
+            if len(rows):
+                sn = _replace_rows(sn, rows, snap_onto_edges(network, px[rows], py[rows], face[face >= 0]))
+    return sn
 
 
 def _check_hydrant_frame(hydrants: Any):

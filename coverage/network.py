@@ -910,6 +910,9 @@ def network_from_graph(
             if n in graph:
                 del graph.nodes[n]["_signal_wait"]
     _drop_duplicate_parallels(graph)
+    if graph.number_of_edges() == 0:
+        raise DataError(f"network from {source!r} has no roads left after simplification (only "
+                        "closed ways joined to no other road?): expected a connected street network")
     if not retain_all:
         largest = max(nx.weakly_connected_components(graph), key=len)
         graph = graph.subgraph(largest).copy()
@@ -1039,7 +1042,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         d["travel_time"] = float(time[i])
         d["speed_kph"] = float(3.6 * length[i] / max(time[i] - delay[i], 1e-9))
     reverse = _reverse_edges(eu, ev, length, geoms)
-    second = _second_carriageways(reverse, geoms, highway, labels, roundabout)
+    second = _second_carriageways(reverse, geoms, highway, _level(tunnel, bridge), labels, roundabout)
     return RoadNetwork(
         graph=graph, crs=crs, node_ids=node_ids, x=x, y=y, lon=lon, lat=lat,
         edge_u=eu, edge_v=ev, edge_key=ek, edge_length=length, edge_time=time,
@@ -1132,19 +1135,25 @@ def _faced_share(edges: np.ndarray, pairs_a: np.ndarray, pairs_b: np.ndarray, ge
     return share, pair_ok
 
 
+def _level(tunnel: np.ndarray, bridge: np.ndarray) -> np.ndarray:
+    """Per edge: 0 on the surface, 1 in a tunnel, 2 on a bridge (3 both): carriageways of one
+    road share it."""
+    return np.asarray(tunnel, bool).astype(np.int8) + 2 * np.asarray(bridge, bool).astype(np.int8)
+
+
 def _faced(share: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     """Edges faced along all their length but at most :data:`_UNFACED_M` (from sampled shares)."""
     return (1.0 - share) * shapely.length(geoms) <= _UNFACED_M + 1e-9
 
 
-def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.ndarray, labels: list,
-                         roundabout: np.ndarray, gap_m: float = DUAL_CARRIAGEWAY_M) -> np.ndarray:
+def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.ndarray, level: np.ndarray,
+                         labels: list, roundabout: np.ndarray, gap_m: float = DUAL_CARRIAGEWAY_M) -> np.ndarray:
     """Per edge: ``True`` for the second carriageway of a dual carriageway (see
     :data:`DUAL_CARRIAGEWAY_M`).
 
     A one-way edge is a carriageway of a divided road when, along all of its length but at
-    most :data:`_UNFACED_M`, a one-way edge of the same highway class sharing a name or ref
-    (``labels``: a set per edge) runs the opposite way (local directions within 45 degrees of
+    most :data:`_UNFACED_M`, a one-way edge of the same highway class and ``level`` (surface,
+    tunnel or bridge) sharing a name or ref (``labels``: a set per edge) runs the opposite way (local directions within 45 degrees of
     opposite) within ``gap_m``. Of two facing carriageways the one heading against
     :data:`_FIRST_HEADING` is the second; it stays second only while first carriageways face it
     the same way, so no stretch longer than :data:`_UNFACED_M` is left out on both sides.
@@ -1158,7 +1167,7 @@ def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.nda
         return out
     a, b = shapely.STRtree(geoms[cand]).query(geoms[cand], predicate="dwithin", distance=gap_m)
     a, b = cand[a], cand[b]
-    keep = (a != b) & (highway[a] == highway[b])
+    keep = (a != b) & (highway[a] == highway[b]) & (level[a] == level[b])
     a, b = a[keep], b[keep]
     if a.size == 0:
         return out
@@ -1310,8 +1319,9 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
                         max_m: float) -> np.ndarray:
     """For each point ``(x[i], y[i])`` (projected) near edge ``edges[i]``: the nearest first
     carriageway of the same road within ``max_m`` of the point (a one-way edge not marked
-    :attr:`RoadNetwork.edge_second_carriageway`, of the same highway class, sharing a name or
-    ref with ``edges[i]``), or -1."""
+    :attr:`RoadNetwork.edge_second_carriageway`, of the same highway class and level, sharing
+    a name or ref with ``edges[i]``, running opposite to it where the point lies beside
+    each), or -1."""
     edges = np.atleast_1d(np.asarray(edges, dtype=np.int64))
     out = np.full(edges.size, -1, dtype=np.int64)
     cand = np.flatnonzero((network.edge_reverse < 0) & ~np.asarray(network.edge_second_carriageway, bool))
@@ -1320,8 +1330,15 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
     pts = shapely.points(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)))
     pi, ci = shapely.STRtree(network.edge_geometry[cand]).query(pts, predicate="dwithin", distance=max_m)
     f = cand[ci]
-    ok = (network.edge_highway[f] == network.edge_highway[edges[pi]]) & (f != edges[pi])
+    level = _level(network.edge_tunnel, network.edge_bridge)
+    ok = (network.edge_highway[f] == network.edge_highway[edges[pi]]) & (level[f] == level[edges[pi]]) & (f != edges[pi])
     pi, f = pi[ok], f[ok]
+    if pi.size:  # opposite ways where the point lies beside both (not the road's own next edge)
+        geoms = network.edge_geometry
+        _, t_e = _along(geoms[edges[pi]], np.arange(pi.size), shapely.line_locate_point(geoms[edges[pi]], pts[pi]))
+        _, t_f = _along(geoms[f], np.arange(pi.size), shapely.line_locate_point(geoms[f], pts[pi]))
+        ok = (t_e * t_f).sum(axis=1) < -0.7
+        pi, f = pi[ok], f[ok]
     cache: dict[int, set[str]] = {}
 
     def labels(e: int) -> set[str]:

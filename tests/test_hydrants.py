@@ -811,3 +811,64 @@ def test_divided_road_wider_than_60m_by_its_tags_keeps_both_carriageways():
     narrow = analyse(_divided(gap=38.0, lanes=4), points([(200, -3)]), propose=False)
     assert narrow.excluded_m["second_carriageway"] == pytest.approx(1000, abs=0.5)
     assert narrow.road_m == pytest.approx(1300, abs=0.5)
+
+
+def _roads_net(nodes: dict, ways: list) -> object:
+    """A network from (a, b, tags) directed ways between nodes given in metres."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = lonlat(x, y)
+        G.add_node(n, x=lon, y=lat)
+    for a, b, t in ways:
+        G.add_edge(a, b, **t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return network_from_graph(G, simplify=False, retain_all=True)
+
+
+MAIN = {"highway": "primary", "oneway": True, "name": "建设路"}
+SIDE = {"highway": "residential", "oneway": False}
+
+
+def test_hydrant_at_a_crossing_of_a_second_carriageway_stays_at_the_crossing():
+    """A 300 m side street meets only the second carriageway (T-junction at x = 500): a hydrant
+    at the junction is as near the side street as the carriageway, so it stays there (at the
+    crossing) and protects 150 m of the side street, instead of moving to the facing
+    carriageway 20 m away."""
+    nodes = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, 20), 6: (1000, 20), 7: (500, -300)}
+    net = _roads_net(nodes, [(1, 2, MAIN), (2, 3, MAIN), (4, 6, MAIN), (2, 7, SIDE), (7, 2, SIDE)])
+    assert net.edge_second_carriageway.sum() == 2
+    for x, y in ((500, 0), (500.3, -0.3)):
+        res = analyse(net, points([(x, y)]), propose=False)
+        h = res.snapped.hydrants.iloc[0]
+        assert h["at_crossing"] and h["distance_m"] < 0.5
+        assert res.protected_m == pytest.approx(150, abs=0.5)
+
+
+def test_hydrant_beside_a_viaduct_goes_to_the_divided_road_below_it():
+    """A viaduct 1 m from the hydrant runs over a divided road (second carriageway 5 m from the
+    hydrant, first 25 m): the hydrant serves the road below, not the viaduct; it ends on the
+    first carriageway and protects 300 m of it."""
+    viaduct = {"highway": "trunk", "oneway": False, "bridge": "viaduct", "name": "高架路"}
+    nodes = {1: (1000, 0), 2: (0, 0), 3: (0, 20), 4: (1000, 20), 5: (0, -6), 6: (1000, -6)}
+    net = _roads_net(nodes, [(1, 2, MAIN), (3, 4, MAIN), (5, 6, viaduct), (6, 5, viaduct)])
+    res = analyse(net, points([(300, -5)]), propose=False)
+    h = res.snapped.hydrants.iloc[0]
+    assert h["distance_m"] == pytest.approx(25, abs=0.05)
+    assert res.protected_m == pytest.approx(300, abs=0.5) and res.summary()["existing_protecting"] == 1
+    # with the first carriageway beyond a 20 m tolerance it stays on the road below (5 m), not
+    # on the viaduct (1 m)
+    near = analyse(net, points([(300, -5)]), propose=False, tolerance_m=20.0)
+    assert near.snapped.hydrants.iloc[0]["distance_m"] == pytest.approx(5, abs=0.05)
+
+
+def test_a_carriageway_is_not_paired_with_one_on_a_bridge():
+    """Westbound at grade, eastbound on a bridge: not two carriageways of one counted road (the
+    bridge is left out as a bridge), so the road at grade counts."""
+    bridge = {**MAIN, "bridge": "yes"}
+    nodes = {1: (1000, 0), 2: (0, 0), 3: (0, 20), 4: (1000, 20), 5: (0, 300)}
+    net = _roads_net(nodes, [(1, 2, MAIN), (3, 4, bridge), (2, 5, SIDE), (5, 2, SIDE)])
+    assert not net.edge_second_carriageway.any()
+    res = analyse(net, points([(300, -5)]), propose=False)
+    assert res.road_m == pytest.approx(1000 + 300, abs=0.5)
+    assert res.excluded_m["bridge"] == pytest.approx(1000, abs=0.5)

@@ -713,3 +713,32 @@ def test_points_along_lines_match_shapely():
     along = (step - pts[inner]) / 1e-3
     assert np.allclose(np.hypot(*direction[inner].T), 1.0)
     assert np.mean(np.isclose((along * direction[inner]).sum(axis=1), 1.0, atol=1e-3)) > 0.99  # bends: a few
+
+
+def test_facing_carriageway_is_the_opposite_one_not_the_road_ahead():
+    """Beside the end of a second carriageway, its own continuation (one-way, same name, turning
+    away, so not paired) lies nearer than the facing carriageway: the facing one is returned."""
+    from coverage.network import facing_carriageways
+
+    t = {"highway": "primary", "oneway": True, "name": "Main Rd"}
+    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 300), 4: (500, 20), 5: (1000, 20)}
+    net = build(graph(pts, [(1, 2, t), (2, 3, t), (4, 5, t)]))
+    assert seconds(net) == {(1, 2)}
+    e = edge(net, 1, 2)
+    got = facing_carriageways(net, [e, e], [X0 + 505, X0 + 800], [Y0 - 3, Y0 - 3], 50.0)
+    assert list(got) == [edge(net, 4, 5)] * 2
+    assert list(facing_carriageways(net, [e], [X0 + 800], [Y0 - 3], 10.0)) == [-1]  # beyond max_m
+
+
+def test_a_file_of_closed_ways_alone_is_a_data_error(tmp_path):
+    """A lone closed way (a ring joined to no other road) leaves nothing after simplification:
+    a DataError saying so, not a bare ValueError from max()."""
+    path = tmp_path / "ring.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<node id="1" lat="39.0" lon="117.0"/><node id="2" lat="39.001" lon="117.0"/>\n'
+        '<node id="3" lat="39.001" lon="117.001"/><node id="4" lat="39.0" lon="117.001"/>\n'
+        '<way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>'
+        '<tag k="highway" v="residential"/></way>\n</osm>\n', encoding="utf-8")
+    with pytest.raises(DataError, match="closed ways"):
+        load_network(path)
