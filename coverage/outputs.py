@@ -11,6 +11,7 @@ import pandas as pd
 
 from .errors import InputError
 from .pipeline import Prepared, summary_header
+from .scenario import OptimiseSpec
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,11 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
         if sc.optimise.model == "lscp" and not (sc.optimise.quotas or sc.optimise.required
                                                  or sc.optimise.excluded):
             lscp = opt.summary["optimise"]
+    elif sc.optimise != OptimiseSpec():  # an optimise section whose model needs a count it lacks
+        parts.append(Outputs(summary={"warnings": [
+            f"optimise: model {sc.optimise.model} needs the number of new stations (optimise.new, "
+            f"or covplan optimise --new N): no new sites were proposed; the requirement (lscp) is "
+            "reported"]}))
     # what the standard requires: no quotas (they shape a plan, not the requirement)
     if lscp is None:
         lscp = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,

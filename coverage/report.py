@@ -596,8 +596,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             hyd.get("existing_protecting"), int) else 0
         if idle > 0:
             req_lines.append(f"- 不保护计入道路的消火栓 / existing hydrants protecting no counted road: "
-                             f"{_num(idle, 0)} of {_num(h_ex, 0)} (e.g. on campus or service lanes "
-                             f"farther than {_num(hyd.get('radius_m') or 150, 0)} m from a counted street)")
+                             f"{_num(idle, 0)} of {_num(h_ex, 0)} (on roads left out of the counts, e.g. "
+                             f"campus or service lanes, or beside the study area, farther than "
+                             f"{_num(hyd.get('radius_m') or 150, 0)} m along roads from a counted street)")
         h_out = _left_out(hyd.get("excluded_km_by_kind"))
         if h_out:
             req_lines.append(f"- 不设市政消火栓的道路 / roads left out of the hydrant counts: {h_out}")

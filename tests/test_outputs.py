@@ -54,3 +54,25 @@ def test_a_run_with_restrictive_quotas_still_reports_the_requirement(shared_data
     free = run_all(replace(prep, scenario=replace(prep.scenario, optimise=replace(spec, quotas={}))))
     assert req["stations_required"] == free.summary["requirement"]["stations_required"]
     assert req["new_needed_after_plan"] is not None
+
+
+def test_a_run_whose_model_lacks_its_count_says_so():
+    """An optimise section with model pmedian (or mclp/backup) but no ``new``: ``covplan run``
+    proposes no sites, and says why in the summary instead of silently skipping them."""
+    from dataclasses import replace
+
+    from coverage.outputs import run_all
+    from coverage.pipeline import prepare
+    from coverage.scenario import OptimiseSpec, parse_scenario
+
+    sc = parse_scenario({"name": "t", "network": {"default": "helsinki"},
+                         "standard": {"turnout_s": 60, "travel_s": 240},
+                         "stations": [{"id": "e", "status": "existing", "at": {"lon": 24.94516, "lat": 60.16515}}],
+                         "optimise": {"model": "pmedian", "class": "small", "candidate_spacing_m": 300}})
+    prep = prepare(sc)
+    out = run_all(prep)
+    assert "optimise" not in out.summary
+    assert any("pmedian needs the number of new stations" in w for w in out.summary.get("warnings", []))
+    assert out.summary["requirement"]["stations_required"] >= 1
+    plain = run_all(replace(prep, scenario=replace(sc, optimise=OptimiseSpec())))  # no section: no word
+    assert not any("needs the number" in w for w in plain.summary.get("warnings", []))
