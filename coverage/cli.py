@@ -2,9 +2,9 @@
 
 Subcommands: ``fetch``, ``score``, ``optimise``, ``hydrants``, ``map``, ``compare``, ``run``.
 Errors are printed as one clear line (``--debug`` shows the full trace). Exit codes: 0 success,
-2 bad input (scenario, arguments, a file the scenario names that does not exist), 3 data
-problem (empty or corrupt data), 4 download needed but offline, 5 optimisation infeasible (or
-no plan found in the time limit), 1 unexpected failure.
+2 bad input (scenario, arguments, a file path in the scenario that does not exist), 3 data
+problem (a ``shared:`` data file missing, empty or corrupt data), 4 download needed but
+offline, 5 optimisation infeasible (or no plan found in the time limit), 1 unexpected failure.
 """
 from __future__ import annotations
 

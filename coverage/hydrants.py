@@ -951,9 +951,10 @@ def _prefer_counted(network: RoadNetwork, sn: Snapped, px: np.ndarray, py: np.nd
     1. Nearest a tunnel, bridge, expressway or service lane: the nearest counted road or second
        carriageway within ``tolerance_m`` (a street above a tunnel, beside an expressway, at the
        mouth of a driveway), else they stay.
-    2. Then, on a second carriageway: a counted road as near (within ``crossing_m``: a hydrant at
-       a crossing stays at the crossing), else the first carriageway facing it within
-       ``tolerance_m`` (the divided road it serves), else they stay.
+    2. Then, on a second carriageway: a counted road within ``tolerance_m`` that is as near
+       (within ``crossing_m``: a hydrant at a crossing stays at the crossing), else the first
+       carriageway facing it within ``tolerance_m`` (the divided road it serves), else they
+       stay.
     """
     surface = (why == "") | (why == "second_carriageway")
     off_road = np.flatnonzero((why[sn.edge] != "") & (why[sn.edge] != "second_carriageway"))
@@ -965,7 +966,7 @@ def _prefer_counted(network: RoadNetwork, sn: Snapped, px: np.ndarray, py: np.nd
     on_second = np.flatnonzero(why[sn.edge] == "second_carriageway")
     if len(on_second) and (why == "").any():
         near = snap_xy(network, px[on_second], py[on_second], max_distance_m=math.inf, edges=why == "")
-        tie = near.distance_m <= sn.distance_m[on_second] + crossing_m
+        tie = (near.distance_m <= sn.distance_m[on_second] + crossing_m) & (near.distance_m <= tolerance_m)
         if tie.any():
             sn = _replace_rows(sn, on_second[tie], near, tie)
         rest = on_second[~tie]

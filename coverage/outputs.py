@@ -11,7 +11,6 @@ import pandas as pd
 
 from .errors import InputError
 from .pipeline import Prepared, summary_header
-from .scenario import OptimiseSpec
 
 
 @dataclass(frozen=True)
@@ -203,16 +202,18 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
     sc = prep.scenario
     lscp = None
     shared: dict = {}  # candidate sites and drive times, built once for the models below
-    if sc.optimise.new is not None or sc.optimise.model == "lscp" or sc.optimise.candidates is not None:
+    spec = sc.optimise
+    if spec.new is not None or spec.model == "lscp":
         opt = optimise_outputs(prep, progress=progress, shared=shared)
         parts.append(opt)
         if sc.optimise.model == "lscp" and not (sc.optimise.quotas or sc.optimise.required
                                                  or sc.optimise.excluded):
             lscp = opt.summary["optimise"]
-    elif sc.optimise != OptimiseSpec():  # an optimise section whose model needs a count it lacks
+    elif spec.model_given or spec.candidates is not None or spec.quotas or spec.required or spec.excluded:
+        # a plan is asked for (a model, candidate sites, quotas ...) but its count is missing
         parts.append(Outputs(summary={"warnings": [
-            f"optimise: model {sc.optimise.model} needs the number of new stations (optimise.new, "
-            f"or covplan optimise --new N): no new sites were proposed; the requirement (lscp) is "
+            f"optimise: model {spec.model} needs the number of new stations (optimise.new, or "
+            f"covplan optimise --new N): no new sites were proposed; the requirement (lscp) is "
             "reported"]}))
     # what the standard requires: no quotas (they shape a plan, not the requirement)
     if lscp is None:

@@ -133,6 +133,7 @@ class OptimiseSpec:
     classes: Mapping[str, int] = field(default_factory=dict)
     required: tuple[str, ...] = ()   # ids of planned/candidate stations the plan must build
     excluded: tuple[str, ...] = ()   # ids of planned/candidate stations not available
+    model_given: bool = False        # the scenario names the model (not just the mclp default)
 
 
 #: keys of the ``optimise`` section.
@@ -622,6 +623,7 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
         classes=classes,
         required=_id_list(p, "optimise.required", value.get("required")),
         excluded=_id_list(p, "optimise.excluded", value.get("excluded")),
+        model_given="model" in value,
     )
 
 

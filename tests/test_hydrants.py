@@ -845,6 +845,16 @@ def test_hydrant_at_a_crossing_of_a_second_carriageway_stays_at_the_crossing():
         assert res.protected_m == pytest.approx(150, abs=0.5)
 
 
+def test_a_near_tie_never_pushes_a_hydrant_beyond_the_tolerance():
+    """49.6 m from a second carriageway (its first carriageway 69.6 m away) and 50.4 m from a
+    back lane: the lane is "as near" within 1 m but beyond the 50 m tolerance, so the hydrant
+    stays on the carriageway, snapped, instead of being dropped as too far from any road."""
+    nodes = {1: (1000, 0), 2: (0, 0), 3: (0, 20), 4: (1000, 20), 8: (0, -100), 9: (1000, -100)}
+    net = _roads_net(nodes, [(1, 2, MAIN), (3, 4, MAIN), (8, 9, SIDE), (9, 8, SIDE), (2, 8, SIDE), (8, 2, SIDE)])
+    h = analyse(net, points([(500, -49.6)]), propose=False).snapped.hydrants.iloc[0]
+    assert h["snapped"] and h["distance_m"] == pytest.approx(49.6, abs=0.05)
+
+
 def test_hydrant_beside_a_viaduct_goes_to_the_divided_road_below_it():
     """A viaduct 1 m from the hydrant runs over a divided road (second carriageway 5 m from the
     hydrant, first 25 m): the hydrant serves the road below, not the viaduct; it ends on the

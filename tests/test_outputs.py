@@ -76,3 +76,11 @@ def test_a_run_whose_model_lacks_its_count_says_so():
     assert out.summary["requirement"]["stations_required"] >= 1
     plain = run_all(replace(prep, scenario=replace(sc, optimise=OptimiseSpec())))  # no section: no word
     assert not any("needs the number" in w for w in plain.summary.get("warnings", []))
+    # an explicit mclp (the default model) warns too; a section that only tunes the requirement
+    # (class, time limit) does not
+    base = {"name": "t", "network": {"default": "helsinki"}, "standard": {"turnout_s": 60, "travel_s": 240}}
+    assert parse_scenario({**base, "optimise": {"model": "mclp"}}).optimise.model_given
+    tuned = parse_scenario({**base, "optimise": {"class": "small", "time_limit_s": 30}}).optimise
+    assert not tuned.model_given
+    quiet = run_all(replace(prep, scenario=replace(sc, optimise=tuned)))
+    assert not any("needs the number" in w for w in quiet.summary.get("warnings", []))
