@@ -1153,8 +1153,9 @@ def _second_carriageways(reverse: np.ndarray, geoms: np.ndarray, highway: np.nda
 
     A one-way edge is a carriageway of a divided road when, along all of its length but at
     most :data:`_UNFACED_M`, a one-way edge of the same highway class and ``level`` (surface,
-    tunnel or bridge) sharing a name or ref (``labels``: a set per edge) runs the opposite way (local directions within 45 degrees of
-    opposite) within ``gap_m``. Of two facing carriageways the one heading against
+    tunnel or bridge) sharing a name or ref (``labels``: a set per edge) runs the opposite way
+    (local directions within 45 degrees of opposite) within ``gap_m``. Of two facing
+    carriageways the one heading against
     :data:`_FIRST_HEADING` is the second; it stays second only while first carriageways face it
     the same way, so no stretch longer than :data:`_UNFACED_M` is left out on both sides.
     Roundabouts and roads without a name or ref are never paired.
@@ -1331,7 +1332,8 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
     pi, ci = shapely.STRtree(network.edge_geometry[cand]).query(pts, predicate="dwithin", distance=max_m)
     f = cand[ci]
     level = _level(network.edge_tunnel, network.edge_bridge)
-    ok = (network.edge_highway[f] == network.edge_highway[edges[pi]]) & (level[f] == level[edges[pi]]) & (f != edges[pi])
+    e = edges[pi]
+    ok = (network.edge_highway[f] == network.edge_highway[e]) & (level[f] == level[e]) & (f != e)
     pi, f = pi[ok], f[ok]
     if pi.size:  # opposite ways where the point lies beside both (not the road's own next edge)
         geoms = network.edge_geometry

@@ -611,15 +611,16 @@ def _facing_share_by_shapely(net, e, partners, step=5.0, gap=40.0):
     ok = []
     for s in np.arange(step / 2, L, step):
         p = g.interpolate(s)
-        te = np.subtract(*[np.array(g.interpolate(min(L, s + 1)).coords[0]), np.array(g.interpolate(max(0, s - 1)).coords[0])])
+        te = (np.array(g.interpolate(min(L, s + 1)).coords[0])
+              - np.array(g.interpolate(max(0, s - 1)).coords[0]))
         hit = False
         for f in partners:
             h = net.edge_geometry[f]
             if h.distance(p) > gap:
                 continue
             q = h.project(p)
-            tf = np.subtract(*[np.array(h.interpolate(min(h.length, q + 1)).coords[0]),
-                              np.array(h.interpolate(max(0, q - 1)).coords[0])])
+            tf = (np.array(h.interpolate(min(h.length, q + 1)).coords[0])
+                  - np.array(h.interpolate(max(0, q - 1)).coords[0]))
             if te @ tf < -0.7 * np.linalg.norm(te) * np.linalg.norm(tf):
                 hit = True
                 break
