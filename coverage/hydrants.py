@@ -801,7 +801,8 @@ def snap_hydrants(
     exclude
         Road kinds (:data:`coverage.network.ROAD_KINDS`) a hydrant is snapped to only when
         no other road lies within ``tolerance_m`` (a street above a tunnel, beside an expressway,
-        at the mouth of a driveway, is preferred).
+        at the mouth of a driveway, is preferred); a second carriageway is left for an equally
+        near counted road or the first carriageway facing it, else kept (see ``_prefer_counted``).
 
     Raises
     ------

@@ -209,7 +209,8 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
         if sc.optimise.model == "lscp" and not (sc.optimise.quotas or sc.optimise.required
                                                  or sc.optimise.excluded):
             lscp = opt.summary["optimise"]
-    elif spec.model_given or spec.candidates is not None or spec.quotas or spec.required or spec.excluded:
+    elif (spec.model_given or spec.model != "mclp" or spec.candidates is not None or spec.quotas
+          or spec.required or spec.excluded):
         # a plan is asked for (a model, candidate sites, quotas ...) but its count is missing
         parts.append(Outputs(summary={"warnings": [
             f"optimise: model {spec.model} needs the number of new stations (optimise.new, or "

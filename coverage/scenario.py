@@ -650,6 +650,10 @@ def _check_site_ids(p: _Problems, spec: OptimiseSpec, stations: tuple[Station, .
     both = sorted(set(spec.required) & set(spec.excluded))
     if both:
         p.add("optimise.required", both, "ids not also in optimise.excluded")
+    distinct = len(set(spec.required))
+    if spec.new is not None and distinct > spec.new:
+        p.add("optimise.required", list(spec.required),
+              f"at most optimise.new ({spec.new}) ids: required stations count among the new ones")
 
 
 def _rule_ref(p: _Problems, where: str, value: Any, base: Path) -> FileRef | None:

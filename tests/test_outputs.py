@@ -84,3 +84,6 @@ def test_a_run_whose_model_lacks_its_count_says_so():
     assert not tuned.model_given
     quiet = run_all(replace(prep, scenario=replace(sc, optimise=tuned)))
     assert not any("needs the number" in w for w in quiet.summary.get("warnings", []))
+    # a spec built in code names its model by value alone
+    coded = run_all(replace(prep, scenario=replace(sc, optimise=OptimiseSpec(model="backup"))))
+    assert any("backup needs the number" in w for w in coded.summary.get("warnings", []))

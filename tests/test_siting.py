@@ -573,6 +573,7 @@ def test_candidate_stations_required_and_excluded_sites(tmp_path, helsinki):
     ({"required": ["nowhere"]}, r"optimise.required: got 'nowhere'.*planned or candidate station"),
     ({"excluded": ["erottaja"]}, r"optimise.excluded: got 'erottaja'.*existing stations are always kept"),
     ({"required": ["hakaniemi"], "excluded": ["hakaniemi"]}, r"not also in optimise.excluded"),
+    ({"new": 0, "required": ["hakaniemi"]}, r"optimise.required.*at most optimise.new \(0\) ids"),
 ])
 def test_optimise_section_mistakes_are_named(tmp_path, optimise, match):
     from coverage.errors import ScenarioError
