@@ -769,6 +769,10 @@ class SnappedHydrants:
                               & (h["duplicate_of"] == "").to_numpy())
 
 
+#: A hydrant within this distance of a road end counts as at the crossing (snap_hydrants' default).
+_CROSSING_M = 1.0
+
+
 def snap_hydrants(
     network: RoadNetwork,
     hydrants: Any,
@@ -777,7 +781,7 @@ def snap_hydrants(
     duplicate_m: float = 2.0,
     wide_road_m: float = 60.0,
     lane_width_m: float = 3.5,
-    crossing_m: float = 1.0,
+    crossing_m: float = _CROSSING_M,
     exclude: Any = HYDRANT_EXCLUSIONS,
 ) -> SnappedHydrants:
     """Snap hydrants onto the road network; report the unsnappable and duplicates.
@@ -818,12 +822,25 @@ def snap_hydrants(
         When most hydrants are far from roads and converting them from GCJ-02 (or BD-09) to
         WGS-84 brings them onto the roads: the coordinates are probably in that datum.
     """
-    for name, val in (("tolerance_m", tolerance_m), ("duplicate_m", duplicate_m)):
-        if not (isinstance(val, (int, float)) and math.isfinite(val) and val >= 0):
-            raise InputError(f"{name} {val!r} is invalid: expected metres >= 0")
+    _check_snap_metres(tolerance_m, duplicate_m)
     h = _check_hydrant_frame(hydrants)
     why = _hydrant_exclusions(network, check_exclude(exclude, "hydrants exclude"), wide_road_m, lane_width_m)
     roads = _roads(network, wide_road_m=wide_road_m, lane_width_m=lane_width_m)
+    return _snap_frame(network, h, why, roads, tolerance_m=tolerance_m, duplicate_m=duplicate_m,
+                       crossing_m=crossing_m, stacklevel=3)
+
+
+def _check_snap_metres(tolerance_m: Any, duplicate_m: Any) -> None:
+    for name, val in (("tolerance_m", tolerance_m), ("duplicate_m", duplicate_m)):
+        if not (isinstance(val, (int, float)) and math.isfinite(val) and val >= 0):
+            raise InputError(f"{name} {val!r} is invalid: expected metres >= 0")
+
+
+def _snap_frame(network: RoadNetwork, h, why: np.ndarray, roads: _Roads, *, tolerance_m: float,
+                duplicate_m: float, crossing_m: float, stacklevel: int) -> SnappedHydrants:
+    """:func:`snap_hydrants` on a checked hydrant frame, with the per-edge exclusions and the
+    roads already built (:func:`analyse_hydrants` builds them once for snapping and counting);
+    warnings point ``stacklevel`` frames up."""
     n = len(h)
     lon = shapely.get_x(h.geometry.to_numpy())
     lat = shapely.get_y(h.geometry.to_numpy())
@@ -912,18 +929,18 @@ def snap_hydrants(
     })
     message = _datum_check(network, lon, lat, dist, tolerance_m) if n else ""
     if message:
-        warnings.warn(message, CoverageWarning, stacklevel=2)
+        warnings.warn(message, CoverageWarning, stacklevel=stacklevel)
     if far.any():
         shown = ", ".join(f"{i} ({d:.0f} m)" for i, d in zip(ids[far][:5], dist[far][:5]))
         warnings.warn(
             f"{int(far.sum())} of {n} hydrant(s) lie farther than {tolerance_m:g} m from any "
             f"drivable road and are not used: {shown}{' ...' if far.sum() > 5 else ''} "
-            "(see .unsnapped)", CoverageWarning, stacklevel=2)
+            "(see .unsnapped)", CoverageWarning, stacklevel=stacklevel)
     if isdup.any():
         shown = ", ".join(f"{i} = {j}" for i, j in zip(ids[isdup][:5], dup_of[isdup][:5]))
         warnings.warn(
             f"{int(isdup.sum())} duplicate hydrant(s) counted once: {shown}"
-            f"{' ...' if isdup.sum() > 5 else ''} (see .duplicates)", CoverageWarning, stacklevel=2)
+            f"{' ...' if isdup.sum() > 5 else ''} (see .duplicates)", CoverageWarning, stacklevel=stacklevel)
     kept_ids = pd.Series(ids[~isdup])
     repeated = sorted(set(kept_ids[kept_ids.duplicated()]))
     if repeated:
@@ -932,7 +949,7 @@ def snap_hydrants(
             f"{len(repeated)} hydrant id(s) are used by several hydrants more than {duplicate_m:g} m "
             f"apart: {shown}{' ...' if len(repeated) > 5 else ''}; all of them are kept (duplicates "
             "are found by position); give each hydrant its own id to tell them apart",
-            CoverageWarning, stacklevel=2)
+            CoverageWarning, stacklevel=stacklevel)
     return SnappedHydrants(hydrants=gdf, unsnapped=unsnapped, duplicates=duplicates,
                            datum_warning=message, tolerance_m=float(tolerance_m))
 
@@ -1425,13 +1442,15 @@ def analyse_hydrants(
                     "it, so the hydrants lie outside the area; use the hydrants of the study area"
                 )
             hydrants = hydrants.loc[near].reset_index(drop=True)
+    why = _hydrant_exclusions(network, exclude, wide_m, lane_width_m)
+    roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
     if isinstance(hydrants, SnappedHydrants):
         snapped = hydrants
     else:
-        snapped = snap_hydrants(network, hydrants, tolerance_m=tolerance_m, duplicate_m=duplicate_m,
-                                wide_road_m=wide_m, lane_width_m=lane_width_m, exclude=exclude)
-    roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
-    side_why = _hydrant_exclusions(network, exclude, wide_m, lane_width_m)[roads.edge][roads.side_road]  # "" = counted
+        _check_snap_metres(tolerance_m, duplicate_m)
+        snapped = _snap_frame(network, _check_hydrant_frame(hydrants), why, roads, tolerance_m=tolerance_m,
+                              duplicate_m=duplicate_m, crossing_m=_CROSSING_M, stacklevel=2)
+    side_why = why[roads.edge][roads.side_road]  # "" = counted
     use = snapped.used("hydrant")
     H = snapped.hydrants
     h_road = H["road"].to_numpy()[use].astype(np.int64)
