@@ -78,6 +78,8 @@ _FIRST_HEADING = (math.cos(0.3), math.sin(0.3))
 #: A carriageway is paired only when its partner faces it all along but at most this many metres
 #: (where it flares into a crossing): nothing longer is left without a counted road opposite.
 _UNFACED_M = 20.0
+#: Two carriageways run opposite ways where their directions are within 45 degrees of opposite.
+_OPPOSITE_COS = -0.7
 MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
 SERVICE_CLASSES = frozenset({"service"})
 #: Classes a fire station cannot open onto (besides tunnels and bridges): no frontage, no exit
@@ -383,12 +385,17 @@ def _osmnx_tags() -> Iterator[None]:
             ox.graph._is_path_one_way = one_way
 
 
+#: OSM ``junction`` values of traffic circles: one-way without a ``oneway`` tag, and never the
+#: carriageways of a divided road.
+TRAFFIC_CIRCLES = ("roundabout", "circular")
+
+
 def implied_one_way(junction: Any, oneway: Any) -> bool:
     """True for a way that OSM makes one-way without a ``oneway`` tag: ``junction=roundabout``
     or ``junction=circular`` (a traffic circle) with no ``oneway`` value of its own."""
     if oneway is not None and not (isinstance(oneway, float) and math.isnan(oneway)) and str(oneway).strip():
         return False
-    return any(v in ("roundabout", "circular") for v in _tag_values(junction))
+    return any(v in TRAFFIC_CIRCLES for v in _tag_values(junction))
 
 
 @contextlib.contextmanager
@@ -1020,7 +1027,7 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
         highway[i] = d["highway"]
         tunnel[i] = is_tunnel(d.get("tunnel"))
         bridge[i] = is_bridge(d.get("bridge"))
-        roundabout[i] = any(v.strip().lower() in ("roundabout", "circular") for v in _merged_values(d.get("junction")))
+        roundabout[i] = any(v.strip().lower() in TRAFFIC_CIRCLES for v in _merged_values(d.get("junction")))
         labels.append(_road_labels(d))
         g = d.get("geometry")
         if g is None:
@@ -1126,7 +1133,7 @@ def _faced_share(edges: np.ndarray, pairs_a: np.ndarray, pairs_b: np.ndarray, ge
     sample = shapely.points(pts[s_idx])
     near = shapely.distance(gf, sample) <= gap_m
     _, t_f = _along(geoms[partners], which, shapely.line_locate_point(gf, sample))
-    ok = near & ((t_e[s_idx] * t_f).sum(axis=1) < -0.7)  # within 45 degrees of opposite
+    ok = near & ((t_e[s_idx] * t_f).sum(axis=1) < _OPPOSITE_COS)
     faced = np.zeros(ei.size, bool)
     faced[s_idx[ok]] = True
     share = np.bincount(ei, weights=faced, minlength=edges.size) / k
@@ -1325,12 +1332,12 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
     each), or -1."""
     edges = np.atleast_1d(np.asarray(edges, dtype=np.int64))
     out = np.full(edges.size, -1, dtype=np.int64)
-    cand = np.flatnonzero((network.edge_reverse < 0) & ~np.asarray(network.edge_second_carriageway, bool))
-    if edges.size == 0 or cand.size == 0:
+    is_first = (network.edge_reverse < 0) & ~np.asarray(network.edge_second_carriageway, bool)
+    if edges.size == 0 or not is_first.any():
         return out
     pts = shapely.points(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)))
-    pi, ci = shapely.STRtree(network.edge_geometry[cand]).query(pts, predicate="dwithin", distance=max_m)
-    f = cand[ci]
+    pi, f = _edge_tree(network).query(pts, predicate="dwithin", distance=max_m)
+    pi, f = pi[is_first[f]], f[is_first[f]]
     level = _level(network.edge_tunnel, network.edge_bridge)
     e = edges[pi]
     ok = (network.edge_highway[f] == network.edge_highway[e]) & (level[f] == level[e]) & (f != e)
@@ -1339,7 +1346,7 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
         geoms = network.edge_geometry
         _, t_e = _along(geoms[edges[pi]], np.arange(pi.size), shapely.line_locate_point(geoms[edges[pi]], pts[pi]))
         _, t_f = _along(geoms[f], np.arange(pi.size), shapely.line_locate_point(geoms[f], pts[pi]))
-        ok = (t_e * t_f).sum(axis=1) < -0.7
+        ok = (t_e * t_f).sum(axis=1) < _OPPOSITE_COS
         pi, f = pi[ok], f[ok]
     cache: dict[int, set[str]] = {}
 

@@ -206,8 +206,7 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
     if spec.new is not None or spec.model == "lscp":
         opt = optimise_outputs(prep, progress=progress, shared=shared)
         parts.append(opt)
-        if sc.optimise.model == "lscp" and not (sc.optimise.quotas or sc.optimise.required
-                                                 or sc.optimise.excluded):
+        if spec.model == "lscp" and not (spec.quotas or spec.required or spec.excluded):
             lscp = opt.summary["optimise"]
     elif (spec.model_given or spec.model != "mclp" or spec.candidates is not None or spec.quotas
           or spec.required or spec.excluded):

@@ -722,24 +722,43 @@ def test_existing_hydrants_that_protect_no_counted_road_are_counted_apart():
     assert analyse(net, hyd, propose=False, exclude=()).summary()["existing_protecting"] == 3
 
 
+def _roads_net(nodes: dict, ways: list) -> object:
+    """A network from (a, b, tags) directed ways between nodes given in metres."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = lonlat(x, y)
+        G.add_node(n, x=lon, y=lat)
+    for a, b, t in ways:
+        G.add_edge(a, b, **t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return network_from_graph(G, simplify=False, retain_all=True)
+
+
+MAIN = {"highway": "primary", "oneway": True, "name": "建设路"}
+SIDE = {"highway": "residential", "oneway": False}
+
+
+def _divided(gap=20.0, lanes=None, back_lane=False):
+    """A 1,000 m divided road (westbound y = 0, eastbound y = ``gap``, a 300 m side street at
+    x = 500), optionally with ``lanes`` per carriageway and a back lane 40 m south of the
+    westbound carriageway joined to it only at its ends."""
+    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, gap), 5: (500, gap), 6: (1000, gap), 7: (500, 300),
+           8: (0, -40), 9: (1000, -40)}
+    main = {**MAIN, **({"lanes": str(lanes)} if lanes else {})}
+    ways = [(1, 2, main), (2, 3, main), (4, 5, main), (5, 6, main), (2, 5, SIDE), (5, 2, SIDE),
+            (5, 7, SIDE), (7, 5, SIDE)]
+    if back_lane:
+        ways += [(8, 9, SIDE), (9, 8, SIDE), (3, 8, SIDE), (8, 3, SIDE), (1, 9, SIDE), (9, 1, SIDE)]
+    return _roads_net(pts, ways)
+
+
 def test_divided_road_needs_hydrants_along_one_carriageway():
     """A 1,000 m divided road drawn as two one-way carriageways 20 m apart (GB 50974: one side
     suffices up to 60 m of width): the westbound one is left out as the second carriageway, a
     hydrant on its kerb snaps to the eastbound one and protects it, and no hydrant is proposed
     on it. Counting both carriageways doubles the road length, as before."""
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, 20), 5: (500, 20), 6: (1000, 20), 7: (500, 300)}
-    for n, (x, y) in pts.items():
-        lon, lat = lonlat(x, y)
-        G.add_node(n, x=lon, y=lat)
-    main = {"highway": "primary", "oneway": True, "name": "建设路"}
-    side = {"highway": "residential", "oneway": False}
-    for a, b, t in [(1, 2, main), (2, 3, main), (4, 5, main), (5, 6, main),
-                    (2, 5, side), (5, 2, side), (5, 7, side), (7, 5, side)]:
-        G.add_edge(a, b, **t)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        net = network_from_graph(G, simplify=False)
+    net = _divided()
     hyd = points([(200, -6)])  # the westbound's outer kerb: 6 m from it, 26 m from the eastbound
     res = analyse(net, hyd)
     assert "second_carriageway" in res.exclude
@@ -763,29 +782,6 @@ def test_divided_road_needs_hydrants_along_one_carriageway():
     assert both.required_spacing_rule == math.ceil(2300 / 120)
     assert both.snapped.hydrants["distance_m"].iloc[0] == pytest.approx(6, abs=0.05)
     assert both.proposed > res.proposed
-
-
-def _divided(gap=20.0, lanes=None, back_lane=False):
-    """The divided road of the test above (westbound y = 0, eastbound y = ``gap``, side street at
-    x = 500), optionally with ``lanes`` per carriageway and a back lane 40 m south of the
-    westbound carriageway joined to it only at its ends."""
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    pts = {1: (1000, 0), 2: (500, 0), 3: (0, 0), 4: (0, gap), 5: (500, gap), 6: (1000, gap), 7: (500, 300),
-           8: (0, -40), 9: (1000, -40)}
-    for n, (x, y) in pts.items():
-        lon, lat = lonlat(x, y)
-        G.add_node(n, x=lon, y=lat)
-    main = {"highway": "primary", "oneway": True, "name": "建设路", **({"lanes": str(lanes)} if lanes else {})}
-    side = {"highway": "residential", "oneway": False}
-    edges = [(1, 2, main), (2, 3, main), (4, 5, main), (5, 6, main), (2, 5, side), (5, 2, side),
-             (5, 7, side), (7, 5, side)]
-    if back_lane:
-        edges += [(8, 9, side), (9, 8, side), (3, 8, side), (8, 3, side), (1, 9, side), (9, 1, side)]
-    for a, b, t in edges:
-        G.add_edge(a, b, **t)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return network_from_graph(G, simplify=False, retain_all=True)
 
 
 def test_kerb_hydrant_snaps_to_the_facing_carriageway_not_a_nearer_back_lane():
@@ -813,21 +809,6 @@ def test_divided_road_wider_than_60m_by_its_tags_keeps_both_carriageways():
     assert narrow.road_m == pytest.approx(1300, abs=0.5)
 
 
-def _roads_net(nodes: dict, ways: list) -> object:
-    """A network from (a, b, tags) directed ways between nodes given in metres."""
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for n, (x, y) in nodes.items():
-        lon, lat = lonlat(x, y)
-        G.add_node(n, x=lon, y=lat)
-    for a, b, t in ways:
-        G.add_edge(a, b, **t)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return network_from_graph(G, simplify=False, retain_all=True)
-
-
-MAIN = {"highway": "primary", "oneway": True, "name": "建设路"}
-SIDE = {"highway": "residential", "oneway": False}
 
 
 def test_hydrant_at_a_crossing_of_a_second_carriageway_stays_at_the_crossing():
