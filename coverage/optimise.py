@@ -1329,19 +1329,17 @@ def _max_core(
         if dec.size:
             by_decided |= np.diff(mats[c][:, dec].tocsr().indptr) > 0
     active = [c for c in range(n_cls) if counts[c] - required_by_class[c].size > 0]
-    by_free = np.zeros(n_dem, dtype=bool)
-    for c in range(n_cls):
-        if free.size and c in active:
-            by_free |= np.diff(mats[c][:, free].tocsr().indptr) > 0
+
+    def reached(classes) -> np.ndarray:  # demand some allowed site of these classes reaches
+        out = np.zeros(n_dem, dtype=bool)
+        for c in classes if free.size else ():
+            out |= np.diff(mats[c][:, free].tocsr().indptr) > 0
+        return out
+
+    by_free = reached(active)  # the model's rows: classes with new sites left to choose
     # coverable = reachable by the decided sites or by some allowed site: of any class with new
     # sites to build when there are several classes (a class building none covers nothing new)
-    if n_cls == 1:
-        by_allowed = np.diff(mats[0][:, free].tocsr().indptr) > 0 if free.size else np.zeros(n_dem, bool)
-    else:
-        by_allowed = np.zeros(n_dem, dtype=bool)
-        for c in range(n_cls):
-            if free.size and counts[c] > 0:
-                by_allowed |= np.diff(mats[c][:, free].tocsr().indptr) > 0
+    by_allowed = reached(range(n_cls) if n_cls == 1 else [c for c in range(n_cls) if counts[c] > 0])
     uncoverable = np.flatnonzero(~(by_decided | by_allowed))
     const = float(w[by_decided].sum())
     rows = np.flatnonzero(by_free & ~by_decided & (w > 0))
