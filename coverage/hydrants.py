@@ -49,7 +49,11 @@ Model (GB 50974-2014 defaults, all configurable)
   with the best plan found and a lower bound (``status``, ``gap``); ``solver="greedy"`` skips
   HiGHS and reports a packing lower bound. Crossings are preferred: after solving, each new
   mid-road site is swapped for a crossing that protects everything only it protects (count
-  unchanged).
+  unchanged). On roads protected on both sides (wide roads, and both carriageways of a divided
+  road wider than ``wide_road_m``) new mid-road hydrants are then staggered (GB 50974: 交叉错落):
+  each moves along its own side, among the candidates that protect everything only it protects,
+  to stand up to ``spacing_m / 2`` along the road from the hydrants across, new and existing
+  (count and protection unchanged).
 * The shortfall is stated the way the plans state it: (required - existing) / required, with the
   spacing-rule count (``shortfall_share``) and with the minimum placement
   (``shortfall_share_min_placement``); a surplus gives 0.
@@ -1512,7 +1516,9 @@ def analyse_hydrants(
         road_ok[roads.side_road[_side_of(c_lo, roads.off)]] = True
         props, status, gap, bound = _propose(
             network, roads, g_lo, g_hi, radius=radius, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
-            time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok)
+            time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok,
+            stagger_m=spacing / 2.0, existing=(h_road, h_pos, h_side),
+            partners=_carriageway_partners(network, roads, why))
         req_min = existing + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
@@ -1624,7 +1630,7 @@ def _candidate_intervals(net: RoadNetwork, roads: _Roads, cand: _Candidates, rad
 
 
 def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_limit_s, solver, progress,
-             road_ok=None):
+             road_ok=None, stagger_m=0.0, existing=None, partners=None):
     import geopandas as gpd
 
     cand = _candidates(net, roads, g_lo, g_hi, radius, cand_sp, road_ok)
@@ -1663,6 +1669,8 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
     crossing = cand.crossing[useful]
     if crossing_bonus and len(chosen):
         chosen = _prefer_crossings(A.tocsc(), chosen, crossing)
+    if stagger_m > 0 and len(chosen):
+        chosen = _stagger(net, roads, A.tocsc(), chosen, cand, useful, stagger_m, existing, partners)
     Ac = A.tocsc()
     sub = Ac[:, chosen]
     own = np.asarray(sub.T @ seg_len).ravel()
@@ -1692,6 +1700,83 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
     }, geometry=shapely.points(np.asarray(lon), np.asarray(lat)), crs=4326)
     props.insert(0, "rank", np.arange(1, len(props) + 1))
     return props, sol.status, sol.gap, sol.bound
+
+
+def _carriageway_partners(net: RoadNetwork, roads: _Roads, why: np.ndarray) -> dict:
+    """Divided roads counted on both sides (wider than ``wide_road_m``): road -> roads of the
+    carriageway across, both ways, from the first carriageways facing each counted second
+    carriageway at its quarter points."""
+    sec = np.flatnonzero(np.asarray(net.edge_second_carriageway, bool) & (why == ""))
+    partners: dict[int, set] = {}
+    if sec.size == 0:
+        return {}
+    e = np.repeat(sec, 3)
+    pts = shapely.line_interpolate_point(net.edge_geometry[e], np.tile([0.25, 0.5, 0.75], sec.size),
+                                         normalized=True)
+    face = facing_carriageways(net, e, shapely.get_x(pts), shapely.get_y(pts), DUAL_CARRIAGEWAY_M + 1.0)
+    ok = face >= 0
+    ok[ok] = why[face[ok]] == ""
+    for a, b in zip(roads.edge_road[e[ok]].tolist(), roads.edge_road[face[ok]].tolist()):
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    return {k: np.array(sorted(v), np.int64) for k, v in partners.items()}
+
+
+def _stagger(net: RoadNetwork, roads: _Roads, A: sp.csc_matrix, chosen: np.ndarray, cand: _Candidates,
+             useful: np.ndarray, offset_m: float, existing, partners: dict | None) -> np.ndarray:
+    """Stagger new hydrants across roads protected on both sides (GB 50974: 交叉错落).
+
+    A new mid-road site on one side of a wide road (or on one carriageway of a divided road
+    counted on both sides, ``partners``: road -> roads of the other carriageway) moves along its
+    own road side to another candidate that protects every gap piece only it protects, when that
+    puts it farther along the road from the hydrants across (new and ``existing``: road,
+    position, side arrays), up to ``offset_m`` (half the spacing: offsets beyond it count the
+    same, and ties keep the nearest position). The count and the protected pieces are unchanged.
+    """
+    partners = partners or {}
+    chosen = chosen.copy()
+    ci = useful[chosen]
+    c_road = cand.road[useful]
+    c_side = cand.side[useful]
+    c_pos = cand.pos[useful]
+    h_road, h_pos, h_side = existing if existing is not None else (np.zeros(0, np.int64),) * 3
+    two = np.flatnonzero((cand.road[ci] >= 0)
+                         & (roads.wide[np.maximum(cand.road[ci], 0)]
+                            | np.isin(cand.road[ci], np.fromiter(partners, np.int64, len(partners)))))
+    if two.size == 0:
+        return chosen
+    times = np.asarray(A[:, chosen].sum(axis=1)).ravel()
+    for t in two.tolist():
+        c = chosen[t]
+        r, side, pos = int(c_road[c]), int(c_side[c]), float(c_pos[c])
+        mid = c_road[chosen] >= 0
+        if roads.wide[r]:  # the other side of the same road
+            across = np.concatenate([c_pos[chosen][mid & (c_road[chosen] == r) & (c_side[chosen] == 3 - side)],
+                                     h_pos[(h_road == r) & (h_side == 3 - side)]])
+        else:  # the other carriageway: positions projected onto this one
+            other = partners[r]
+            on = mid & np.isin(c_road[chosen], other)
+            hn = np.isin(h_road, other)
+            pts = shapely.line_interpolate_point(
+                net.edge_geometry[roads.edge[np.concatenate([c_road[chosen][on], h_road[hn]])]],
+                np.concatenate([c_pos[chosen][on], h_pos[hn]]))
+            across = shapely.line_locate_point(net.edge_geometry[roads.edge[r]], pts) if len(pts) else np.zeros(0)
+        if across.size == 0:
+            continue
+        rows = A.indices[A.indptr[c]:A.indptr[c + 1]]
+        only = rows[times[rows] == 1]
+        alt = np.flatnonzero((c_road == r) & (c_side == side))
+        alt = alt[~np.isin(alt, chosen) | (alt == c)]
+        if only.size:
+            hits = np.asarray(A[only][:, alt].sum(axis=0)).ravel()
+            alt = alt[hits == only.size]
+        score = np.minimum(np.abs(c_pos[alt][:, None] - across[None, :]).min(axis=1), offset_m)
+        best = alt[np.lexsort((np.abs(c_pos[alt] - pos), -np.round(score, 3)))[0]]
+        if best != c:
+            times[rows] -= 1
+            times[A.indices[A.indptr[best]:A.indptr[best + 1]]] += 1
+            chosen[t] = best
+    return chosen
 
 
 def _prefer_crossings(A: sp.csc_matrix, chosen: np.ndarray, crossing: np.ndarray) -> np.ndarray:

@@ -863,3 +863,56 @@ def test_a_carriageway_is_not_paired_with_one_on_a_bridge():
     res = analyse(net, points([(300, -5)]), propose=False)
     assert res.road_m == pytest.approx(1000 + 300, abs=0.5)
     assert res.excluded_m["bridge"] == pytest.approx(1000, abs=0.5)
+
+
+def _across_offsets(net, props, existing_xy, across) -> list[float]:
+    """Along-road distance from each new mid-road hydrant to the nearest hydrant across the road
+    (new mid-road ones and ``existing_xy``), with ``across(y0, y1)`` telling whether two points
+    at those (local) y lie on opposite sides; measured by x, as the test roads run east-west."""
+    x, y = net.to_projected(props["lon"].to_numpy(), props["lat"].to_numpy())
+    x, y = np.asarray(x) - X0, np.asarray(y) - Y0
+    side_y = np.where(props["side"] == "left", 1.0, np.where(props["side"] == "right", -1.0, y))
+    mid = (props["site"] == "road").to_numpy()
+    others = [(x[j], side_y[j]) for j in np.flatnonzero(mid)] + list(existing_xy)
+    out = []
+    for i in np.flatnonzero(mid):
+        d = [abs(x[i] - ox) for ox, oy in others if across(side_y[i], oy)]
+        if d:
+            out.append(min(d))
+    return out
+
+
+def test_proposals_on_a_wide_road_are_staggered_across_it():
+    """GB 50974 asks for hydrants on both sides of roads wider than 60 m, staggered (交叉错落):
+    new hydrants on one side keep at least 50 m along the road from every hydrant on the other
+    side, new or existing, at no cost in count or protection. Unstaggered, the solver put
+    hydrants directly opposite each other (offset 0)."""
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2, {"lanes": "20"})])
+    existing = [(1000, 0), (400, 10)]  # one at the east crossing, one on the north (left) side
+    res = analyse(net, points(existing))
+    assert res.status == "optimal"
+    props = res.proposals
+    assert set(props["side"]) == {"left", "right"}
+    offsets = _across_offsets(net, props, [(400, 1.0)], lambda a, b: a * b < 0)
+    assert len(offsets) == len(props) and min(offsets) >= 50 - 1e-6
+    # the same count as an unstaggered exact placement, and every piece protected
+    plain = analyse(net, points(existing), crossing_bonus=False)
+    assert len(props) == len(plain.proposals)
+    both = pd.concat([points(existing), gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(len(props))], "kind": "hydrant"},
+        geometry=[_side_point(net, r) for r in props.itertuples()], crs=4326)], ignore_index=True)
+    assert analyse(net, both, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)
+
+
+def test_proposals_on_both_carriageways_of_a_wide_divided_road_are_staggered():
+    """A divided road 66 m wide counts both carriageways; new hydrants on one keep at least 50 m
+    along the road from those on the other (unstaggered: two pairs directly opposite)."""
+    net = _divided(gap=38.0, lanes=8)
+    res = analyse(net, points([(500, 300)]))
+    assert res.status == "optimal"
+    props = res.proposals
+    offsets = _across_offsets(net, props, [], lambda a, b: abs(a - b) > 30)
+    assert len(offsets) == (props["site"] == "road").sum() and min(offsets) >= 50 - 1e-6
+    px, py = net.to_projected(props["lon"].to_numpy(), props["lat"].to_numpy())
+    again = analyse(net, points([(500, 300)] + [(x - X0, y - Y0) for x, y in zip(px, py)]), propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
