@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -484,8 +485,10 @@ def _read_pbf(path: Path) -> nx.MultiDiGraph:
                              osmnx_compatible=False, retain_all=True, simplify=False)
     graph.graph["crs"] = "epsg:4326"
     signals = set()
-    if "tags" in nodes.columns:
-        has = nodes["tags"].astype(str).str.contains("traffic_signals", regex=False)
+    if "tags" in nodes.columns:  # highway=traffic_signals only (not crossing=traffic_signals, was:...)
+        has = np.array(["traffic_signals" in _tag_values(t.get("highway") if isinstance(t, dict)
+                                                         else _json_tag(t, "highway"))
+                        for t in nodes["tags"]], bool)
         signals = set(nodes.loc[has, "id"].tolist())
     for n, data in graph.nodes(data=True):
         if "x" not in data:  # pyrosm nodes carry lon/lat; osmnx expects x/y
@@ -663,11 +666,16 @@ def _is_connection_error(exc: BaseException) -> bool:
 # building
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _tag_values(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A tag's values as strings; None/NaN (no value, also inside osmnx's merged lists) is none."""
+    if _missing(value):
         return []
     if isinstance(value, (list, tuple, set)):
-        return [str(v) for v in value]
+        return [str(v) for v in value if not _missing(v)]
     return [str(value)]
 
 
@@ -691,12 +699,12 @@ def _merged_values(value: Any) -> list[str]:
     if len(values) == 1 and values[0].startswith("[") and values[0].endswith("]"):
         import ast
 
-        try:  # GraphML stores osmnx's merged lists as their repr
-            parsed = ast.literal_eval(values[0])
+        try:  # GraphML stores osmnx's merged lists as their repr (a missing value as nan)
+            parsed = ast.literal_eval(re.sub(r"\bnan\b", "None", values[0]))
         except (ValueError, SyntaxError):
             parsed = None
         if isinstance(parsed, (list, tuple, set)):
-            values = [str(v) for v in parsed]
+            values = _tag_values(list(parsed))
     return values
 
 
@@ -846,6 +854,13 @@ def network_from_graph(
 
     model = SpeedModel.from_options(speeds)
     graph = graph.copy()
+    for n, d in graph.nodes(data=True):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise DataError(f"network from {source!r} has node id {n!r}: expected integer node ids "
+                            "(OSM node ids, as osmnx gives them)")
+        if "x" not in d or "y" not in d:
+            raise DataError(f"network from {source!r} has node {n!r} without coordinates: expected "
+                            "node attributes x and y")
     crs = graph.graph.get("crs")
     if crs is None:
         raise DataError(f"network from {source!r} has no 'crs' in graph.graph: expected an osmnx graph")
@@ -927,19 +942,37 @@ def network_from_graph(
 
 
 def _drop_duplicate_parallels(graph: nx.MultiDiGraph) -> None:
-    """Remove parallel edges that are the same road twice (same ends, length within 1 m or 1%),
-    keeping the fastest; some OSM exports hold each way twice. Distinct parallel roads stay."""
+    """Remove parallel edges that are the same road twice, keeping the fastest; some OSM exports
+    hold each way twice. The same road: same ends, highway class and level (tunnel, bridge),
+    length within 1 m or 1 %, and a course never more than :data:`_SAME_COURSE_M` from the
+    other's. Distinct parallel roads (a street over a tunnel, two streets between the same
+    crossings) stay."""
     drop = []
     for u, v in {(u, v) for u, v, k in graph.edges(keys=True) if k != 0}:
         items = sorted(graph[u][v].items(), key=lambda kv: kv[1]["travel_time"])
-        kept: list[float] = []
+        kept: list[tuple] = []
         for k, d in items:
+            key = (str(d.get("highway")), is_tunnel(d.get("tunnel")), is_bridge(d.get("bridge")))
+            line = _local_line(graph, u, v, d)
             length = d["length"]
-            if any(abs(length - o) <= max(1.0, 0.01 * o) for o in kept):
+            if any(key == ok and abs(length - ol) <= max(1.0, 0.01 * ol)
+                   and shapely.hausdorff_distance(line, oline) <= _SAME_COURSE_M for ok, ol, oline in kept):
                 drop.append((u, v, k))
             else:
-                kept.append(length)
+                kept.append((key, length, line))
     graph.remove_edges_from(drop)
+
+
+_SAME_COURSE_M = 5.0  # two parallel edges this close all along are one road drawn twice
+
+
+def _local_line(graph: nx.MultiDiGraph, u: Any, v: Any, d: Mapping[str, Any]) -> LineString:
+    """An edge's course in metres around its start (equirectangular: enough to compare courses)."""
+    g = d.get("geometry")
+    xy = (np.asarray(g.coords, float) if g is not None else
+          np.array([[graph.nodes[u]["x"], graph.nodes[u]["y"]], [graph.nodes[v]["x"], graph.nodes[v]["y"]]]))
+    k = math.cos(math.radians(float(xy[0, 1])))
+    return LineString(np.column_stack([(xy[:, 0] - xy[0, 0]) * 111_320.0 * k, (xy[:, 1] - xy[0, 1]) * 110_574.0]))
 
 
 def _edge_length_m(graph: nx.MultiDiGraph, u: Any, v: Any, d: Mapping[str, Any]) -> float:
@@ -1227,6 +1260,26 @@ class Snapped:
 
     def __len__(self) -> int:
         return len(self.edge)
+
+
+def check_snapped(network: RoadNetwork, points: Snapped, what: str = "origins") -> None:
+    """Raise :class:`InputError` unless every point lies on an edge of ``network`` (an index
+    below ``network.n_edges``) at a fraction between 0 and 1."""
+    edge = np.asarray(points.edge)
+    frac = np.asarray(points.fraction, dtype=float)
+    if edge.shape != frac.shape or edge.ndim != 1:
+        raise InputError(f"{what}: edge and fraction must be 1-D arrays of one length, got shapes "
+                         f"{edge.shape} and {frac.shape}")
+    if edge.size and (not np.issubdtype(edge.dtype, np.integer) or edge.min() < 0
+                      or edge.max() >= network.n_edges):
+        bad = edge[0] if not np.issubdtype(edge.dtype, np.integer) else (
+            int(edge.min()) if edge.min() < 0 else int(edge.max()))
+        raise InputError(f"{what} snapped to edge {bad}, not an edge of this network (0 to "
+                         f"{network.n_edges - 1}): snap them to this network with snap_points")
+    bad = ~(np.isfinite(frac) & (frac >= 0) & (frac <= 1))
+    if bad.any():
+        raise InputError(f"{what}: fraction {float(frac[bad][0])} along edge {int(edge[bad][0])} is invalid: "
+                         "expected a number from 0 to 1")
 
 
 def snap_points(

