@@ -36,7 +36,7 @@ import shapely
 from shapely.ops import substring
 
 from .errors import CoverageWarning, InputError
-from .network import RoadNetwork, Snapped
+from .network import RoadNetwork, Snapped, check_snapped
 
 #: Accepted values of ``mode``.
 MODES = ("overlap", "dissolve", "split")
@@ -300,12 +300,8 @@ def _parse_origins(network: RoadNetwork, origins: Any, labels: Sequence[Any] | N
         n = len(origins)
         if n == 0:
             raise InputError("origins is an empty Snapped: expected at least one origin point")
+        check_snapped(network, origins)
         edge = np.asarray(origins.edge, dtype=np.int64)
-        if edge.min() < 0 or edge.max() >= network.n_edges:
-            raise InputError(
-                f"origins snapped to edge {int(edge.max())!r} not in this network "
-                f"({network.n_edges} edges): snap them with snap_points(network, ...)"
-            )
         frac = np.asarray(origins.fraction, dtype=float)
         canon = _canonical_roads(network)[edge]
         point_frac = np.where(canon == edge, frac, 1.0 - frac)

@@ -7,6 +7,7 @@ response-time percentiles, uncovered demand, existing vs existing + planned, per
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -172,7 +173,16 @@ def score(
     stations = stations.reset_index(drop=True)
     snapped = stations_snapped(network, stations)
     budgets = np.array([standard.travel_for(c) for c in stations["class"]], float)
-    horizon = float(horizon_s) if horizon_s is not None else max(4 * budgets.max(), 900.0)
+    horizon = max(4 * budgets.max(), 900.0)
+    if horizon_s is not None:
+        try:
+            horizon = float(horizon_s)
+        except (TypeError, ValueError):
+            horizon = math.nan
+        if not horizon >= budgets.max():  # NaN too
+            raise InputError(
+                f"horizon_s {horizon_s!r} is invalid: expected seconds >= the longest driving budget "
+                f"({budgets.max():g} s), or it would cut coverage short")
     times = point_times(network, snapped, demand.at, cutoff_s=horizon).tocsr()
     weight = demand.weight
     total = float(weight.sum())

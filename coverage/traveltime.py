@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import CoverageWarning, InputError
-from .network import CSR, RoadNetwork, Snapped
+from .network import CSR, RoadNetwork, Snapped, check_snapped
 
 _EPS = 1e-12
 
@@ -278,6 +278,32 @@ def _run_chunks(fn, n_items: int, threads: int | None, *args):
     return ptr, np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results])
 
 
+def _check_seeds(csr: CSR, seed_ptr, seed_node, seed_time):
+    """Seed arrays as the kernels need them, or :class:`InputError` (the kernels index without
+    bounds checks): ``seed_ptr`` rising from 0 to ``len(seed_node)``, nodes of the graph, finite
+    start times >= 0."""
+    try:
+        ptr = np.ascontiguousarray(seed_ptr, np.int64)
+        node = np.ascontiguousarray(seed_node, np.int64)
+        t = np.ascontiguousarray(seed_time, np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"seed arrays are invalid ({exc}): expected integer pointers and nodes, "
+                         "numeric times") from None
+    n = len(csr.indptr) - 1
+    if ptr.ndim != 1 or ptr.size < 1 or ptr[0] != 0 or ptr[-1] != node.size or (np.diff(ptr) < 0).any():
+        raise InputError(f"seed_ptr {ptr.tolist()[:8]} is invalid: expected non-decreasing offsets from "
+                         f"0 to len(seed_node) = {node.size}")
+    if node.shape != t.shape:
+        raise InputError(f"seed_node and seed_time differ in length ({node.size} and {t.size})")
+    if node.size and (node.min() < 0 or node.max() >= n):
+        bad = node.min() if node.min() < 0 else node.max()
+        raise InputError(f"seed node {int(bad)} is invalid: expected engine node indices 0 to {n - 1}")
+    if node.size and not (np.isfinite(t).all() and t.min() >= 0):
+        raise InputError(f"seed time {float(t[~(np.isfinite(t) & (t >= 0))][0])} is invalid: expected "
+                         "finite seconds >= 0")
+    return ptr, node, t
+
+
 def bounded_reach(csr: CSR, seed_ptr, seed_node, seed_time, cutoff: float, *,
                   threads: int | None = None, sort: bool = True) -> Reach:
     """Bounded multi-seed Dijkstra for many origins.
@@ -287,9 +313,7 @@ def bounded_reach(csr: CSR, seed_ptr, seed_node, seed_time, cutoff: float, *,
     origin's block sorted by node (``sort=False`` skips that: a third of the time for matrices).
     """
     cutoff = _check_cutoff(cutoff, "cutoff")
-    seed_ptr = np.ascontiguousarray(seed_ptr, np.int64)
-    seed_node = np.ascontiguousarray(seed_node, np.int64)
-    seed_time = np.ascontiguousarray(seed_time, np.float64)
+    seed_ptr, seed_node, seed_time = _check_seeds(csr, seed_ptr, seed_node, seed_time)
     n_orig = len(seed_ptr) - 1
     ptr, node, cost = _run_chunks(_reach_batch, n_orig, threads, csr.indptr, csr.indices,
                                   csr.weights, seed_ptr, seed_node, seed_time, bool(sort), cutoff)
@@ -299,9 +323,8 @@ def bounded_reach(csr: CSR, seed_ptr, seed_node, seed_time, cutoff: float, *,
 def nearest_source(csr: CSR, seed_ptr, seed_node, seed_time, cutoff: float = math.inf):
     """One multi-source pass: for each node the origin reaching it first (-1 if none) and when."""
     cutoff = _check_cutoff(cutoff, "cutoff")
-    return _nearest(csr.indptr, csr.indices, csr.weights, np.ascontiguousarray(seed_ptr, np.int64),
-                    np.ascontiguousarray(seed_node, np.int64),
-                    np.ascontiguousarray(seed_time, np.float64), cutoff)
+    seed_ptr, seed_node, seed_time = _check_seeds(csr, seed_ptr, seed_node, seed_time)
+    return _nearest(csr.indptr, csr.indices, csr.weights, seed_ptr, seed_node, seed_time, cutoff)
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,6 +342,7 @@ def origin_seeds(network: RoadNetwork, origins: Any) -> tuple[np.ndarray, np.nda
         m = len(origins)
         if m == 0:
             raise InputError("no origins given: expected at least one station")
+        check_snapped(network, origins)
         e = origins.edge
         f = origins.fraction
         rev = network.edge_reverse[e]
@@ -435,15 +459,18 @@ def travel_times(network: RoadNetwork, origins: Any, *, cutoff_s: float) -> pd.D
 def _target_entries(network: RoadNetwork, targets: Snapped):
     """node -> (target, extra seconds) entries: a target on edge ``u -> v`` at ``f`` is entered
     from ``u`` along the edge and, on two-way roads, from ``v`` along the reverse edge."""
+    check_snapped(network, targets, "targets")
     e = targets.edge
     f = targets.fraction
     k = np.arange(len(e))
     rev = network.edge_reverse[e]
     has = rev >= 0
-    node = np.concatenate([network.edge_u[e], network.edge_v[e][has]])
-    tgt = np.concatenate([k, k[has]])
+    # a target at the end of a one-way edge stands at its end node (two-way: the reverse edge)
+    at_v = ~has & (f >= 1 - 1e-9)
+    node = np.concatenate([network.edge_u[e], network.edge_v[e][has], network.edge_v[e][at_v]])
+    tgt = np.concatenate([k, k[has], k[at_v]])
     drive = network.edge_drive  # stopping short of the signal at the end
-    extra = np.concatenate([f * drive[e], (1 - f[has]) * drive[rev[has]]])
+    extra = np.concatenate([f * drive[e], (1 - f[has]) * drive[rev[has]], np.zeros(int(at_v.sum()))])
     order = np.argsort(node, kind="stable")
     ptr = np.zeros(network.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(node, minlength=network.n_nodes), out=ptr[1:])

@@ -258,3 +258,18 @@ def test_demand_names_the_station_that_covers_it_not_just_the_first_to_arrive():
     assert sorted(zip(res.districts["origin"], res.districts["id"])) == [(0, "s0"), (1, "s1")]
     for sid, row in res.stations.set_index("id").iterrows():
         assert once.get(sid, 0.0) == pytest.approx(row["unique_demand"], rel=1e-9)
+
+
+@pytest.mark.parametrize("horizon", [50.0, float("nan"), "soon"])
+def test_a_horizon_below_the_driving_budget_is_an_error(horizon):
+    """A drive horizon shorter than the budget would cut coverage short (0.25 instead of 0.5 on
+    this road) while the reach figures still said 1 km: refused, naming the value."""
+    from coverage.errors import InputError
+
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0)], ["class1"], ["existing"])
+    with pytest.raises(InputError, match="horizon_s"):
+        score(net, st, demand, Standard(turnout_s=60, travel_s=100), horizon_s=horizon)
+    ok = score(net, st, demand, Standard(turnout_s=60, travel_s=100), horizon_s=100)
+    assert ok.summary["covered_share"] == pytest.approx(0.5, abs=1e-9)

@@ -422,3 +422,42 @@ def test_a_station_at_a_signalised_crossing_does_not_wait_at_its_own_signal():
             s = Snapped(edge=np.array([e]), fraction=np.array([f]), distance_m=np.zeros(1),
                         x=net.x[[0]], y=net.y[[0]], lon=net.lon[[0]], lat=net.lat[[0]])
             assert _as_dict(net, reach(net, s, cutoff_s=200), 0)[node] == 0.0
+
+
+def test_a_target_at_the_end_of_a_one_way_edge_stands_at_its_end_node():
+    """A point just past a node may snap to the end of the one-way edge arriving there: it is at
+    that node, reached as soon as the node is (20 s here), not only via the edge's start."""
+    net = _net({1: (0, 0), 2: (100, 0), 3: (100, 200)}, [(1, 2, True), (2, 3, False)])
+    tgt = Snapped(edge=np.array([_edge(net, 1, 2)]), fraction=np.array([1.0]), distance_m=np.zeros(1),
+                  x=np.zeros(1), y=np.zeros(1), lon=np.zeros(1), lat=np.zeros(1))
+    t = point_times(net, [3], tgt, cutoff_s=1000).toarray()
+    assert t[0, 0] == pytest.approx(20.0)
+    # a point short of the end is still reached only along the edge (from node 1, unreachable)
+    tgt2 = Snapped(edge=np.array([_edge(net, 1, 2)]), fraction=np.array([0.99]), distance_m=np.zeros(1),
+                   x=np.zeros(1), y=np.zeros(1), lon=np.zeros(1), lat=np.zeros(1))
+    assert point_times(net, [3], tgt2, cutoff_s=1000).nnz == 0
+
+
+def _pts(e, f):
+    return Snapped(edge=np.array([e]), fraction=np.array([f], float), distance_m=np.zeros(1), x=np.zeros(1),
+                   y=np.zeros(1), lon=np.zeros(1), lat=np.zeros(1))
+
+
+@pytest.mark.parametrize("e, f, match", [(0, 1.5, "fraction 1.5"), (0, math.nan, "fraction nan"),
+                                         (-1, 0.2, "edge -1"), (99, 0.5, "edge 99")])
+def test_snapped_points_off_the_network_are_input_errors(street, e, f, match):
+    with pytest.raises(InputError, match=match):
+        travel_times(street, _pts(e, f), cutoff_s=100)
+    with pytest.raises(InputError, match=match):
+        point_times(street, [1], _pts(e, f), cutoff_s=100)
+
+
+def test_bad_seeds_are_input_errors_not_crashes(tiny_csr):
+    with pytest.raises(InputError, match="seed node 10000000"):
+        bounded_reach(tiny_csr, [0, 1], [10**7], [0.0], 10)
+    with pytest.raises(InputError, match="seed node 10000000"):
+        nearest_source(tiny_csr, [0, 1], [10**7], [0.0], 10)
+    with pytest.raises(InputError, match="seed_ptr"):
+        bounded_reach(tiny_csr, [0, 5], [0], [0.0], 10)
+    with pytest.raises(InputError, match="seed time -5.0"):
+        bounded_reach(tiny_csr, [0, 1], [0], [-5.0], 10)
