@@ -31,6 +31,8 @@ stations of a longer reach use :func:`max_cover_classes`.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -154,6 +156,7 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
             raise InputError(f"{name} must be 2-D (demand x candidate); got shape {covers.shape}")
         c = covers.tocoo()
         data = c.data  # checked entry by entry (before duplicates are summed)
+
     else:
         try:
             arr = np.asarray(covers)
@@ -171,9 +174,11 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
             raise InputError(f"{name} must hold booleans; got dtype {data.dtype}")
         bad = ~np.isin(data, (0, 1))
         if bad.any():
+            hint = ("; a 2 may be a duplicate (row, column) entry that scipy summed when building "
+                    "a CSR/CSC matrix: build it with boolean data" if sp.issparse(covers) else "")
             raise InputError(
                 f"{name} must be boolean (0/1); found value {data[bad][0].item()!r} - for travel times "
-                f"pass `times <= limit` or use p_median"
+                f"pass `times <= limit` or use p_median{hint}"
             )
     if sp.issparse(covers):
         # stored False / 0 entries are not coverage (a thresholded sparse time matrix keeps them);
@@ -192,6 +197,33 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
     m.data[:] = 1
     m.sort_indices()
     return m
+
+
+def _scaled_weights(fn):
+    """Solve with weights scaled by a power of two so that the largest lies in [1, 2) when it is
+    below 1, and scale the answer back (exactly: powers of two). The solvers' absolute
+    tolerances (HiGHS's gaps, greedy's zero gain) would otherwise treat tiny weights as ties
+    and return a plan far from the best labelled optimal."""
+
+    @functools.wraps(fn)
+    def run(first, weights, *args, **kwargs):
+        k = 1.0
+        if weights is not None:
+            try:
+                w = np.asarray(weights, dtype=float)
+            except (TypeError, ValueError):
+                w = None  # the model's own check names the problem
+            if w is not None and w.size and np.isfinite(w).all() and (w >= 0).all() and 0 < w.max() < 1:
+                k = 2.0 ** (math.floor(math.log2(float(w.max()))))
+                weights = w / k
+        sol = fn(first, weights, *args, **kwargs)
+        if k == 1.0:
+            return sol
+        return dataclasses.replace(
+            sol, objective=sol.objective * k, bound=sol.bound * k, covered_before=sol.covered_before * k,
+            covered_after=sol.covered_after * k, marginal=sol.marginal * k, unique=sol.unique * k)
+
+    return run
 
 
 def _weights(weights, n_dem: int) -> np.ndarray:
@@ -239,7 +271,7 @@ def _indices(value, n: int, name: str) -> np.ndarray:
 
 def _count(p, name: str = "p") -> int:
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)):
-        if isinstance(p, float) and p.is_integer():
+        if isinstance(p, (float, np.floating)) and float(p).is_integer():
             p = int(p)
         else:
             raise InputError(f"{name} must be a whole number of new sites; got {p!r}")
@@ -525,7 +557,10 @@ def _run_highs(
     mip_gap: float,
     log: bool,
     heuristics: bool = True,
+    mip_abs_gap: float | None = None,
 ) -> _MipOut:
+    """Solve with HiGHS. ``mip_abs_gap`` defaults to HiGHS's 1e-6 scaled down with the costs
+    (tiny weights would otherwise stop it at once, with a plan far from the best)."""
     import highspy
 
     inf = highspy.kHighsInf
@@ -554,6 +589,11 @@ def _run_highs(
     h.passModel(lp)
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if mip_abs_gap is None:
+        nz = np.abs(np.asarray(cost, float))
+        nz = nz[nz > 0]
+        mip_abs_gap = 1e-6 * min(1.0, float(np.median(nz))) if nz.size else 1e-6
+    h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
     if start is not None:
         # HiGHS 1.16 mishandles a start when presolve removes columns with an objective offset:
         # it returns the start as "optimal" with the offset missing from objective and bound
@@ -596,7 +636,8 @@ def _run_highs(
         if abs(value - objective) > 1e-6 * max(1.0, abs(value)):
             if start is not None and time_limit > 1.0:
                 return _run_highs(cost, lb, ub, is_int, A, row_lo, row_hi, maximize=maximize, start=None,
-                                  time_limit=time_limit / 2, mip_gap=mip_gap, log=log, heuristics=True)
+                                  time_limit=time_limit / 2, mip_gap=mip_gap, log=log, heuristics=True,
+                                  mip_abs_gap=mip_abs_gap)
             status = "solver_inconsistent"
             objective = value
             bound = math.inf if maximize else -math.inf
@@ -608,15 +649,15 @@ def _gap(obj: float, bound: float, maximize: bool) -> float:
         return math.inf
     diff = (bound - obj) if maximize else (obj - bound)
     diff = max(diff, 0.0)
-    if diff <= 1e-9 * max(1.0, abs(obj)):
+    if diff <= 1e-9 * abs(obj) or diff == 0.0:  # relative: weights may be tiny
         return 0.0
     return diff / max(abs(obj), _EPS)
 
 
 def _status(mip: _MipOut, gap: float) -> str:
-    if mip.status == "optimal":
-        return "optimal" if gap == 0.0 else "gap_limit"
-    return mip.status
+    if gap == 0.0:  # proven, also when HiGHS stopped with a bound that rounds up to the plan
+        return "optimal"
+    return "gap_limit" if mip.status == "optimal" else mip.status
 
 
 
@@ -1549,6 +1590,7 @@ def _class_solution(model, mats, class_names, w, opts, fixed_by_class, required_
     )
 
 
+@_scaled_weights
 def max_cover(
     covers,
     weights,
@@ -1596,6 +1638,7 @@ def max_cover(
     return _max_core("mclp", [A], ["default"], w, [p], opts, [opts.fixed], [opts.required], t0)
 
 
+@_scaled_weights
 def max_cover_classes(
     covers_by_class: Mapping[str, object],
     weights,
@@ -1656,6 +1699,9 @@ def max_cover_classes(
     w = _weights(weights, n_dem)
 
     def per_class(value, what):
+        if value is not None and not isinstance(value, Mapping):
+            raise InputError(f"{what} {value!r} is invalid for max_cover_classes: expected a mapping class "
+                             f"name -> candidate indices, e.g. {{{names[0]!r}: [0, 5]}}")
         value = dict(value or {})
         bad = set(value) - set(names)
         if bad:
@@ -1680,6 +1726,7 @@ def max_cover_classes(
 # ----------------------------------------------------------------------------------------------
 # backup cover
 # ----------------------------------------------------------------------------------------------
+@_scaled_weights
 def backup_cover(
     covers,
     weights,
@@ -1841,6 +1888,10 @@ def _backup_solution(A, w, opts, new_free, obj, bound, gap, status, uncoverable,
 # ----------------------------------------------------------------------------------------------
 def _times_matrix(times) -> sp.csr_matrix:
     """Sparse seconds; stored entries (zeros included) are reachable pairs."""
+    if getattr(times, "dtype", None) == bool or (not sp.issparse(times) and isinstance(times, (list, tuple))
+                                                 and np.asarray(times).dtype == bool):
+        raise InputError("times must be travel times in seconds (inf/NaN or absent: unreachable); got a "
+                         "boolean matrix - for a covers matrix use min_cover, max_cover or backup_cover")
     if sp.issparse(times):
         if times.ndim != 2:
             raise InputError(f"times must be 2-D (demand x candidate); got shape {times.shape}")
@@ -1865,11 +1916,18 @@ def _times_matrix(times) -> sp.csr_matrix:
         raise InputError(f"times has no demand rows (shape {shape}); need at least one")
     if (d < 0).any():
         raise InputError(f"times must be >= 0 seconds; found {d[d < 0][0]}")
-    m = sp.csr_matrix((d, (r, c)), shape=shape)
-    m.sum_duplicates()
+    # a pair given twice (duplicate sparse entries) takes its shorter time, never the sum
+    key = np.asarray(r, np.int64) * shape[1] + np.asarray(c, np.int64)
+    order = np.lexsort((d, key))
+    first = np.ones(order.size, bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    o = order[first]
+    m = sp.csr_matrix((d[o], (np.asarray(r)[o], np.asarray(c)[o])), shape=shape)
+    m.sort_indices()
     return m
 
 
+@_scaled_weights
 def p_median(
     times,
     weights,
@@ -2013,9 +2071,12 @@ def p_median(
         z0[list(best_pair.values())] = 1.0
         start = np.concatenate([chosen_mask.astype(float), z0])
     t_mip = time.perf_counter()
+    # HiGHS's relative gap is measured on its objective (minus the time saved), not on the total
+    # cost we report: ask for an absolute gap of mip_gap x a lower bound on the total instead
     mip = _run_highs(cost, np.zeros(n + K), np.ones(n + K), is_int, M, r_lo, r_hi, maximize=False,
-                     start=start, time_limit=opts.time_limit_s - (t_mip - t0), mip_gap=opts.mip_gap,
-                     log=opts.progress)
+                     start=start, time_limit=opts.time_limit_s - (t_mip - t0), mip_gap=0.0,
+                     log=opts.progress,
+                     mip_abs_gap=opts.mip_gap * trivial_bound if opts.mip_gap > 0 else None)
     stats["mip_seconds"] = time.perf_counter() - t_mip
     if mip.status == "infeasible":
         raise InfeasibleError("p_median: no plan satisfies the quotas")

@@ -365,3 +365,78 @@ def test_time_limit_must_be_finite_and_uncoverable_means_no_allowed_site():
     assert max_cover(A, None, 0).uncoverable.tolist() == []
     assert max_cover(A, None, 1, required=[0]).uncoverable.tolist() == []
     assert max_cover(np.array([[1, 0], [0, 0]], bool), None, 1).uncoverable.tolist() == [1]
+
+
+def _geo(n_dem, n_cand, r, seed):
+    g = np.random.default_rng(seed)
+    D, C = g.random((n_dem, 2)), g.random((n_cand, 2))
+    return np.sqrt(((D[:, None] - C[None]) ** 2).sum(-1)) < r
+
+
+def test_a_closed_gap_is_reported_optimal_whatever_stopped_the_solver():
+    """The set-cover bound is rounded up to a whole number of sites: when that meets the plan,
+    the plan is proven optimal even if HiGHS stopped at its time limit."""
+    from coverage.optimise import _MipOut, _status
+
+    assert _status(_MipOut(None, 28.0, 27.3, "time_limit"), 0.0) == "optimal"
+    assert _status(_MipOut(None, 28.0, 27.3, "time_limit"), 0.02) == "time_limit"
+    assert _status(_MipOut(None, 28.0, 27.9, "optimal"), 0.01) == "gap_limit"
+    A = _geo(400, 300, 0.12, 1)
+    for limit in (0.2, 0.4, 5.0):
+        s = min_cover(A, time_limit_s=limit)
+        assert (s.status == "optimal") == (s.gap == 0.0) and s.bound <= s.objective
+
+
+def test_pmedian_gap_limit_is_measured_on_the_reported_total():
+    """HiGHS's relative gap is on its own objective (time saved); the reported gap is on the total
+    weighted time, so a requested mip_gap used to come back up to 6x wider as "gap_limit"."""
+    for seed in range(4):
+        g = np.random.default_rng(seed)
+        T = g.uniform(100, 1000, (60, 25))
+        T[g.random(T.shape) < 0.5] = np.inf
+        w = g.integers(1, 10, 60).astype(float)
+        s = p_median(T, w, 3, mip_gap=0.05, time_limit_s=60)
+        assert s.status in ("optimal", "gap_limit") and s.gap <= 0.05 + 1e-12
+        best = p_median(T, w, 3, time_limit_s=60)
+        assert best.status == "optimal" and s.objective <= best.objective * 1.05 + 1e-6
+        assert s.bound <= best.objective + 1e-6
+
+
+def test_tiny_weights_give_the_same_plan_as_their_scaled_up_copy():
+    """Solver tolerances are absolute: weights near 1e-12 used to stop HiGHS and the greedy at
+    once, with a plan covering 40 % less, labelled optimal. Weights are scaled internally."""
+    g = np.random.default_rng(3)
+    A = g.random((300, 120)) < 0.05
+    w = g.integers(1, 100, 300).astype(float)
+    ref = max_cover(A, w, 6)
+    T = np.where(A, g.uniform(10, 100, A.shape), np.inf)
+    ref_pm = p_median(T, w, 5)
+    ref_cl = max_cover_classes({"a": A, "b": A}, w, {"a": 3, "b": 3})
+    for k in (1e-6, 1e-12):
+        s = max_cover(A, w * k, 6)
+        assert s.status == "optimal" and s.objective == pytest.approx(ref.objective * k, rel=1e-12)
+        assert s.covered_after == pytest.approx(ref.covered_after * k, rel=1e-12)
+        assert s.marginal.sum() == pytest.approx(ref.marginal.sum() * k, rel=1e-9)
+        assert p_median(T, w * k, 5).objective == pytest.approx(ref_pm.objective * k, rel=1e-9)
+        assert max_cover_classes({"a": A, "b": A}, w * k, {"a": 3, "b": 3}).objective == pytest.approx(
+            ref_cl.objective * k, rel=1e-12)
+
+
+def test_odd_inputs_get_specific_errors_or_sensible_readings():
+    A = _geo(40, 20, 0.3, 2)
+    with pytest.raises(InputError, match="fixed .* mapping class name"):
+        max_cover_classes({"std": A, "small": A}, None, {"std": 1}, fixed=[0])
+    with pytest.raises(InputError, match="required .* mapping class name"):
+        max_cover_classes({"std": A, "small": A}, None, {"std": 1}, required=np.array([1]))
+    with pytest.raises(InputError, match="boolean matrix"):
+        p_median(np.eye(2, dtype=bool), None, 1)
+    # a CSR built from triplets sums a duplicate to 2: the message says so
+    dup = sp.csr_matrix((np.ones(2, int), (np.array([0, 0]), np.array([0, 0]))), shape=(1, 2))
+    with pytest.raises(InputError, match="duplicate"):
+        min_cover(dup)
+    # a pair given twice in a sparse time matrix takes its time once (the shorter), never the sum
+    t = sp.coo_matrix((np.array([30.0, 40.0]), (np.array([0, 0]), np.array([0, 0]))), shape=(1, 2))
+    s = p_median(t, None, 1)
+    assert s.objective == 30.0 and list(s.selected) == [0]
+    # any whole-number p, numpy float32 included
+    assert max_cover(A, None, np.float32(2.0)).p == 2
