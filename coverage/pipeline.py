@@ -82,8 +82,8 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
                     f"{str(scenario.districts.path)!r}: expected one of {list(districts.columns)}"
                 )
             names = scenario.districts.options.get("names")
-            if names:
-                districts = districts[districts[field].astype(str).isin(list(names))]
+            if names is not None:
+                districts = _named_districts(districts, field, names, scenario.districts.path)
             if area is None:
                 import shapely
 
@@ -112,10 +112,18 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
 
             pois = osm_features(source, cache=cache, offline=offline)
         station_list = list(scenario.stations)
+        osm_list = []
         if scenario.osm_stations_class:
-            station_list += _osm_stations(pois, area, scenario.osm_stations_class,
-                                          {s.id for s in station_list})
-        stations = place_stations(network, station_list, pois=pois)
+            osm_list = _osm_stations(pois, area, scenario.osm_stations_class, {s.id for s in station_list})
+        try:
+            stations = place_stations(network, station_list + osm_list, pois=pois)
+        except (InputError, DataError) as exc:
+            if area is None:
+                raise
+            buffer = net.get("clip_buffer_m", 2000.0)
+            raise (DataError if isinstance(exc, DataError) else InputError)(f"{exc} (the network is clipped to {_area_name(scenario)} plus clip_buffer_m "
+                            f"= {buffer:g} m: a station outside that cannot be placed)") from None
+        stations = _drop_listed_twice(network, stations, {s.id for s in osm_list})
         for note in _placement_notes(stations):  # they were in stations.csv only
             warnings.warn(note, CoverageWarning, stacklevel=2)
         if districts is not None and len(stations):
@@ -208,12 +216,65 @@ def _osm_stations(pois, area, station_class: str, taken: set) -> list:
     return out
 
 
+#: An OSM fire station this close to a station the scenario lists is that station.
+SAME_STATION_M = 150.0
+
+
+def _drop_listed_twice(network: RoadNetwork, stations: gpd.GeoDataFrame, osm_ids: set) -> gpd.GeoDataFrame:
+    """Drop stations imported from OSM (``osm_ids``) that lie within :data:`SAME_STATION_M` of a
+    station the scenario lists: the same station twice would split its district in two."""
+    if not osm_ids or len(stations) == 0:
+        return stations
+    is_osm = stations["id"].isin(osm_ids).to_numpy()
+    if is_osm.all() or not is_osm.any():
+        return stations
+    x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))
+    xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+    listed = np.flatnonzero(~is_osm)
+    drop = []
+    for i in np.flatnonzero(is_osm):
+        d = np.hypot(*(xy[listed] - xy[i]).T)
+        j = int(np.argmin(d))
+        if d[j] <= SAME_STATION_M:
+            drop.append(i)
+            warnings.warn(f"OSM fire station {stations['id'].iloc[i]!r} ({stations['name'].iloc[i]}) lies "
+                          f"{d[j]:.0f} m from the listed station {stations['id'].iloc[listed[j]]!r}: taken as "
+                          "the same station, not imported", CoverageWarning, stacklevel=3)
+    return stations.drop(index=stations.index[drop]).reset_index(drop=True) if drop else stations
+
+
+def _named_districts(districts: gpd.GeoDataFrame, field: str, names: Any, path) -> gpd.GeoDataFrame:
+    """The districts ``names`` lists (each must exist), or an InputError naming what is wrong."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
+        raise InputError(f"districts.names {names!r} is invalid: expected a non-empty list of district "
+                         f"names, e.g. [{districts[field].astype(str).iloc[0]!r}]")
+    have = districts[field].astype(str)
+    missing = [str(n) for n in names if str(n) not in set(have)]
+    if missing:
+        raise InputError(f"districts.names {missing} not found in {str(path)!r} (property {field!r}): "
+                         f"available {sorted(set(have))}")
+    return districts[have.isin([str(n) for n in names])]
+
+
 def _label_districts(stations: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, field: str) -> gpd.GeoDataFrame:
+    """Each station's district: the one its position lies in, unless the scenario states one; a
+    stated district must be one of the districts, and one that disagrees with the position is
+    warned about."""
     stations = stations.copy()
     joined = gpd.sjoin(stations[["geometry"]], districts[[field, "geometry"]], how="left",
                        predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
     found = joined[field].reindex(stations.index)
+    known = set(districts[field].astype(str))
+    for sid, d, f in zip(stations["id"], stations["district"], found):
+        if d is None or d != d:
+            continue
+        if str(d) not in known:
+            raise InputError(f"station {sid!r} states district {d!r}, which is not one of the scenario's "
+                             f"districts: expected one of {sorted(known)}")
+        if f is not None and f == f and str(f) != str(d):
+            warnings.warn(f"station {sid!r} states district {d!r} but lies in {str(f)!r}: the stated "
+                          "district is used", CoverageWarning, stacklevel=3)
     stations["district"] = [d if d is not None and d == d else (None if f is None or f != f else str(f))
                             for d, f in zip(stations["district"], found)]
     return stations

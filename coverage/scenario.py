@@ -581,6 +581,7 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
         if not isinstance(spec, Mapping):
             p.add(f"optimise.quotas.{district}", spec, "{min: n, max: m}")
             continue
+        _unknown_keys(p, f"optimise.quotas.{district}", spec, ("min", "max"))
         lo, hi = spec.get("min"), spec.get("max")
         for key, val in (("min", lo), ("max", hi)):
             if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 0):
@@ -659,11 +660,15 @@ def _check_site_ids(p: _Problems, spec: OptimiseSpec, stations: tuple[Station, .
 def _rule_ref(p: _Problems, where: str, value: Any, base: Path) -> FileRef | None:
     """A siting-rule layer: a points file, or ``{osm: true}`` for the scenario's OSM features."""
     if isinstance(value, Mapping) and "osm" in value:
+        _unknown_keys(p, where, value, ("osm",), hint=_OSM_ONLY)
         if _bool(p, f"{where}.osm", value["osm"]):
             return FileRef(path=Path("<osm>"), options={"osm": True})
         return None
     return _file_ref(p, where, value, base)
 
+
+# with ``osm: true`` a layer comes from the network's OSM data: a file's keys make no sense there
+_OSM_ONLY = "; with osm: true the layer comes from OpenStreetMap: drop file/shared/datum, or drop osm"
 
 _TOP_KEYS = ("name", "description", "network", "area", "districts", "standard", "speeds", "stations",
              "hydrants", "demand", "pois", "optimise", "stations_from_osm")
@@ -710,12 +715,15 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
             extra = {"high_risk": risk, "crane_area_km2": crane_km2}
             own = ("exclude", "high_risk", "crane_area_km2")
             if "osm" in hydrants and _bool(p, "hydrants.osm", hydrants["osm"]):
+                _unknown_keys(p, "hydrants", hydrants, ("osm",) + own, hint=_OSM_ONLY)
                 hydrants = {"osm": True, "exclude": h_exclude, **extra}
             else:
                 ref = _file_ref(p, "hydrants", {k: v for k, v in hydrants.items() if k not in own}, base)
                 hydrants = {"file": ref, "exclude": h_exclude, **extra} if ref is not None else None
     pois_raw = data.get("pois")
     pois_osm = isinstance(pois_raw, Mapping) and "osm" in pois_raw and _bool(p, "pois.osm", pois_raw["osm"])
+    if pois_osm:
+        _unknown_keys(p, "pois", pois_raw, ("osm",), hint=_OSM_ONLY)
     if isinstance(pois_raw, Mapping) and "osm" in pois_raw and not pois_osm:
         pois_raw = {k: v for k, v in pois_raw.items() if k != "osm"} or None
     osm_cls = None
@@ -724,6 +732,7 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
         if sfo is True:
             osm_cls = "class1"
         elif isinstance(sfo, Mapping) and sfo.get("class", "class1") in STATION_CLASSES:
+            _unknown_keys(p, "stations_from_osm", sfo, ("class",))
             osm_cls = str(sfo.get("class", "class1"))
         else:
             p.add("stations_from_osm", sfo, f"true or {{class: one of {', '.join(STATION_CLASSES)}}}")
@@ -755,6 +764,8 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.exists():
         raise ScenarioError(str(path), [f"file {str(path)!r} does not exist"])
+    if path.is_dir():
+        raise ScenarioError(str(path), [f"{str(path)!r} is a folder: expected a scenario YAML file"])
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

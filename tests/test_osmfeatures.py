@@ -44,3 +44,28 @@ def test_offline_download_request_without_cache(tmp_path):
     bad.write_text("<osm><node id='1' lat='1' lon=", encoding="utf-8")
     with pytest.raises(DataError, match="could not be read"):
         osm_features(bad)
+
+
+def test_an_osm_station_the_scenario_lists_is_not_imported_twice(tmp_path):
+    """Helsinki lists Erottaja; stations_from_osm used to add it again 1 m away (osm-relation-...),
+    leaving the listed one a district of 0 km²."""
+    import warnings
+    from pathlib import Path
+
+    from coverage.errors import CoverageWarning
+
+    src = Path(__file__).resolve().parent.parent / "scenarios" / "helsinki.yaml"
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    data["stations_from_osm"] = {"class": "class1"}
+    data.pop("hydrants", None)
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    ids = list(prep.stations["id"])
+    assert "erottaja" in ids and not [i for i in ids if i.startswith("osm-")]
+    assert sorted(ids) == sorted(s["id"] for s in data["stations"])
+    said = [str(w.message) for w in caught if issubclass(w.category, CoverageWarning)
+            and "taken as the same station" in str(w.message)]
+    assert len(said) == 1 and "'erottaja'" in said[0]

@@ -143,3 +143,67 @@ def test_warnings_are_shown_when_preparing_fails(tmp_path):
         with pytest.raises(InputError, match="could not be placed"):
             prepare(load_scenario(p))
     assert any("study area" in str(w.message) for w in caught)
+
+
+def _district_scenario(tmp_path, **extra) -> str:
+    """The grid town split into districts West and East (at the grid's middle); station 's' lies
+    in West."""
+    p = _scenario(tmp_path, FITS)
+    mid = LON0 + 1.5 * STEP_LON
+    x0, y0, x1, y1 = FITS.bounds
+    feats = [{"type": "Feature", "properties": {"name": n}, "geometry": mapping(box(a, y0, b, y1))}
+             for n, a, b in (("West", x0, mid), ("East", mid, x1))]
+    (tmp_path / "districts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}),
+                                                encoding="utf-8")
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data.pop("area")
+    data["districts"] = {"file": "districts.geojson", "name_field": "name", **extra.pop("districts", {})}
+    for k, v in extra.items():
+        data[k] = v
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    return p
+
+
+@pytest.mark.parametrize("names, match", [(["West", "Est"], r"\['Est'\] not found .*available \['East', 'West'\]"),
+                                          ("West", "expected a non-empty list")])
+def test_district_names_must_name_districts(tmp_path, names, match):
+    """A misspelt name used to drop its district silently (the run then failed far away), and a
+    plain string was read letter by letter."""
+    from coverage.errors import InputError
+
+    with pytest.raises(InputError, match=match):
+        prepare(load_scenario(_district_scenario(tmp_path, districts={"names": names})))
+    prep = prepare(load_scenario(_district_scenario(tmp_path, districts={"names": ["West"]})))
+    assert list(prep.districts["name"]) == ["West"]
+
+
+def test_a_stated_station_district_is_checked(tmp_path):
+    from coverage.errors import InputError
+
+    p = _district_scenario(tmp_path)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data["stations"][0]["district"] = "North"
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="'North', which is not one of .*\\['East', 'West'\\]"):
+        prepare(load_scenario(p))
+    data["stations"][0]["district"] = "East"  # it lies in West
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    assert list(prep.stations["district"]) == ["East"]
+    assert any("states district 'East' but lies in 'West'" in w for w in prep.warnings)
+
+
+def test_a_station_clipped_away_with_the_network_says_so(tmp_path):
+    from coverage.errors import InputError
+
+    p = _scenario(tmp_path, FITS)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data["network"]["clip_buffer_m"] = 0
+    # 400 m east of the grid: the grid graph has no road there and the clip leaves none either
+    data["stations"].append({"id": "out", "name": "out", "class": "class1", "status": "planned",
+                             "at": {"lon": LON0 + (N - 1) * STEP_LON + 0.0075, "lat": LAT0}})
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="clip_buffer_m = 0 m: a station outside that cannot be placed"):
+        prepare(load_scenario(p))

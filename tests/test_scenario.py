@@ -198,3 +198,25 @@ def test_booleans_datums_and_speed_keys(tmp_path):
     assert [s.at.datum for s in sc.stations] == ["gcj02", "bd09", "wgs84", "wgs84"]
     from coverage.speeds import SpeedModel
     assert SpeedModel.from_options(dict(sc.speeds)).speeds_kmh["track"] == 15
+
+
+def test_osm_layers_and_quotas_report_misspelt_keys(tmp_path):
+    """With osm: true a file's keys (or a typo of a real key) were silently dropped, and a misspelt
+    quota key silently removed the quota; each is now listed."""
+    text = _problems(tmp_path, {
+        "hydrants": {"osm": True, "exlude": ["tunnel"], "file": "hyd.csv"},
+        "pois": {"osm": True, "fle": "x.geojson"},
+        "stations_from_osm": {"clas": "small"},
+        "optimise": {"new": 2, "quotas": {"West": {"minimum": 2}, "East": {"min": 1}},
+                     "hazards": {"osm": True, "distance_m": 300}},
+    })
+    for frag in ["hydrants.exlude", "did you mean 'exclude'", "hydrants.file", "with osm: true",
+                 "pois.fle", "stations_from_osm.clas", "did you mean 'class'",
+                 "optimise.quotas.West.minimum", "keys min, max", "optimise.hazards.distance_m"]:
+        assert frag in text, f"{frag!r} not reported in:\n{text}"
+    assert "optimise.quotas.East" not in text
+
+
+def test_a_folder_is_not_a_scenario(tmp_path):
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(tmp_path)
