@@ -80,7 +80,7 @@ def _validate(x: np.ndarray, y: np.ndarray, *, what: str) -> None:
         i = np.argwhere(nan)[0] if nan.ndim else ()
         raise InputError(
             f"{what}: coordinate{_first_bad(nan)} is not a finite number "
-            f"(lon={x[tuple(i)]!r}, lat={y[tuple(i)]!r}); expected lon in [-180, 180], lat in [-90, 90]"
+            f"(lon={float(x[tuple(i)])!r}, lat={float(y[tuple(i)])!r}); expected lon in [-180, 180], lat in [-90, 90]"
         )
     bad_lat = np.abs(y) > 90.0
     if bad_lat.any():
@@ -90,13 +90,13 @@ def _validate(x: np.ndarray, y: np.ndarray, *, what: str) -> None:
             if abs(x[i]) <= 90.0 else ""
         )
         raise InputError(
-            f"{what}: latitude {y[i]!r}{_first_bad(bad_lat)} is out of range [-90, 90]{hint}"
+            f"{what}: latitude {float(y[i])!r}{_first_bad(bad_lat)} is out of range [-90, 90]{hint}"
         )
     bad_lon = np.abs(x) > 180.0
     if bad_lon.any():
         i = tuple(np.argwhere(bad_lon)[0]) if bad_lon.ndim else ()
         raise InputError(
-            f"{what}: longitude {x[i]!r}{_first_bad(bad_lon)} is out of range [-180, 180]"
+            f"{what}: longitude {float(x[i])!r}{_first_bad(bad_lon)} is out of range [-180, 180]"
         )
 
 

@@ -255,15 +255,20 @@ def from_features(
         if weight_field not in g.columns:
             raise InputError(f"weight field {weight_field!r} not in the {kind} file: expected one of {list(g.columns)}")
         w = pd.to_numeric(g[weight_field], errors="coerce").to_numpy(float)
-        if not np.isfinite(w).all() or (w < 0).any():
-            raise InputError(f"weight field {weight_field!r} has missing or negative values: expected numbers >= 0")
+        bad = ~(np.isfinite(w) & (w >= 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"weight field {weight_field!r} of the {kind} file has {int(bad.sum())} missing, non-numeric "
+                f"or negative value(s), the first {g[weight_field].iloc[i]!r} in feature {g.index[i]!r}: "
+                "expected numbers >= 0")
     elif kind == "buildings":
         w = g.geometry.area.to_numpy(float)
     else:
         w = np.ones(len(g))
     rep = g.geometry.representative_point()
     at = snap_xy(network, rep.x.to_numpy(), rep.y.to_numpy(), max_distance_m=max_access_m,
-                 labels=[str(i) for i in g.index], edges=frontage_edges(network))
+                 labels=[f"{kind} feature {i}" for i in g.index], edges=frontage_edges(network))
     d = _districts_projected(network, districts, name_field)
     return Demand(kind, w, at, g.geometry.to_numpy(), network.crs,
                   _assign_districts(rep.x.to_numpy(), rep.y.to_numpy(), d))

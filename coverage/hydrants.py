@@ -417,7 +417,12 @@ def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, 
         pts.iloc[nonpoint] = pts.iloc[nonpoint].representative_point()
     lon = shapely.get_x(pts.to_numpy())
     lat = shapely.get_y(pts.to_numpy())
-    lon, lat = to_wgs84(lon, lat, datum)
+    try:
+        lon, lat = to_wgs84(lon, lat, datum)
+    except InputError as exc:  # name the file and the hydrant, not the converter's call
+        bad = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+        at = f" (hydrant {str(ids[keep][np.flatnonzero(bad)[0]])!r})" if bad.any() else ""
+        raise InputError(f"hydrants from {name!r}{at}: {str(exc).split(': ', 1)[-1]}") from None
     return gpd.GeoDataFrame(
         {"id": ids[keep].astype(str), "kind": kind[keep].astype(str), "subtype": subtype[keep]},
         geometry=gpd.points_from_xy(np.asarray(lon, float), np.asarray(lat, float)),
@@ -939,12 +944,13 @@ def _snap_frame(network: RoadNetwork, h, why: np.ndarray, roads: _Roads, *, tole
         warnings.warn(
             f"{int(far.sum())} of {n} hydrant(s) lie farther than {tolerance_m:g} m from any "
             f"drivable road and are not used: {shown}{' ...' if far.sum() > 5 else ''} "
-            "(see .unsnapped)", CoverageWarning, stacklevel=stacklevel)
+            "(reported as hydrants not counted)", CoverageWarning, stacklevel=stacklevel)
     if isdup.any():
         shown = ", ".join(f"{i} = {j}" for i, j in zip(ids[isdup][:5], dup_of[isdup][:5]))
         warnings.warn(
             f"{int(isdup.sum())} duplicate hydrant(s) counted once: {shown}"
-            f"{' ...' if isdup.sum() > 5 else ''} (see .duplicates)", CoverageWarning, stacklevel=stacklevel)
+            f"{' ...' if isdup.sum() > 5 else ''} (reported as duplicates)", CoverageWarning,
+            stacklevel=stacklevel)
     kept_ids = pd.Series(ids[~isdup])
     repeated = sorted(set(kept_ids[kept_ids.duplicated()]))
     if repeated:

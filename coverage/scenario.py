@@ -501,6 +501,11 @@ _SPEED_OPTIONS = ("use_maxspeed", "max_kmh", "maxspeed_class_factor", "congestio
 _HIGHWAY_CLASSES = tuple(DEFAULT_SPEEDS_KMH) + tuple(sorted(NON_DRIVABLE))
 
 
+# which demand kinds read each demand key
+_DEMAND_KEY_KINDS = {"exclude": ("roads",), "piece_m": ("roads",), "cell_m": ("grid",), "shape": ("grid",),
+                     "weight_field": ("buildings", "points"), "datum": ("buildings", "points")}
+
+
 def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
     if value is None:
         return DemandSpec()
@@ -516,8 +521,10 @@ def _demand(p: _Problems, value: Any, base: Path) -> DemandSpec:
         p.add("demand.kind", kind, f"one of {', '.join(DEMAND_KINDS)}")
         kind = "roads"
     exclude = _exclude(p, "demand.exclude", value.get("exclude", ROAD_EXCLUSIONS))
-    if "exclude" in value and kind != "roads":
-        p.add("demand.exclude", value["exclude"], "no value: exclude applies to demand kind roads only")
+    for key, kinds in _DEMAND_KEY_KINDS.items():  # a key of another kind would be ignored
+        if key in value and kind not in kinds:
+            p.add(f"demand.{key}", value[key], f"no value: {key} applies to demand kind "
+                                               f"{' or '.join(kinds)} only (this demand is {kind})")
     piece = _num(p, "demand.piece_m", value.get("piece_m"), lo=5, hi=1000, default=50.0)
     cell = _num(p, "demand.cell_m", value.get("cell_m"), lo=20, hi=5000, default=250.0)
     shape = value.get("shape", "square")

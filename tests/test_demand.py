@@ -96,10 +96,14 @@ def test_features_snap_or_fail_naming_the_feature(tee):
     assert d.at.distance_m == pytest.approx([20, 10], abs=0.01)
     far_lon, far_lat = inv.transform(X0 + 500, Y0 + 2000)
     far = gpd.GeoDataFrame({"pop": [1]}, geometry=gpd.points_from_xy([far_lon], [far_lat]), crs=4326, index=["school-7"])
-    with pytest.raises(OffNetworkError, match="school-7"):
+    with pytest.raises(OffNetworkError, match="points feature school-7"):
         from_features(tee, far, kind="points")
     with pytest.raises(InputError, match="people"):
         from_features(tee, pts, weight_field="people")
+    # a bad weight is named with its feature and value
+    bad = pts.assign(pop=[10, "many"])
+    with pytest.raises(InputError, match="'pop' of the points file has 1 missing.*first 'many' in feature 1"):
+        from_features(tee, bad, kind="points", weight_field="pop")
 
 
 def test_real_extract_road_length_matches_the_graph(shared_data):

@@ -493,6 +493,13 @@ def test_unknown_datum_and_kinds(tmp_path):
         load_hydrants(csv, kinds=["tap"])
 
 
+def test_swapped_lon_lat_in_a_hydrant_file_names_the_file_and_hydrant(tmp_path):
+    csv = tmp_path / "h.csv"
+    csv.write_text("id,lon,lat\nH-7,31.23,121.48\n")
+    with pytest.raises(InputError, match=r"hydrants from '.*h.csv' \(hydrant 'H-7'\): latitude 121.48 .*swapped"):
+        load_hydrants(csv)
+
+
 def test_csv_with_gcj02_datum_converted(tmp_path):
     from coverage.datum import gcj02_to_wgs84
 

@@ -220,3 +220,10 @@ def test_osm_layers_and_quotas_report_misspelt_keys(tmp_path):
 def test_a_folder_is_not_a_scenario(tmp_path):
     with pytest.raises(ScenarioError, match="is a folder"):
         load_scenario(tmp_path)
+
+
+def test_demand_keys_of_another_demand_kind_are_reported(tmp_path):
+    text = _problems(tmp_path, {"demand": {"kind": "roads", "weight_field": "pop", "cell_m": 100}})
+    assert "demand.weight_field: got 'pop', expected no value: weight_field applies to demand kind " \
+           "buildings or points only (this demand is roads)" in text
+    assert "demand.cell_m" in text
