@@ -197,7 +197,12 @@ def _geojson_layer(features: list[dict], pane: str | None = None):
             L.geoJSON(data, {
                 {% if this.pane %}pane: {{ this.pane|tojson }},{% endif %}
                 style: function (f) { return f.properties.s; },
-                pointToLayer: function (f, ll) { return L.circleMarker(ll, f.properties.s); },
+                // markers take the layer's pane only when given it (Leaflet passes the pane to
+                // the paths it builds itself, not to markers made here)
+                pointToLayer: function (f, ll) {
+                    return L.circleMarker(ll, Object.assign({}, f.properties.s
+                        {%- if this.pane %}, {pane: {{ this.pane|tojson }}}{% endif %}));
+                },
                 onEachFeature: function (f, layer) {
                     if (f.properties.p) { layer.bindPopup(f.properties.p, {maxWidth: 360}); }
                     if (f.properties.t) { layer.bindTooltip(f.properties.t, {sticky: true}); }

@@ -127,13 +127,15 @@ _STATE_JS = """
 var maps = Object.keys(window).filter(function (k) {
     return k.indexOf('map_') === 0 && window.L && window[k] instanceof L.Map; });
 var m = maps.length ? window[maps[0]] : null;
-var n = 0, vectors = 0;
-if (m) { m.eachLayer(function (l) { n += 1; if (l instanceof L.Path) { vectors += 1; } }); }
+var n = 0, vectors = 0, markers = 0, markerPanes = {};
+if (m) { m.eachLayer(function (l) { n += 1; if (l instanceof L.Path) { vectors += 1; }
+    if (l instanceof L.CircleMarker && !(l instanceof L.Circle)) {
+        markers += 1; markerPanes[l.options.pane] = (markerPanes[l.options.pane] || 0) + 1; } }); }
 var labels = Array.prototype.map.call(
     document.querySelectorAll('.leaflet-control-layers-overlays label'),
     function (el) { return el.textContent.trim(); });
 return JSON.stringify({hasL: typeof window.L, version: window.L ? L.version : null,
-    maps: maps.length, layers: n, vectors: vectors, labels: labels,
+    maps: maps.length, layers: n, vectors: vectors, labels: labels, markers: markers, markerPanes: markerPanes,
     scale: document.querySelectorAll('.leaflet-control-scale').length,
     legend: document.querySelectorAll('.covplan-legend').length,
     xss: window.__xss === undefined ? null : window.__xss});
@@ -168,6 +170,9 @@ def test_offline_map_in_headless_chromium(driver, tmp_path):
     assert state["vectors"] >= 10  # roads, polygons, circle markers on the canvas
     assert state["labels"] == EXPECTED_LAYERS
     assert state["scale"] == 1 and state["legend"] == 1
+    # point markers (stations, sites, hydrants) are drawn above the lines, so a click on a station
+    # opens its own popup and not that of a hydrant gap crossing it
+    assert state["markers"] >= 2 and state["markerPanes"] == {"covplanPoints": state["markers"]}
 
     popups = json.loads(driver.execute_script(_POPUP_JS))
     assert len(popups) == 3  # two stations, and the district named after station s1
