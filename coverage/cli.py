@@ -104,10 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 warnings.simplefilter("always", CoverageWarning)
                 warnings.showwarning = _show_warning
-            if args.command != "compare" and getattr(args, "out", None):
+            if getattr(args, "out", None):
                 from .report import check_out_folder
 
-                check_out_folder(args.out)  # before any work: a run replaces the folder whole
+                # before any work: a run replaces the folder whole, compare writes into it
+                check_out_folder(args.out, command=args.command)
             return handlers[args.command](args, progress)
     except KeyboardInterrupt:
         print("covplan: interrupted", file=sys.stderr)
@@ -218,13 +219,7 @@ def _cmd_run(args, progress) -> int:
 def _load_summary(target: str, args, progress) -> dict:
     path = Path(target)
     if path.is_dir():
-        f = path / "summary.json"
-        if not f.exists():
-            raise DataError(f"result folder {target!r} has no summary.json: expected the --out folder of a covplan run")
-        try:
-            return json.loads(f.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise DataError(f"{str(f)!r} is not valid JSON ({exc})") from None
+        return _read_summary_json(path, target)
     from . import outputs
     from .pipeline import prepare
     from .scenario import load_scenario
@@ -235,6 +230,25 @@ def _load_summary(target: str, args, progress) -> dict:
         from .pipeline import hydrants_scenario
 
         summary["hydrants"] = hydrants_scenario(prep, progress=progress, propose=False).summary()
+    return summary
+
+
+def _read_summary_json(folder: Path, target: str) -> dict:
+    """The summary.json of a result folder, as a dict; DataError when missing or malformed."""
+    f = folder / "summary.json"
+    if not f.is_file():
+        raise DataError(f"result folder {target!r} has no summary.json: expected the --out folder of a covplan run")
+    try:
+        summary = json.loads(f.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise DataError(f"{str(f)!r} is not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"{str(f)!r} cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(summary, dict):
+        kind = {list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+                type(None): "null"}.get(type(summary), type(summary).__name__)
+        raise DataError(f"{str(f)!r} holds a JSON {kind} ({json.dumps(summary)[:40]}): "
+                        "expected an object, the summary.json of a covplan run")
     return summary
 
 

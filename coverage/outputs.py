@@ -243,8 +243,14 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
     sites) reaching all demand that some site can reach within the standard (set cover, from
     ``lscp``, solved without quotas); ``after_plan`` (the same with the plan's planned stations
     fixed too) gives what is still missing after the plan. By area: the study area (else the land
-    within reach of the roads) over the class-1 district cap.
+    within reach of the roads) over the class-1 district cap. ``candidate_sites`` says which
+    candidates ``lscp`` had (its ``candidate_sources`` and the plan's competing stations);
+    ``candidate_spacing_m`` is ``spacing_m`` only when generated sites (crossings, nodes in
+    candidate land) were among them, for the user's points alone no spacing applies.
     """
+    sources = _candidate_sites(lscp)
+    if sources is not None and not (sources.get("crossings") or sources.get("land_nodes")):
+        spacing_m = None
     out = {
         "stations_existing": lscp["fixed_existing"],
         "stations_required": lscp["fixed_existing"] + lscp["new_sites"],
@@ -254,6 +260,7 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
         "uncoverable_share": lscp["uncoverable_share"],
         "new_station_class": new_class,
         "candidate_spacing_m": spacing_m,
+        "candidate_sites": sources,
         "method": "fewest stations (existing fixed, new of the optimise class at candidate sites) "
                   "reaching all demand some candidate can reach within the standard (set cover "
                   "without quotas, exact unless status says not); demand no site reaches is left "
@@ -271,6 +278,16 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
             out["by_area"] = {"area_km2": round(float(size), 3), "area_source": source, "cap_km2": cap,
                               "stations": int(math.ceil(float(size) / cap - 1e-9))}
     return out
+
+
+def _candidate_sites(lscp: dict) -> dict | None:
+    """The candidates an lscp summary had: where generated or given sites came from, plus the
+    plan's planned and candidate stations that competed; None for a summary without them."""
+    src = lscp.get("candidate_sources")
+    if not isinstance(src, dict) or not src:
+        return None
+    return {**src, "planned": int(lscp.get("planned_candidates") or 0),
+            "candidate_stations": int(lscp.get("candidate_stations") or 0)}
 
 
 def _study_area_km2(prep: Prepared) -> float | None:

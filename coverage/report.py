@@ -203,39 +203,80 @@ def write_report(
 
 #: Marks a folder as a covplan report, which a later run may replace as a whole.
 MARKER_FILE = ".covplan-report"
-#: Files a report folder may hold (reports written before the marker existed have no marker).
-_REPORT_SUFFIXES = (".json", ".md", ".csv", ".gpkg", ".html")
+#: Every file name covplan writes into a report folder (``covplan run`` and the single steps).
+REPORT_FILES = frozenset({"summary.json", "summary.md", LAYERS_FILE, "stations.csv", "demand.csv",
+                          "districts.csv", "proposed.csv", "hydrants.json", "map.html"})
+#: The files ``covplan compare --out`` writes (into a new, empty or covplan folder).
+COMPARE_FILES = frozenset({"compare.json", "compare.md"})
 
 
-def check_out_folder(out: str | os.PathLike) -> None:
-    """Refuse to replace a folder that holds anything covplan did not write: replacing deletes
-    the old folder as a whole (a scenario file or notes kept there would be lost). The CLI calls
-    this before any work; :func:`write_report` again before writing."""
+def check_out_folder(out: str | os.PathLike, *, command: str = "run") -> None:
+    """Refuse an ``--out`` that is a file, or a folder holding anything but the files of a covplan
+    report: a run replaces its folder as a whole (a scenario file or notes kept there would be
+    lost); ``command="compare"`` also accepts an earlier comparison there (``compare.json``, with
+    or without ``compare.md``), which it overwrites.
+    The CLI calls this before any work; :func:`write_report` again before writing.
+
+    A folder is accepted when it is empty, carries the manifest :data:`MARKER_FILE` and holds only
+    the files it lists, or, written before the manifest existed, holds ``summary.json`` and only
+    files of the names covplan writes for a report (:data:`REPORT_FILES`).
+    """
     out = Path(out).expanduser().absolute()
+    _check_not_a_file(out)
     if not out.is_dir():
         return
-    entries = list(out.iterdir())
-    if not entries:
-        return
-    names = {e.name for e in entries}
-    try:
-        ours = set(json.loads((out / MARKER_FILE).read_text(encoding="utf-8"))["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        ours = None
-    if ours is not None:
-        foreign = sorted(names - ours - {MARKER_FILE})
-    elif "summary.json" in names and all(e.is_file() and e.suffix in _REPORT_SUFFIXES for e in entries):
-        foreign = []  # a report written before the marker existed
-    else:
-        foreign = sorted(names - {MARKER_FILE})
+    # compare's own files: only beside its compare.json (a lone compare.md may be the user's)
+    earlier = command == "compare" and (out / "compare.json").is_file()
+    foreign = _foreign_files(out, COMPARE_FILES if earlier else frozenset())
     if not foreign:
         return
     shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+    what = ("compare writes compare.json and compare.md into it, so choose a new or empty "
+            "folder, or a covplan report folder" if command == "compare" else
+            "a run replaces its --out folder as a whole, so choose a new or empty folder")
     raise InputError(
         f"--out folder {str(out)!r} is not a covplan report folder (it holds {shown}, which covplan "
-        "did not write); a run replaces its --out folder as a whole, so choose a new or empty "
-        f"folder, e.g. {str(out / 'report')!r}"
+        f"did not write as part of a report); {what}, e.g. {str(out / 'report')!r}"
     )
+
+
+def _check_not_a_file(out: Path) -> None:
+    """Refuse an ``--out`` path that is, or lies inside, an existing file."""
+    for p in (out, *out.parents):
+        if p.is_dir():
+            return
+        if p.exists() or p.is_symlink():
+            where = ("exists and is not a folder" if p == out
+                     else f"lies inside {str(p)!r}, which is a file, not a folder")
+            raise InputError(
+                f"--out {str(out)!r} {where}: expected a folder (new, empty, or an earlier covplan "
+                f"report); choose another path, e.g. {str(p.with_name(p.name + '-report'))!r}"
+            )
+
+
+def _foreign_files(out: Path, allowed: frozenset[str]) -> list[str]:
+    """Names of the entries of folder ``out`` that are neither its report's files nor
+    ``allowed`` (sorted); all of them when ``out`` is no covplan report."""
+    entries = [e for e in out.iterdir()
+               if e.name != MARKER_FILE and not (e.name in allowed and e.is_file())]
+    names = {e.name for e in entries}
+    ours = _manifest_files(out / MARKER_FILE)
+    if ours is not None:
+        return sorted(names - ours)
+    if not names or ("summary.json" in names and all(e.is_file() and e.name in REPORT_FILES for e in entries)):
+        return []  # empty (but for allowed files), or a report written before the manifest existed
+    return sorted(names - REPORT_FILES) or sorted(names)
+
+
+def _manifest_files(marker: Path) -> set[str] | None:
+    """The file names a report folder's manifest lists, or None without a readable manifest."""
+    try:
+        files = json.loads(marker.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return set(files)
 
 
 def _check_names(layers: Mapping, tables: Mapping, extra_files: Mapping) -> None:
@@ -554,7 +595,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         how = []
         if req.get("new_station_class"):
             how.append(f"new stations of class {_md_cell(req['new_station_class'])}")
-        if req.get("candidate_spacing_m"):
+        if isinstance(req.get("candidate_sites"), Mapping):
+            how.append(_candidate_sites_text(req["candidate_sites"]))
+        elif req.get("candidate_spacing_m"):  # a summary from before candidate_sites
             how.append(f"candidate sites every {_num(req['candidate_spacing_m'], 0)} m")
         if req.get("uncoverable_share"):
             how.append(f"{_pct(req['uncoverable_share'])} of demand no site reaches is left out")
@@ -608,11 +651,7 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             req_lines.append(f"- 建议消防水鹤 / proposed water cranes (high-risk areas): {_num(hyd['water_cranes'], 0)}")
     opt = s.get("optimise")
     if isinstance(opt, Mapping):
-        among = [f"{opt[k]} {what}" for k, what in (("planned_candidates", "planned"),
-                                                      ("candidate_stations", "candidate"))
-                 if opt.get(k)]
-        among = (f" (the plan's {' and '.join(among)} stations compete as candidates)"
-                 if among else "")
+        among = _competing_text(opt)
         o = [f"- 模型 / model: {opt.get('model')} ({opt.get('status')}, gap {_pct(opt.get('gap') or 0)})",
              f"- 新增站点 / new sites proposed: {_num(opt.get('new_sites'), 0)}{among}; "
              f"覆盖 / coverage: existing stations {_pct(opt.get('covered_share_before'))}"
@@ -673,6 +712,47 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     if len(lines) == 2:
         lines += ["(no results in this summary)", ""]
     return "\n".join(lines)
+
+
+def _candidate_sites_text(src: Mapping[str, Any]) -> str:
+    """The candidate sites a requirement used, in words, from its ``candidate_sites``: e.g.
+    "candidate sites: 4 points from sites.geojson, the plan's 1 planned station"."""
+    spacing = float(src.get("spacing_m") or 0)
+    apart = f" at least {_num(spacing, 0)} m apart" if spacing > 0 else ""
+    where = f" from {_md_cell(src['file'])}" if src.get("file") else ""
+    n = {k: int(src.get(k) or 0) for k in ("user_points", "land_nodes", "crossings", "planned",
+                                            "candidate_stations")}
+    parts = []
+    if n["user_points"]:
+        parts.append(f"{_count(n['user_points'], 'point')}{where}")
+    if n["land_nodes"]:
+        parts.append(f"{_count(n['land_nodes'], 'road node')} inside the candidate land{where}{apart}")
+    if n["crossings"]:
+        parts.append(f"{_count(n['crossings'], 'road crossing')}{apart}")
+    if n["planned"]:
+        parts.append(f"the plan's {_count(n['planned'], 'planned station')}")
+    if n["candidate_stations"]:
+        parts.append(_count(n["candidate_stations"], "candidate station"))
+    return "candidate sites: " + (", ".join(parts) if parts else "none")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 point', '4 points'."""
+    return f"{_num(n, 0)} {noun}{'' if n == 1 else 's'}"
+
+
+def _competing_text(opt: Mapping[str, Any]) -> str:
+    """' (the plan's 2 planned and 1 candidate stations compete as candidates)': the plan's sites
+    the optimiser could choose (those ``optimise.excluded`` takes out are not counted); empty
+    when none compete."""
+    counts = [(int(opt.get(k) or 0), what) for k, what in (("planned_candidates", "planned"),
+                                                           ("candidate_stations", "candidate"))]
+    among = [f"{n} {what}" for n, what in counts if n > 0]
+    if not among:
+        return ""
+    one = sum(n for n, _ in counts) == 1
+    verb = "station competes as a candidate" if one else "stations compete as candidates"
+    return f" (the plan's {' and '.join(among)} {verb})"
 
 
 def _shortfall_line(label: str, required: Any, existing: Any) -> str:

@@ -48,6 +48,9 @@ class Candidates:
     dropped: tuple = ()
     # generated sites (crossings, nodes in candidate land) removed, by reason
     removed: dict = field(default_factory=dict)
+    # where the sites beside the stations come from: {file, user_points, land_nodes, crossings,
+    # spacing_m} (see :func:`_sources`)
+    sources: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,7 +325,19 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     return Candidates(at=at, kind=np.array(kinds, dtype=object), label=np.array(labels, dtype=object),
                       district=district, station_class=np.array(classes, dtype=object),
                       siting_warnings=tuple(siting_warnings), dropped=tuple(dropped),
-                      removed=dict(removed))
+                      removed=dict(removed),
+                      sources=_sources(spec, len(pt_lab), kind, len(nodes), spacing_m))
+
+
+def _sources(spec, n_points: int, kind: str, n_nodes: int, spacing_m: float) -> dict:
+    """Where the candidate sites beside the stations come from: the user's points and the road
+    nodes inside the user's land (``optimise.candidates``, never both with crossings), or the
+    road crossings; generated sites (land nodes, crossings) are at least ``spacing_m`` apart."""
+    return {"file": spec.candidates.path.name if spec.candidates is not None else None,
+            "user_points": int(n_points),
+            "land_nodes": int(n_nodes) if kind == "user" else 0,
+            "crossings": int(n_nodes) if kind == "crossing" else 0,
+            "spacing_m": float(spacing_m)}
 
 
 def _plan_sites(cands: Candidates, spec, fixed: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -588,7 +603,8 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     summary = {
         "model": model, "status": sol.status, "objective": _f(sol.objective), "bound": _f(sol.bound),
         "gap": _f(sol.gap), "solve_seconds": round(float(sol.solve_seconds), 3),
-        "candidates": int(len(budgets) - len(fixed)), "fixed_existing": int(len(fixed)),
+        # sites the optimiser could choose: not the fixed ones, nor those optimise.excluded takes out
+        "candidates": int(usable.sum()) - int(len(fixed)), "fixed_existing": int(len(fixed)),
         "new_sites": int(len(new_sites)),
         "covered_share_before": share(hits_before > 0),
         "covered_share_after": share(hits_after > 0),
@@ -598,8 +614,10 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         "uncoverable_units": int(len(uncov_idx)),
         "uncoverable_means": "demand no site (existing or candidate) reaches within its standard",
         "quotas": {k: {"min": v[0], "max": v[1]} for k, v in spec.quotas.items()},
-        "planned_candidates": int((cands.kind == "planned").sum()) if not fix_planned else 0,
-        "candidate_stations": int((cands.kind == "candidate").sum()),
+        # the plan's sites that compete: not those optimise.excluded takes out (``usable``)
+        "planned_candidates": int(((cands.kind == "planned") & usable).sum()) if not fix_planned else 0,
+        "candidate_stations": int(((cands.kind == "candidate") & usable).sum()),
+        "candidate_sources": dict(cands.sources),
         "required": list(spec.required) if quotas else [],
         "excluded": list(spec.excluded) if quotas else [],
     }

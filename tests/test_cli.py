@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coverage.cli import EXIT_INPUT, EXIT_OFFLINE, main
+from coverage.cli import EXIT_DATA, EXIT_INPUT, EXIT_OFFLINE, main
 
 REPO = Path(__file__).resolve().parent.parent
 HELSINKI = REPO / "scenarios" / "helsinki.yaml"
@@ -195,3 +195,93 @@ def test_a_second_run_replaces_the_first(helsinki_run):
     # the map and hydrants.json are the run's own files too: the folder is replaced, not refused
     assert main(["--quiet", "run", str(HELSINKI), "--out", str(helsinki_run)]) == 0
     assert (helsinki_run / "map.html").exists() and (helsinki_run / "hydrants.json").exists()
+
+
+def test_a_summary_json_beside_the_users_files_does_not_make_out_replaceable(helsinki_run, tmp_path,
+                                                                             capsys, monkeypatch):
+    """The reviewer's repro: summary.json, notes.md and budget.csv in --out were all deleted."""
+    import coverage.pipeline as pipeline
+
+    out = tmp_path / "d"
+    out.mkdir()
+    mine = {"summary.json": "{}\n", "notes.md": "notes\n", "budget.csv": "a,b\n"}
+    for name, text in mine.items():
+        (out / name).write_text(text, encoding="utf-8")
+    called = []
+    monkeypatch.setattr(pipeline, "prepare", lambda *a, **k: called.append(1))
+    assert main(["score", str(HELSINKI), "--out", str(out)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert f"--out folder {str(out)!r} is not a covplan report folder (it holds budget.csv" in err
+    # compare writes into its --out folder: refused there too, before reading anything
+    assert main(["compare", str(helsinki_run), str(helsinki_run), "--out", str(out)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "it holds budget.csv, notes.md" in err and "compare writes compare.json" in err
+    assert not called and {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == mine
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(helsinki_run, tmp_path, capsys, monkeypatch):
+    import coverage.pipeline as pipeline
+
+    f = tmp_path / "somefile"
+    f.write_text("mine", encoding="utf-8")
+    called = []
+    monkeypatch.setattr(pipeline, "prepare", lambda *a, **k: called.append(1))
+    assert main(["run", str(HELSINKI), "--out", str(f)]) == EXIT_INPUT
+    assert not called and f"--out {str(f)!r} exists and is not a folder" in capsys.readouterr().err
+    # compare crashed here with FileExistsError (exit 1) after comparing
+    assert main(["compare", str(helsinki_run), str(helsinki_run), "--out", str(f)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "exists and is not a folder" in err and "unexpected" not in err
+    assert main(["compare", str(helsinki_run), str(helsinki_run), "--out", str(f / "sub")]) == EXIT_INPUT
+    assert "which is a file" in capsys.readouterr().err
+    assert f.read_text(encoding="utf-8") == "mine"
+
+
+def test_compare_refuses_a_summary_json_that_is_not_an_object(helsinki_run, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "summary.json").write_text("[1, 2]\n", encoding="utf-8")
+    assert main(["compare", str(helsinki_run), str(bad)]) == EXIT_DATA
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "summary.json' holds a JSON array ([1, 2]): expected an object" in err[0]
+
+
+def _helsinki_with(tmp_path, **optimise) -> Path:
+    sc = yaml.safe_load(HELSINKI.read_text(encoding="utf-8"))
+    sc["optimise"] = {**sc["optimise"], **optimise}
+    sc.pop("hydrants", None)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_requirement_names_the_users_candidate_points_not_a_spacing(tmp_path):
+    points = [("A", 24.9384, 60.1699), ("B", 24.9510, 60.1760), ("C", 24.9420, 60.1660)]
+    (tmp_path / "sites.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": n}, "geometry": {"type": "Point", "coordinates": [x, y]}}
+        for n, x, y in points]}), encoding="utf-8")
+    scenario = _helsinki_with(tmp_path, candidates={"file": "sites.geojson"})
+    assert main(["--quiet", "run", str(scenario), "--out", str(tmp_path / "o")]) == 0
+    req = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["requirement"]
+    assert req["candidate_spacing_m"] is None
+    assert req["candidate_sites"] == {"file": "sites.geojson", "user_points": 3, "land_nodes": 0,
+                                      "crossings": 0, "spacing_m": 150.0, "planned": 1,
+                                      "candidate_stations": 0}
+    md = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    method = next(line for line in md.splitlines() if "方法 / method" in line)
+    assert "candidate sites: 3 points from sites.geojson, the plan's 1 planned station;" in method
+    assert "every 150 m" not in md
+
+
+def test_an_excluded_planned_station_is_not_said_to_compete(tmp_path):
+    scenario = _helsinki_with(tmp_path, excluded=["hakaniemi"])
+    assert main(["--quiet", "optimise", str(scenario), "--out", str(tmp_path / "o")]) == 0
+    opt = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["optimise"]
+    assert opt["planned_candidates"] == 0 and opt["excluded"] == ["hakaniemi"]
+    assert "hakaniemi" not in {s["label"] for s in opt["sites"]}
+    md = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    assert "compete" not in md and "excluded sites: hakaniemi" in md
+    # without the exclusion the planned station competes, in the singular
+    assert main(["--quiet", "optimise", str(HELSINKI), "--out", str(tmp_path / "all")]) == 0
+    md = (tmp_path / "all" / "summary.md").read_text(encoding="utf-8")
+    assert "(the plan's 1 planned station competes as a candidate)" in md

@@ -13,6 +13,7 @@ from shapely.geometry import LineString, Point
 
 from coverage.errors import DataError, InputError
 from coverage.report import (
+    check_out_folder,
     markdown_summary,
     write_json_atomic,
     write_report,
@@ -165,6 +166,63 @@ def test_a_folder_covplan_did_not_write_is_never_replaced(tmp_path):
     with pytest.raises(InputError, match=r"holds data, plan.docx, which"):
         write_report(legacy, summary={})
     assert (legacy / "plan.docx").exists()
+
+
+def test_a_folder_of_report_like_files_is_replaced_only_when_every_name_is_covplans(tmp_path):
+    """An old report (no manifest) is recognised by covplan's own file names, not by suffixes: a
+    summary.json beside the user's notes.md and budget.csv must not make the folder replaceable."""
+    out = tmp_path / "d"
+    out.mkdir()
+    mine = {"summary.json": "{}", "notes.md": "notes", "budget.csv": "a,b"}
+    for name, text in mine.items():
+        (out / name).write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"'.*d' is not a covplan report folder \(it holds "
+                                         r"budget.csv, notes.md, which covplan did not write"):
+        write_report(out, summary={"covered_share": 0.5})
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == mine
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+    # covplan's own report file names only: an old report is replaced
+    old = tmp_path / "report"
+    old.mkdir()
+    for f in ("summary.json", "summary.md", "demand.csv", "proposed.csv", "districts.csv", "hydrants.json"):
+        (old / f).write_text("{}", encoding="utf-8")
+    write_report(old, summary={})
+    assert sorted(p.name for p in old.iterdir()) == [".covplan-report", "summary.json", "summary.md"]
+    # a stations.csv alone (no summary.json) may be the user's own data
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "stations.csv").write_text("id,lon,lat", encoding="utf-8")
+    with pytest.raises(InputError, match=r"it holds stations.csv, which"):
+        check_out_folder(tmp_path / "data")
+    # compare may write into a report folder or over an earlier comparison; a run then keeps the
+    # comparison (refused), and a lone compare.md may be the user's own notes
+    check_out_folder(old, command="compare")
+    for f in ("compare.json", "compare.md"):
+        (old / f).write_text("{}", encoding="utf-8")
+    check_out_folder(old, command="compare")
+    with pytest.raises(InputError, match=r"it holds compare.json, compare.md, which"):
+        check_out_folder(old)
+    cmp_only = tmp_path / "cmp"
+    cmp_only.mkdir()
+    (cmp_only / "compare.md").write_text("my notes", encoding="utf-8")
+    with pytest.raises(InputError, match=r"it holds compare.md, which.*compare writes compare.json"):
+        check_out_folder(cmp_only, command="compare")
+    (cmp_only / "compare.json").write_text("{}", encoding="utf-8")
+    check_out_folder(cmp_only, command="compare")
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    f = tmp_path / "somefile"
+    f.write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match=r"--out '.*somefile' exists and is not a folder: expected a "
+                                         r"folder .*somefile-report"):
+        check_out_folder(f)
+    with pytest.raises(InputError, match=r"--out '.*somefile.sub' lies inside '.*somefile', which is "
+                                         r"a file"):
+        check_out_folder(f / "sub")
+    with pytest.raises(InputError, match="expected a folder"):
+        check_out_folder(f, command="compare")
+    assert f.read_text(encoding="utf-8") == "mine"
+    check_out_folder(tmp_path / "new" / "deeper")  # a new folder is fine
 
 
 def test_bad_names_and_types_are_rejected(tmp_path):
@@ -359,3 +417,38 @@ def test_markdown_says_which_plan_sites_compete_and_which_are_forced():
                                           "required": ["kamppi"], "excluded": ["hakaniemi"]}})
     assert "the plan's 2 planned and 1 candidate stations compete as candidates" in some
     assert "required sites: kamppi" in some and "excluded sites: hakaniemi" in some
+
+
+def test_markdown_says_which_candidate_sites_the_requirement_used():
+    """The method names the candidates actually used: the user's points (no spacing), land nodes or
+    crossings (with the spacing), and the plan's stations."""
+    def method(sites, spacing=150.0):
+        md = markdown_summary({"requirement": {"stations_required": 2, "stations_existing": 1,
+                                               "candidate_spacing_m": spacing, "candidate_sites": sites}})
+        return next(line for line in md.splitlines() if "method" in line)
+
+    base = {"file": None, "user_points": 0, "land_nodes": 0, "crossings": 0, "spacing_m": 150.0,
+            "planned": 0, "candidate_stations": 0}
+    pts = method({**base, "file": "sites.geojson", "user_points": 3, "planned": 1}, spacing=None)
+    assert "candidate sites: 3 points from sites.geojson, the plan's 1 planned station" in pts
+    assert "150" not in pts and "every" not in pts
+    land = method({**base, "file": "land.gpkg", "land_nodes": 12})
+    assert "candidate sites: 12 road nodes inside the candidate land from land.gpkg at least 150 m apart" in land
+    both = method({**base, "file": "c.geojson", "user_points": 1, "land_nodes": 2, "candidate_stations": 2})
+    assert "1 point from c.geojson, 2 road nodes inside" in both and both.endswith("2 candidate stations")
+    crossings = method({**base, "crossings": 31, "planned": 2})
+    assert "candidate sites: 31 road crossings at least 150 m apart, the plan's 2 planned stations" in crossings
+    assert method({**base, "crossings": 1, "spacing_m": 0}).endswith("candidate sites: 1 road crossing")
+    # a summary written before candidate_sites existed keeps its wording
+    old = markdown_summary({"requirement": {"stations_required": 2, "candidate_spacing_m": 300}})
+    assert "candidate sites every 300 m" in old
+
+
+def test_markdown_competing_plan_sites_singular_and_none():
+    base = {"model": "mclp", "status": "optimal", "gap": 0.0, "new_sites": 1,
+            "covered_share_before": 0.5, "covered_share_after": 0.6}
+    one = markdown_summary({"optimise": {**base, "planned_candidates": 1, "candidate_stations": 0}})
+    assert "(the plan's 1 planned station competes as a candidate)" in one
+    excluded = markdown_summary({"optimise": {**base, "planned_candidates": 0, "candidate_stations": 0,
+                                              "excluded": ["hakaniemi"]}})
+    assert "compete" not in excluded and "excluded sites: hakaniemi" in excluded
