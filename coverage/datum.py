@@ -69,6 +69,14 @@ def _as_arrays(lon: Any, lat: Any, *, what: str) -> tuple[np.ndarray, np.ndarray
     return x, y, scalar
 
 
+def _error(message: str, mask: np.ndarray) -> InputError:
+    """An InputError whose ``index`` is the first bad point's flat index (None for scalars), so
+    that callers can name the record."""
+    err = InputError(message)
+    err.index = int(np.flatnonzero(np.ravel(mask))[0]) if np.ndim(mask) else None
+    return err
+
+
 def _first_bad(mask: np.ndarray) -> str:
     idx = np.argwhere(mask)[0]
     return "" if mask.ndim == 0 else f" at index {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])}"
@@ -78,10 +86,10 @@ def _validate(x: np.ndarray, y: np.ndarray, *, what: str) -> None:
     nan = ~np.isfinite(x) | ~np.isfinite(y)
     if nan.any():
         i = np.argwhere(nan)[0] if nan.ndim else ()
-        raise InputError(
+        raise _error(
             f"{what}: coordinate{_first_bad(nan)} is not a finite number "
-            f"(lon={float(x[tuple(i)])!r}, lat={float(y[tuple(i)])!r}); expected lon in [-180, 180], lat in [-90, 90]"
-        )
+            f"(lon={float(x[tuple(i)])!r}, lat={float(y[tuple(i)])!r}); expected lon in [-180, 180], lat in [-90, 90]",
+            nan)
     bad_lat = np.abs(y) > 90.0
     if bad_lat.any():
         i = tuple(np.argwhere(bad_lat)[0]) if bad_lat.ndim else ()
@@ -89,15 +97,13 @@ def _validate(x: np.ndarray, y: np.ndarray, *, what: str) -> None:
             "; lon and lat look swapped (expected (lon, lat) order)"
             if abs(x[i]) <= 90.0 else ""
         )
-        raise InputError(
-            f"{what}: latitude {float(y[i])!r}{_first_bad(bad_lat)} is out of range [-90, 90]{hint}"
-        )
+        raise _error(f"{what}: latitude {float(y[i])!r}{_first_bad(bad_lat)} is out of range [-90, 90]{hint}",
+                     bad_lat)
     bad_lon = np.abs(x) > 180.0
     if bad_lon.any():
         i = tuple(np.argwhere(bad_lon)[0]) if bad_lon.ndim else ()
-        raise InputError(
-            f"{what}: longitude {float(x[i])!r}{_first_bad(bad_lon)} is out of range [-180, 180]"
-        )
+        raise _error(f"{what}: longitude {float(x[i])!r}{_first_bad(bad_lon)} is out of range [-180, 180]",
+                     bad_lon)
 
 
 def _out(x: np.ndarray, y: np.ndarray, scalar: bool) -> tuple[Any, Any]:
@@ -303,11 +309,10 @@ def to_wgs84(lon: Any, lat: Any, datum: str) -> tuple[Any, Any]:
     suspicious = outside & swapped_inside
     if suspicious.any():
         i = tuple(np.argwhere(suspicious)[0]) if suspicious.ndim else ()
-        raise InputError(
-            f"{what}: point (lon={x[i]!r}, lat={y[i]!r}){_first_bad(suspicious)} lies outside China "
-            f"but (lon={y[i]!r}, lat={x[i]!r}) lies inside; lon and lat look swapped "
-            "(expected (lon, lat) order)"
-        )
+        raise _error(
+            f"{what}: point (lon={float(x[i])!r}, lat={float(y[i])!r}){_first_bad(suspicious)} lies outside "
+            f"China but (lon={float(y[i])!r}, lat={float(x[i])!r}) lies inside; lon and lat look swapped "
+            "(expected (lon, lat) order)", suspicious)
     if name == "gcj02":
         return _out(*_gcj_to_wgs(x, y), scalar)
     return _out(*_gcj_to_wgs(*_bd_to_gcj(x, y)), scalar)

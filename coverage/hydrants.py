@@ -420,8 +420,8 @@ def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, 
     try:
         lon, lat = to_wgs84(lon, lat, datum)
     except InputError as exc:  # name the file and the hydrant, not the converter's call
-        bad = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-        at = f" (hydrant {str(ids[keep][np.flatnonzero(bad)[0]])!r})" if bad.any() else ""
+        i = getattr(exc, "index", None)
+        at = f" (hydrant {str(ids[keep][i])!r})" if i is not None else ""
         raise InputError(f"hydrants from {name!r}{at}: {str(exc).split(': ', 1)[-1]}") from None
     return gpd.GeoDataFrame(
         {"id": ids[keep].astype(str), "kind": kind[keep].astype(str), "subtype": subtype[keep]},

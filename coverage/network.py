@@ -12,7 +12,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -700,12 +699,28 @@ def _merged_values(value: Any) -> list[str]:
         import ast
 
         try:  # GraphML stores osmnx's merged lists as their repr (a missing value as nan)
-            parsed = ast.literal_eval(re.sub(r"\bnan\b", "None", values[0]))
+            parsed = ast.literal_eval(_bare_nan_as_none(values[0]))
         except (ValueError, SyntaxError):
             parsed = None
         if isinstance(parsed, (list, tuple, set)):
             values = _tag_values(list(parsed))
     return values
+
+
+def _bare_nan_as_none(text: str) -> str:
+    """A list's repr with its bare ``nan`` tokens (missing values) written as None; a ``nan``
+    inside a quoted name (Ji'nan) is left alone."""
+    import io
+    import tokenize
+
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    if not any(t.type == tokenize.NAME and t.string == "nan" for t in toks):
+        return text
+    return tokenize.untokenize((t.type, "None" if t.type == tokenize.NAME and t.string == "nan" else t.string)
+                               for t in toks)
 
 
 def _any_flag(value: Any, off: frozenset) -> bool:
@@ -1270,10 +1285,11 @@ def check_snapped(network: RoadNetwork, points: Snapped, what: str = "origins") 
     if edge.shape != frac.shape or edge.ndim != 1:
         raise InputError(f"{what}: edge and fraction must be 1-D arrays of one length, got shapes "
                          f"{edge.shape} and {frac.shape}")
-    if edge.size and (not np.issubdtype(edge.dtype, np.integer) or edge.min() < 0
-                      or edge.max() >= network.n_edges):
-        bad = edge[0] if not np.issubdtype(edge.dtype, np.integer) else (
-            int(edge.min()) if edge.min() < 0 else int(edge.max()))
+    if edge.size and not np.issubdtype(edge.dtype, np.integer):
+        raise InputError(f"{what}: edge indices must be integers, got dtype {edge.dtype} (e.g. "
+                         f"{edge[0]!r}): snap the points with snap_points")
+    if edge.size and (edge.min() < 0 or edge.max() >= network.n_edges):
+        bad = int(edge.min()) if edge.min() < 0 else int(edge.max())
         raise InputError(f"{what} snapped to edge {bad}, not an edge of this network (0 to "
                          f"{network.n_edges - 1}): snap them to this network with snap_points")
     bad = ~(np.isfinite(frac) & (frac >= 0) & (frac <= 1))

@@ -498,6 +498,10 @@ def test_swapped_lon_lat_in_a_hydrant_file_names_the_file_and_hydrant(tmp_path):
     csv.write_text("id,lon,lat\nH-7,31.23,121.48\n")
     with pytest.raises(InputError, match=r"hydrants from '.*h.csv' \(hydrant 'H-7'\): latitude 121.48 .*swapped"):
         load_hydrants(csv)
+    # in range but swapped (western China in GCJ-02): the hydrant is named too, numbers plain
+    csv.write_text("id,lon,lat\nH-1,85.5,40.1\nH-7,40.1,85.5\n")
+    with pytest.raises(InputError, match=r"\(hydrant 'H-7'\): point \(lon=40.1, lat=85.5\) at index 1"):
+        load_hydrants(csv, datum="gcj02")
 
 
 def test_csv_with_gcj02_datum_converted(tmp_path):

@@ -805,6 +805,10 @@ def test_a_merged_tag_with_a_missing_value_is_not_a_tunnel(values, tmp_path):
     from coverage.network import is_tunnel
 
     assert not is_tunnel("['no', nan]") and not is_tunnel("[None, 'no']") and is_tunnel("['yes', nan]")
+    # a "nan" inside a quoted name is part of the name (济南 Ji'nan), not a missing value
+    from coverage.network import _road_labels
+
+    assert _road_labels({"name": repr(["Ji'nan Road", "Other Rd"])}) == {"name:ji'nan road", "name:other rd"}
 
 
 def test_malformed_graphs_are_data_errors():

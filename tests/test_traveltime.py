@@ -452,6 +452,13 @@ def test_snapped_points_off_the_network_are_input_errors(street, e, f, match):
         point_times(street, [1], _pts(e, f), cutoff_s=100)
 
 
+def test_float_edge_indices_are_named_as_the_problem(street):
+    with pytest.raises(InputError, match="edge indices must be integers, got dtype float64"):
+        travel_times(street, Snapped(edge=np.array([1.0]), fraction=np.array([0.5]), distance_m=np.zeros(1),
+                                     x=np.zeros(1), y=np.zeros(1), lon=np.zeros(1), lat=np.zeros(1)),
+                     cutoff_s=100)
+
+
 def test_bad_seeds_are_input_errors_not_crashes(tiny_csr):
     with pytest.raises(InputError, match="seed node 10000000"):
         bounded_reach(tiny_csr, [0, 1], [10**7], [0.0], 10)
