@@ -51,9 +51,10 @@ Model (GB 50974-2014 defaults, all configurable)
   mid-road site is swapped for a crossing that protects everything only it protects (count
   unchanged). On roads protected on both sides (wide roads, and both carriageways of a divided
   road wider than ``wide_road_m``) new mid-road hydrants are then staggered (GB 50974: 交叉错落):
-  each moves along its own side, among the candidates that protect everything only it protects,
-  to stand up to ``spacing_m / 2`` along the road from the hydrants across, new and existing
-  (count and protection unchanged).
+  they are chosen again among the candidates on such roads, the other new sites fixed, as many
+  and protecting the same, so that hydrants across the road from each other (new and existing)
+  fall least short of ``spacing_m / 2`` apart along it (an exact second solve, at most 10 s;
+  count and protection unchanged).
 * The shortfall is stated the way the plans state it: (required - existing) / required, with the
   spacing-rule count (``shortfall_share``) and with the minimum placement
   (``shortfall_share_min_placement``); a surplus gives 0.
@@ -779,6 +780,7 @@ class SnappedHydrants:
 
 
 #: A hydrant within this distance of a road end counts as at the crossing (snap_hydrants' default).
+_STAGGER_S = 10.0  # time for staggering new hydrants across wide roads (an exact secondary solve)
 _CROSSING_M = 1.0
 
 
@@ -1729,60 +1731,90 @@ def _carriageway_partners(net: RoadNetwork, roads: _Roads, why: np.ndarray) -> d
 
 
 def _stagger(net: RoadNetwork, roads: _Roads, A: sp.csc_matrix, chosen: np.ndarray, cand: _Candidates,
-             useful: np.ndarray, offset_m: float, existing, partners: dict | None) -> np.ndarray:
+             useful: np.ndarray, offset_m: float, existing, partners: dict | None,
+             time_limit_s: float = _STAGGER_S) -> np.ndarray:
     """Stagger new hydrants across roads protected on both sides (GB 50974: 交叉错落).
 
-    A new mid-road site on one side of a wide road (or on one carriageway of a divided road
-    counted on both sides, ``partners``: road -> roads of the other carriageway) moves along its
-    own road side to another candidate that protects every gap piece only it protects, when that
-    puts it farther along the road from the hydrants across (new and ``existing``: road,
-    position, side arrays), up to ``offset_m`` (half the spacing: offsets beyond it count the
-    same, and ties keep the nearest position). The count and the protected pieces are unchanged.
+    The new mid-road sites on roads with two protected sides (wide roads, and the carriageways
+    of a divided road counted on both sides, ``partners``: road -> roads of the other
+    carriageway) are chosen again among every candidate on such roads, the other new sites
+    fixed: as many of them, protecting every gap piece the others leave, so that hydrants across
+    the road from each other (new, or ``existing``: road, position, side arrays) stand as little
+    as possible closer than ``offset_m`` (half the spacing) along it - each pair costs the metres
+    it falls short, and moving a site costs a millimetre, so ties keep the solver's sites. An
+    exact MIP (HiGHS via scipy) within ``time_limit_s``; without a better answer in time the
+    sites stay. The count and the protection are unchanged.
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     partners = partners or {}
-    chosen = chosen.copy()
-    ci = useful[chosen]
-    c_road = cand.road[useful]
-    c_side = cand.side[useful]
-    c_pos = cand.pos[useful]
-    h_road, h_pos, h_side = existing if existing is not None else (np.zeros(0, np.int64),) * 3
-    two = np.flatnonzero((cand.road[ci] >= 0)
-                         & (roads.wide[np.maximum(cand.road[ci], 0)]
-                            | np.isin(cand.road[ci], np.fromiter(partners, np.int64, len(partners)))))
-    if two.size == 0:
+    c_road, c_side, c_pos = cand.road[useful], cand.side[useful], cand.pos[useful]
+    keys = np.fromiter(partners, np.int64, len(partners))
+    two = (c_road >= 0) & (roads.wide[np.maximum(c_road, 0)] | np.isin(c_road, keys))
+    C = np.flatnonzero(two)
+    W = chosen[two[chosen]]
+    if W.size == 0:
         return chosen
-    times = np.asarray(A[:, chosen].sum(axis=1)).ravel()
-    for t in two.tolist():
-        c = chosen[t]
-        r, side, pos = int(c_road[c]), int(c_side[c]), float(c_pos[c])
-        mid = c_road[chosen] >= 0
-        if roads.wide[r]:  # the other side of the same road
-            across = np.concatenate([c_pos[chosen][mid & (c_road[chosen] == r) & (c_side[chosen] == 3 - side)],
-                                     h_pos[(h_road == r) & (h_side == 3 - side)]])
-        else:  # the other carriageway: positions projected onto this one
-            other = partners[r]
-            on = mid & np.isin(c_road[chosen], other)
-            hn = np.isin(h_road, other)
-            pts = shapely.line_interpolate_point(
-                net.edge_geometry[roads.edge[np.concatenate([c_road[chosen][on], h_road[hn]])]],
-                np.concatenate([c_pos[chosen][on], h_pos[hn]]))
-            across = shapely.line_locate_point(net.edge_geometry[roads.edge[r]], pts) if len(pts) else np.zeros(0)
-        if across.size == 0:
-            continue
-        rows = A.indices[A.indptr[c]:A.indptr[c + 1]]
-        only = rows[times[rows] == 1]
-        alt = np.flatnonzero((c_road == r) & (c_side == side))
-        alt = alt[~np.isin(alt, chosen) | (alt == c)]
-        if only.size:
-            hits = np.asarray(A[only][:, alt].sum(axis=0)).ravel()
-            alt = alt[hits == only.size]
-        score = np.minimum(np.abs(c_pos[alt][:, None] - across[None, :]).min(axis=1), offset_m)
-        best = alt[np.lexsort((np.abs(c_pos[alt] - pos), -np.round(score, 3)))[0]]
-        if best != c:
-            times[rows] -= 1
-            times[A.indices[A.indptr[best]:A.indptr[best + 1]]] += 1
-            chosen[t] = best
-    return chosen
+    F = chosen[~two[chosen]]
+    h_road, h_pos, h_side = existing if existing is not None else (np.zeros(0, np.int64),) * 3
+    h_road = np.asarray(h_road, np.int64)
+    where = {int(c): k for k, c in enumerate(C)}
+    short: dict[tuple[int, int], float] = {}  # (a, b) across each other: metres short of offset_m
+    pen = np.zeros(C.size)  # short of offset_m from the nearest existing hydrant across
+    geoms = net.edge_geometry[roads.edge]
+    for r in np.unique(c_road[C]).tolist():
+        mine = C[c_road[C] == r]
+        if roads.wide[r]:  # sides of one road: positions compare directly
+            groups = [(mine[c_side[mine] == s], mine[c_side[mine] == 3 - s], h_pos[(h_road == r) & (h_side == 3 - s)])
+                      for s in (1, 2)]
+            groups = [(a, c_pos[b], b, e) for a, b, e in groups]
+        else:  # the other carriageway: its points projected onto this one
+            other = C[np.isin(c_road[C], partners[r])]
+            hn = np.isin(h_road, partners[r])
+            pts_b = shapely.line_interpolate_point(geoms[c_road[other]], c_pos[other])
+            pts_h = shapely.line_interpolate_point(geoms[h_road[hn]], h_pos[hn])
+            groups = [(mine, shapely.line_locate_point(geoms[r], pts_b), other,
+                       shapely.line_locate_point(geoms[r], pts_h))]
+        for a, along_b, b, along_h in groups:
+            if a.size and b.size:
+                d = np.abs(c_pos[a][:, None] - np.asarray(along_b, float)[None, :])
+                for i, j in zip(*np.nonzero(d < offset_m)):
+                    key = (min(where[int(a[i])], where[int(b[j])]), max(where[int(a[i])], where[int(b[j])]))
+                    short[key] = max(short.get(key, 0.0), offset_m - float(d[i, j]))
+            if a.size and np.size(along_h):
+                d = np.abs(c_pos[a][:, None] - np.asarray(along_h, float)[None, :]).min(axis=1)
+                idx = np.array([where[int(x)] for x in a])
+                pen[idx] = np.maximum(pen[idx], np.maximum(offset_m - d, 0.0))
+    cur = np.isin(C, W)
+
+    def cost(x: np.ndarray) -> float:
+        return (sum(v for (i, j), v in short.items() if x[i] and x[j]) + float(pen[x].sum())
+                + 1e-3 * float((x & ~cur).sum()))
+
+    if cost(cur) <= 0:
+        return chosen
+    # rows the fixed sites leave to these
+    left = np.flatnonzero(np.asarray(A[:, F].sum(axis=1)).ravel() == 0) if F.size else np.arange(A.shape[0])
+    M = A[left][:, C].tocsr()
+    P = np.array(list(short), np.int64).reshape(-1, 2)
+    n, k = C.size, P.shape[0]
+    obj = np.concatenate([pen + 1e-3 * ~cur, np.array(list(short.values()), float)])
+    cons = [LinearConstraint(sp.hstack([M, sp.csr_matrix((M.shape[0], k))]), lb=1.0, ub=np.inf),
+            LinearConstraint(sp.hstack([sp.csr_matrix(np.ones((1, n))), sp.csr_matrix((1, k))]), lb=W.size, ub=W.size)]
+    if k:
+        rows = np.repeat(np.arange(k), 3)
+        cols = np.column_stack([P[:, 0], P[:, 1], n + np.arange(k)]).ravel()
+        vals = np.tile([-1.0, -1.0, 1.0], k)
+        cons.append(LinearConstraint(sp.csr_matrix((vals, (rows, cols)), shape=(k, n + k)), lb=-1.0, ub=np.inf))
+    res = milp(obj, constraints=cons, integrality=np.concatenate([np.ones(n), np.zeros(k)]),
+               bounds=Bounds(0, 1), options={"time_limit": float(time_limit_s), "disp": False})
+    if res.x is None:
+        return chosen
+    x = res.x[:n] > 0.5
+    ok = x.sum() == W.size and (M.shape[0] == 0 or (np.asarray(M[:, np.flatnonzero(x)].sum(axis=1)).ravel() > 0).all())
+    if not ok or cost(x) >= cost(cur) - 1e-9:
+        return chosen
+    return np.concatenate([F, C[x]])
 
 
 def _prefer_crossings(A: sp.csc_matrix, chosen: np.ndarray, crossing: np.ndarray) -> np.ndarray:

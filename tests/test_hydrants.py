@@ -893,18 +893,20 @@ def _across_offsets(net, props, existing_xy, across) -> list[float]:
     return out
 
 
-def test_proposals_on_a_wide_road_are_staggered_across_it():
+@pytest.mark.parametrize("existing", [[(1000, 0), (400, 10)], [(0, 0)]])
+def test_proposals_on_a_wide_road_are_staggered_across_it(existing):
     """GB 50974 asks for hydrants on both sides of roads wider than 60 m, staggered (交叉错落):
     new hydrants on one side keep at least 50 m along the road from every hydrant on the other
     side, new or existing, at no cost in count or protection. Unstaggered, the solver put
-    hydrants directly opposite each other (offset 0)."""
+    hydrants directly opposite each other (offset 0); moving one at a time could not untangle
+    the tight chain left by a hydrant at the west crossing."""
     net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2, {"lanes": "20"})])
-    existing = [(1000, 0), (400, 10)]  # one at the east crossing, one on the north (left) side
     res = analyse(net, points(existing))
     assert res.status == "optimal"
     props = res.proposals
     assert set(props["side"]) == {"left", "right"}
-    offsets = _across_offsets(net, props, [(400, 1.0)], lambda a, b: a * b < 0)
+    across = [(x, 1.0 if y > 0 else -1.0) for x, y in existing if y != 0]
+    offsets = _across_offsets(net, props, across, lambda a, b: a * b < 0)
     assert len(offsets) == len(props) and min(offsets) >= 50 - 1e-6
     # the same count as an unstaggered exact placement, and every piece protected
     plain = analyse(net, points(existing), crossing_bonus=False)
