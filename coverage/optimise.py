@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
 import time
 from dataclasses import dataclass, field
@@ -205,8 +206,15 @@ def _scaled_weights(fn):
     tolerances (HiGHS's gaps, greedy's zero gain) would otherwise treat tiny weights as ties
     and return a plan far from the best labelled optimal."""
 
+    sig = inspect.signature(fn)
+
     @functools.wraps(fn)
-    def run(first, weights, *args, **kwargs):
+    def run(*args, **kwargs):
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError:
+            return fn(*args, **kwargs)  # the model's own error
+        weights = bound.arguments.get("weights")
         k = 1.0
         if weights is not None:
             try:
@@ -215,8 +223,8 @@ def _scaled_weights(fn):
                 w = None  # the model's own check names the problem
             if w is not None and w.size and np.isfinite(w).all() and (w >= 0).all() and 0 < w.max() < 1:
                 k = 2.0 ** (math.floor(math.log2(float(w.max()))))
-                weights = w / k
-        sol = fn(first, weights, *args, **kwargs)
+                bound.arguments["weights"] = w / k
+        sol = fn(*bound.args, **bound.kwargs)
         if k == 1.0:
             return sol
         return dataclasses.replace(

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .demand import Demand, make_demand
-from .errors import CoverageWarning, DataError, InputError
+from .errors import CoverageWarning, DataError, InputError, OffNetworkError, ResolveError
 from .io import read_area, read_features
 from .network import RoadNetwork, load_network
 from .scenario import Scenario
@@ -118,11 +118,11 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
         try:
             stations = place_stations(network, station_list + osm_list, pois=pois)
         except (InputError, DataError) as exc:
-            if area is None:
+            if area is None or type(exc) not in (InputError, DataError, OffNetworkError, ResolveError):
                 raise
             buffer = net.get("clip_buffer_m", 2000.0)
-            raise (DataError if isinstance(exc, DataError) else InputError)(f"{exc} (the network is clipped to {_area_name(scenario)} plus clip_buffer_m "
-                            f"= {buffer:g} m: a station outside that cannot be placed)") from None
+            raise type(exc)(f"{exc} (if the station lies outside {_area_name(scenario)} plus clip_buffer_m "
+                            f"= {buffer:g} m, the network was clipped away there: raise clip_buffer_m)") from None
         stations = _drop_listed_twice(network, stations, {s.id for s in osm_list})
         for note in _placement_notes(stations):  # they were in stations.csv only
             warnings.warn(note, CoverageWarning, stacklevel=2)
@@ -221,16 +221,17 @@ SAME_STATION_M = 150.0
 
 
 def _drop_listed_twice(network: RoadNetwork, stations: gpd.GeoDataFrame, osm_ids: set) -> gpd.GeoDataFrame:
-    """Drop stations imported from OSM (``osm_ids``) that lie within :data:`SAME_STATION_M` of a
-    station the scenario lists: the same station twice would split its district in two."""
+    """Drop stations imported from OSM (``osm_ids``) that lie within :data:`SAME_STATION_M` of an
+    existing station the scenario lists: the same station twice would split its district in two.
+    A planned or candidate station near one does not replace it (the plan may build next door)."""
     if not osm_ids or len(stations) == 0:
         return stations
     is_osm = stations["id"].isin(osm_ids).to_numpy()
-    if is_osm.all() or not is_osm.any():
+    listed = np.flatnonzero(~is_osm & (stations["status"] == "existing").to_numpy())
+    if listed.size == 0 or not is_osm.any():
         return stations
     x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))
     xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
-    listed = np.flatnonzero(~is_osm)
     drop = []
     for i in np.flatnonzero(is_osm):
         d = np.hypot(*(xy[listed] - xy[i]).T)

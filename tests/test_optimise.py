@@ -440,3 +440,14 @@ def test_odd_inputs_get_specific_errors_or_sensible_readings():
     assert s.objective == 30.0 and list(s.selected) == [0]
     # any whole-number p, numpy float32 included
     assert max_cover(A, None, np.float32(2.0)).p == 2
+
+
+def test_models_take_every_argument_by_name():
+    A = _geo(40, 20, 0.3, 2)
+    w = np.random.default_rng(1).random(40) * 1e-6  # scaled internally: the wrapper must bind names
+    T = np.where(A, 10.0, np.inf)
+    assert max_cover(covers=A, weights=w, p=3).objective == pytest.approx(max_cover(A, w, 3).objective)
+    assert p_median(times=T, weights=w, p=3).objective == pytest.approx(p_median(T, w, 3).objective)
+    assert backup_cover(covers=A, weights=w, p=3).objective == pytest.approx(backup_cover(A, w, 3).objective)
+    assert max_cover_classes(covers_by_class={"a": A}, weights=w, counts={"a": 2}).objective == pytest.approx(
+        max_cover_classes({"a": A}, w, {"a": 2}).objective)

@@ -69,3 +69,14 @@ def test_an_osm_station_the_scenario_lists_is_not_imported_twice(tmp_path):
     said = [str(w.message) for w in caught if issubclass(w.category, CoverageWarning)
             and "taken as the same station" in str(w.message)]
     assert len(said) == 1 and "'erottaja'" in said[0]
+
+    # a planned station next door does not stand for the existing OSM one (a plan may build there)
+    data["stations"] = [{"id": "newone", "name": "new", "class": "class1", "status": "planned",
+                         "at": {"lon": 24.9473, "lat": 60.1652}}]
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prep = prepare(load_scenario(p))
+    st = prep.stations.set_index("id")
+    assert len(st) == 2 and st.loc["newone", "status"] == "planned"
+    assert [s for s in st.index if s.startswith("osm-")] and (st["status"] == "existing").sum() == 1

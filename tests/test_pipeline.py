@@ -205,5 +205,5 @@ def test_a_station_clipped_away_with_the_network_says_so(tmp_path):
     data["stations"].append({"id": "out", "name": "out", "class": "class1", "status": "planned",
                              "at": {"lon": LON0 + (N - 1) * STEP_LON + 0.0075, "lat": LAT0}})
     open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
-    with pytest.raises(InputError, match="clip_buffer_m = 0 m: a station outside that cannot be placed"):
+    with pytest.raises(InputError, match="plus clip_buffer_m = 0 m, the network was clipped away there"):
         prepare(load_scenario(p))
