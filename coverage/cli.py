@@ -156,7 +156,9 @@ def _cmd_fetch(args, progress) -> int:
     scenario = load_scenario(args.scenario)
     net = load_network(scenario.network["source"], speeds=dict(scenario.speeds), offline=args.offline)
     _note(args, f"network for {scenario.name!r}: {net.n_nodes} nodes, {net.n_edges} edges (cached)")
-    if scenario.pois_osm or scenario.osm_stations_class:
+    from .pipeline import needs_osm_features
+
+    if needs_osm_features(scenario):  # pois, stations or siting rules from OSM
         from .osmfeatures import fire_stations, osm_features
 
         feats = osm_features(scenario.network["source"], offline=args.offline)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -401,16 +402,70 @@ def implied_one_way(junction: Any, oneway: Any) -> bool:
 @contextlib.contextmanager
 def osmnx_http_cache(folder: Path) -> Iterator[None]:
     """Temporarily point osmnx's HTTP response cache at ``folder/http`` (never the working
-    directory), restoring its settings after."""
+    directory), restoring its settings after.
+
+    Overpass answers a query it gave up on (timeout, overload) with HTTP 200, no data and a
+    ``remark``; osmnx only logs it, so an incomplete download would look like an empty or a
+    smaller area. Any remark turns the download into a :class:`DataError` (nothing is cached).
+    A broken file in osmnx's own HTTP cache (a killed run) is deleted, so the next run
+    downloads it again.
+    """
     import osmnx as ox
+    from osmnx import _http
 
     old = (ox.settings.cache_folder, ox.settings.use_cache)
     ox.settings.cache_folder = str(Path(folder) / "http")
     ox.settings.use_cache = True
+    remarks: list[str] = []
+    parse = _http._parse_response
+
+    def watched(response):
+        out = parse(response)
+        if isinstance(out, dict) and "remark" in out:
+            remarks.append(str(out["remark"]))
+        return out
+
+    _http._parse_response = watched
     try:
         yield
+    except Exception as exc:
+        if remarks:
+            raise _remark_error(remarks) from None
+        if isinstance(exc, ValueError) and _drop_broken_http_cache(Path(folder) / "http"):
+            raise DataError(f"a broken file in the download cache {str(Path(folder) / 'http')!r} (a run "
+                            "stopped while writing it) was deleted: run again to download it anew") from None
+        raise
+    else:
+        if remarks:
+            raise _remark_error(remarks)
     finally:
+        _http._parse_response = parse
         ox.settings.cache_folder, ox.settings.use_cache = old
+
+
+def _remark_error(remarks: list[str]) -> DataError:
+    return DataError(f"the OpenStreetMap server answered {len(remarks)} request(s) without its data "
+                     f"({remarks[0][:160]!r}): the download is incomplete, so nothing was cached; try "
+                     "again later, or ask for a smaller area")
+
+
+def _drop_broken_http_cache(folder: Path) -> int:
+    """Delete the files of osmnx's HTTP cache that are not readable JSON; their number."""
+    gone = 0
+    for f in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                f.unlink()
+                gone += 1
+    return gone
+
+
+def unique_temp(path: Path, suffix: str) -> Path:
+    """A temporary name beside ``path`` that no other writer uses (two runs may download the
+    same area at once; each then replaces the cache entry whole)."""
+    return path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
 
 
 def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
@@ -632,9 +687,13 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
             f"{type(exc).__name__}: {exc}"
         ) from None
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    ox.save_graphml(graph, tmp)
-    os.replace(tmp, cached)
+    tmp = unique_temp(cached, ".tmp")
+    try:
+        ox.save_graphml(graph, tmp)
+        os.replace(tmp, cached)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return graph
 
 

@@ -6,6 +6,7 @@ cache so that later runs are offline.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -132,13 +133,20 @@ def _download(source: Mapping[str, Any], *, cache, offline: bool) -> gpd.GeoData
     digest = hashlib.sha1(json.dumps([kind, key], ensure_ascii=False).encode()).hexdigest()[:16]
     cached = folder / f"features-{kind}-{digest}.geojson"
     if cached.exists():
-        return gpd.read_file(cached)
+        try:
+            return gpd.read_file(cached)
+        except Exception as exc:  # a damaged cache entry: never trusted, fetched again when online
+            if offline:
+                raise DataError(f"cached OSM features {str(cached)!r} cannot be read ({type(exc).__name__}): "
+                                "delete the file and run `covplan fetch SCENARIO` where online") from None
+            with contextlib.suppress(OSError):
+                cached.unlink()
     if offline:
         raise NetworkUnavailableError(
             f"OSM features for {kind} {key!r} are not cached in {str(folder)!r} and downloads are off: "
             "run `covplan fetch SCENARIO` where online"
         )
-    from .network import _is_connection_error, osmnx_http_cache
+    from .network import _is_connection_error, osmnx_http_cache, unique_temp
 
     try:
         with osmnx_http_cache(folder):
@@ -164,9 +172,13 @@ def _download(source: Mapping[str, Any], *, cache, offline: bool) -> gpd.GeoData
     keep = [c for c in g.columns if c in KEEP_COLUMNS] + ["geometry"]
     g = gpd.GeoDataFrame(g[keep], geometry="geometry", crs=4326)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp.geojson")
-    g.to_file(tmp, driver="GeoJSON")
-    os.replace(tmp, cached)
+    tmp = unique_temp(cached, ".tmp.geojson")
+    try:
+        g.to_file(tmp, driver="GeoJSON")
+        os.replace(tmp, cached)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return g
 
 

@@ -34,6 +34,16 @@ class Prepared:
     demand: Demand
     pois: gpd.GeoDataFrame | None
     warnings: tuple[str, ...] = ()  # data warnings for the summary (also issued as CoverageWarning)
+    # OSM features of the network's source, loaded (offline-aware, cached) when the scenario asks
+    # for any: pois/hydrants/stations_from_osm, or the siting rules with osm: true
+    osm_features: gpd.GeoDataFrame | None = None
+
+
+def needs_osm_features(scenario: Scenario) -> bool:
+    """Whether the scenario reads OSM features of its network source (besides its roads)."""
+    opt = scenario.optimise
+    rules = [r for r in (getattr(opt, "hazards", None), getattr(opt, "venues", None)) if r is not None]
+    return bool(scenario.pois_osm or scenario.osm_stations_class or any(r.options.get("osm") for r in rules))
 
 
 def _bar(total: int, desc: str, progress: bool):
@@ -104,13 +114,16 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
         if short:
             warnings.warn(short, CoverageWarning, stacklevel=2)
         bar.update(1)
+        osm_feats = None
+        if needs_osm_features(scenario):
+            from .osmfeatures import osm_features
+
+            osm_feats = osm_features(source, cache=cache, offline=offline)
         pois = None
         if scenario.pois is not None:
             pois = read_features(scenario.pois.path, datum=scenario.pois.datum, what="pois")
         elif scenario.pois_osm or scenario.osm_stations_class:
-            from .osmfeatures import osm_features
-
-            pois = osm_features(source, cache=cache, offline=offline)
+            pois = osm_feats
         station_list = list(scenario.stations)
         osm_list = []
         if scenario.osm_stations_class:
@@ -132,7 +145,7 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
         demand = make_demand(network, scenario.demand, area=area, districts=districts, name_field=field)
         bar.update(2)
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
-                    district_field=field, stations=stations, demand=demand, pois=pois)
+                    district_field=field, stations=stations, demand=demand, pois=pois, osm_features=osm_feats)
 
 
 def _placement_notes(stations) -> list[str]:

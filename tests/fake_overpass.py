@@ -193,6 +193,10 @@ class FakeOsmServer:
             return self._send(h, 500, "text/html", b"<html><body>Internal Server Error</body></html>")
         if self.mode == "garbage":
             return self._send(h, 200, "application/json", b"\x00\x01 this is not json {")
+        if self.mode == "remark":  # what Overpass sends when it gives up: 200, no data, a remark
+            return self._send(h, 200, "application/json", json.dumps({
+                "version": 0.6, "generator": "Overpass API", "elements": [],
+                "remark": 'runtime error: Query timed out in "query" at line 1 after 181 seconds.'}).encode())
         if parsed.path.endswith("/interpreter") and h.command == "POST":
             payload: Any = overpass_answer(self.elements, query)
         elif parsed.path.endswith("/search"):

@@ -311,3 +311,51 @@ def test_download_keeps_the_same_roads_as_a_file(osmnx_to, tmp_path):
     assert set(got.node_ids.tolist()) == (
         {1000 + 10 * i + j for i in range(3) for j in (0, 2, 3)} | {1030, 1032, 1011}
     )
+
+
+def test_an_overpass_remark_is_an_error_and_nothing_is_cached(osmnx_to, tmp_path):
+    """Overpass answers a query it gave up on with HTTP 200, no data and a remark: that used to be
+    cached as an empty area (no OSM features, for good) or as a partial road network."""
+    from coverage.osmfeatures import osm_features
+
+    with FakeOsmServer(mode="remark") as server:
+        osmnx_to(server.url)
+        with pytest.raises(DataError, match="without its data .*Query timed out.*nothing was cached"):
+            load_network({"bbox": BBOX}, cache=tmp_path)
+        with pytest.raises(DataError, match="without its data"):
+            osm_features({"bbox": BBOX}, cache=tmp_path)
+    assert not list(tmp_path.glob("network-*")) and not list(tmp_path.glob("features-*"))
+
+
+def test_broken_cache_files_are_never_trusted(osmnx_to, huangpu_elements, tmp_path):
+    from coverage.osmfeatures import osm_features
+
+    with FakeOsmServer(elements=huangpu_elements, max_requests=20) as server:
+        osmnx_to(server.url)
+        load_network({"bbox": BBOX}, cache=tmp_path)
+        feats = osm_features({"bbox": BBOX}, cache=tmp_path)
+        # a killed run leaves a truncated file in osmnx's HTTP cache: deleted, the next run downloads
+        for f in tmp_path.glob("network-*.graphml"):
+            f.unlink()
+        http = sorted((tmp_path / "http").glob("*.json"))
+        assert http
+        for f in http:
+            f.write_text(f.read_text(encoding="utf-8")[:50], encoding="utf-8")
+        with pytest.raises(DataError, match="broken file in the download cache .*run again"):
+            load_network({"bbox": BBOX}, cache=tmp_path)
+        assert load_network({"bbox": BBOX}, cache=tmp_path).n_edges > 0
+        # a damaged features file: named when offline, fetched again when online
+        (cached,) = tmp_path.glob("features-*.geojson")
+        cached.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+        with pytest.raises(DataError, match="cannot be read .*delete the file"):
+            osm_features({"bbox": BBOX}, cache=tmp_path, offline=True)
+        assert len(osm_features({"bbox": BBOX}, cache=tmp_path)) == len(feats)
+
+
+def test_cache_writers_use_their_own_temporary_names(tmp_path):
+    """Two runs downloading the same area at once used one temporary name: one crashed."""
+    from coverage.network import unique_temp
+
+    target = tmp_path / "network-bbox-abc.graphml"
+    names = {unique_temp(target, ".tmp") for _ in range(50)}
+    assert len(names) == 50 and all(n.parent == tmp_path and n.name.endswith(".tmp") for n in names)

@@ -84,3 +84,23 @@ def test_downloads_never_write_into_the_working_directory(osmnx_to, shared_data,
         osmnx_to(server.url)
         assert main(["--quiet", "fetch", str(scenario)]) == 0
     assert list(work.iterdir()) == []
+
+
+def test_siting_rules_from_osm_are_fetched_and_read_offline(osmnx_to, shared_data, tmp_path, monkeypatch):  # noqa: F811
+    """optimise.hazards/venues {osm: true} read OSM features: `covplan fetch` caches them and an
+    --offline run reads the cache (it used to download them, offline or not)."""
+    monkeypatch.setenv("COVPLAN_CACHE", str(tmp_path / "cache"))
+    p = tmp_path / "rules.yaml"
+    p.write_text(yaml.safe_dump({
+        "name": "rules", "network": {"bbox": list(BBOX)},
+        "stations": [{"id": "s", "class": "small", "status": "existing", "at": {"lon": 121.4725, "lat": 31.2300}}],
+        "optimise": {"model": "mclp", "new": 1, "class": "small", "candidate_spacing_m": 200,
+                     "hazards": {"osm": True}, "venues": {"osm": True}},
+    }, allow_unicode=True), encoding="utf-8")
+    elements = osm_xml_elements(shared_data / HUANGPU) + SYNTHETIC
+    with FakeOsmServer(elements=elements) as server:
+        osmnx_to(server.url)
+        assert main(["--quiet", "fetch", str(p)]) == 0
+        assert len(server.requests) == 2  # roads, then features
+    assert len(list((tmp_path / "cache").glob("features-bbox-*.geojson"))) == 1
+    assert main(["--offline", "--quiet", "optimise", str(p), "--out", str(tmp_path / "out")]) == 0

@@ -227,3 +227,23 @@ def test_demand_keys_of_another_demand_kind_are_reported(tmp_path):
     assert "demand.weight_field: got 'pop', expected no value: weight_field applies to demand kind " \
            "buildings or points only (this demand is roads)" in text
     assert "demand.cell_m" in text
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_a_downloaded_network_covers_the_scenarios_study_area(path, shared_data):
+    """A bbox download must hold the districts or area it is scored on (Luoyang's covered 67 %)."""
+    import geopandas as gpd
+
+    sc = load_scenario(path)
+    if sc.network.get("kind") != "bbox":
+        pytest.skip("not a bbox download")
+    w, s, e, n = sc.network["source"]["bbox"] if isinstance(sc.network["source"], dict) else sc.network["source"]
+    for ref in (sc.area, sc.districts):
+        if ref is None:
+            continue
+        g = gpd.read_file(ref.path)
+        names = ref.options.get("names")
+        if names:
+            g = g[g[ref.options["name_field"]].astype(str).isin(names)]
+        x0, y0, x1, y1 = g.to_crs(4326).total_bounds
+        assert w <= x0 and s <= y0 and x1 <= e and y1 <= n, (path.name, (w, s, e, n), (x0, y0, x1, y1))
