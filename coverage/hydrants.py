@@ -12,7 +12,8 @@ Model (GB 50974-2014 defaults, all configurable)
 * Wide roads (OSM ``width`` > ``wide_road_m``, or ``lanes`` x ``lane_width_m`` > ``wide_road_m``;
   default 60 m) have two sides that are protected separately. A hydrant on such a road protects
   only its own side of that road directly (side = the side of the centreline its mapped point
-  lies on). Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
+  lies on; a point exactly on the centreline counts as left). Proposals on such a road stand on
+  their side, half the tagged width (2-40 m) from the centreline. Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
   hydrant reaches through a node is protected on both sides of the roads meeting there, so a
   hydrant AT a crossing protects both sides of the wide roads meeting there.
 * Road pieces are exact: a partially protected road is cut at the exact point (from the
@@ -412,10 +413,25 @@ def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, 
         )
     sel = table.loc[keep]
     pts = sel.geometry
-    nonpoint = ~(pts.geom_type == "Point").to_numpy()
-    if nonpoint.any():  # mapped as areas/lines: use a point inside the shape
+    kept_ids = ids[keep].astype(str)
+    n_parts = shapely.get_num_geometries(pts.to_numpy())
+    multi = (pts.geom_type == "MultiPoint").to_numpy() & (n_parts > 1)
+    if multi.any():
+        raise DataError(
+            f"hydrants from {name!r}: feature {str(kept_ids[multi][0])!r} is a MultiPoint of "
+            f"{int(n_parts[multi][0])} points ({int(multi.sum())} such feature(s)): expected one point "
+            "per hydrant; split them into single points")
+    nonpoint = ~pts.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
+    if nonpoint.any():  # mapped as areas/lines (OSM allows it): use a point inside the shape
+        warnings.warn(
+            f"hydrants from {name!r}: {int(nonpoint.sum())} feature(s) are not points "
+            f"({', '.join(f'{i} ({t})' for i, t in zip(kept_ids[nonpoint][:5], pts.geom_type[nonpoint][:5]))}"
+            f"{' ...' if nonpoint.sum() > 5 else ''}): each stands for one hydrant at a point inside "
+            "it; check that the file holds hydrants", CoverageWarning, stacklevel=4)
+    convert = nonpoint | (pts.geom_type == "MultiPoint").to_numpy()  # a MultiPoint of one point too
+    if convert.any():
         pts = pts.copy()
-        pts.iloc[nonpoint] = pts.iloc[nonpoint].representative_point()
+        pts.iloc[convert] = pts.iloc[convert].representative_point()
     lon = shapely.get_x(pts.to_numpy())
     lat = shapely.get_y(pts.to_numpy())
     try:
@@ -834,6 +850,8 @@ def snap_hydrants(
         WGS-84 brings them onto the roads: the coordinates are probably in that datum.
     """
     _check_snap_metres(tolerance_m, duplicate_m)
+    _positive("wide_road_m", wide_road_m)
+    _positive("lane_width_m", lane_width_m)
     h = _check_hydrant_frame(hydrants)
     why = _hydrant_exclusions(network, check_exclude(exclude, "hydrants exclude"), wide_road_m, lane_width_m)
     roads = _roads(network, wide_road_m=wide_road_m, lane_width_m=lane_width_m)
@@ -1272,11 +1290,13 @@ def _area_intervals(net: RoadNetwork, roads: _Roads, area_p) -> tuple[np.ndarray
     glen = shapely.length(geoms)
     scale = np.where(glen > 0, roads.length / np.where(glen > 0, glen, 1.0), 1.0)[ridx]
     g = geoms[ridx]
-    a = shapely.line_locate_point(g, shapely.get_point(parts, 0))
-    b = shapely.line_locate_point(g, shapely.get_point(parts, -1))
+    # locate each piece by its middle: on a road that ends where it starts (a loop), the shared
+    # end point would be found at 0 and the piece running back to it misplaced
+    plen = shapely.length(parts)
+    mid = shapely.line_locate_point(g, shapely.line_interpolate_point(parts, 0.5, normalized=True))
     L = roads.length[ridx]
-    lo = np.clip(np.minimum(a, b) * scale, 0, L)
-    hi = np.clip(lo + shapely.length(parts) * scale, 0, L)
+    lo = np.clip((mid - plen / 2) * scale, 0, L)
+    hi = np.clip(lo + plen * scale, 0, L)
     # every side of the road
     nside = np.where(roads.wide[ridx], 2, 1)
     rep = np.repeat(np.arange(len(ridx)), nside)
@@ -1424,6 +1444,7 @@ def analyse_hydrants(
     radius = _positive("radius_m", radius_m)
     spacing = _positive("spacing_m", spacing_m)
     wide_m = _positive("wide_road_m", wide_road_m)
+    _positive("lane_width_m", lane_width_m)
     cand_sp = _positive("candidate_spacing_m", candidate_spacing_m)
     if cand_sp >= 2 * radius:
         raise InputError(
@@ -1436,8 +1457,13 @@ def analyse_hydrants(
     if area is not None:
         from .demand import _area_projected
 
-        if not isinstance(area, shapely.Geometry) or area.is_empty:
-            raise InputError(f"area {area!r} is invalid: expected a non-empty shapely polygon in WGS-84")
+        if (not isinstance(area, shapely.Geometry) or area.is_empty
+                or area.geom_type not in ("Polygon", "MultiPolygon")):
+            raise InputError(f"area {str(area)[:80]!r} is invalid: expected a non-empty shapely polygon in WGS-84")
+        x0, y0, x1, y1 = area.bounds
+        if max(abs(x0), abs(x1)) > 180 or max(abs(y0), abs(y1)) > 90:
+            raise InputError(f"area bounds {tuple(round(v, 1) for v in area.bounds)} are not longitude/"
+                             "latitude: expected the study area in WGS-84 degrees")
         area_p = shapely.make_valid(_area_projected(network, area))
     if area_p is not None and not isinstance(hydrants, SnappedHydrants):
         hydrants = _check_hydrant_frame(hydrants)
@@ -1697,6 +1723,20 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
         e = roads.edge[road[m]]
         pts = shapely.line_interpolate_point(net.edge_geometry[e], pos[m])
         x[m], y[m] = shapely.get_x(pts), shapely.get_y(pts)
+        # on a wide road a proposal stands on its own side, not on the centreline (where its side
+        # would be undecided when the point is read back)
+        side = cand.side[ci][m]
+        if (side > 0).any():
+            g = net.edge_geometry[e]
+            a = shapely.line_interpolate_point(g, np.maximum(pos[m] - 0.5, 0))
+            b = shapely.line_interpolate_point(g, np.minimum(pos[m] + 0.5, shapely.length(g)))
+            tx, ty = shapely.get_x(b) - shapely.get_x(a), shapely.get_y(b) - shapely.get_y(a)
+            t = np.hypot(tx, ty)
+            t = np.where(t > 0, t, 1.0)
+            off = np.clip(np.nan_to_num(roads.width_m[road[m]] / 2.0, nan=5.0), 2.0, 40.0)
+            sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))  # left of u -> v: +normal
+            x[m] += sgn * off * (-ty / t)
+            y[m] += sgn * off * (tx / t)
     lon, lat = net.to_wgs84(x, y)
     deg = np.where(node >= 0, roads.node_deg[np.maximum(node, 0)], 2)
     site = np.where(node < 0, "road", np.where(deg >= 3, "crossing", np.where(deg == 1, "dead_end", "node")))

@@ -1084,9 +1084,9 @@ def _clip(graph: nx.MultiDiGraph, clip: BaseGeometry, buffer_m: float, source: s
     kept = ids[inside]
     if len(kept) == 0:
         b = clip.bounds
-        nb = (xs.min(), ys.min(), xs.max(), ys.max())
+        nb = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
         raise DataError(
-            f"clip area (bounds {tuple(round(v, 4) for v in b)}) leaves no roads of network "
+            f"clip area (bounds {tuple(round(float(v), 4) for v in b)}) leaves no roads of network "
             f"{source!r} (roads span {tuple(round(v, 4) for v in nb)}): is the area in the right "
             "place and datum (WGS-84)?"
         )

@@ -929,3 +929,66 @@ def test_proposals_on_both_carriageways_of_a_wide_divided_road_are_staggered():
     px, py = net.to_projected(props["lon"].to_numpy(), props["lat"].to_numpy())
     again = analyse(net, points([(500, 300)] + [(x - X0, y - Y0) for x, y in zip(px, py)]), propose=False)
     assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_study_area_cutting_a_loop_road_keeps_both_pieces():
+    """A road ending where it starts (a cul-de-sac loop) cut by the area: the piece running back
+    to the node was located at 0 and lost (445.3 m instead of 590.7 m)."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in {1: (0, 0), 2: (-300, 0)}.items():
+        G.add_node(n, x=lonlat(x, y)[0], y=lonlat(x, y)[1])
+    G.add_edge(1, 2, highway="residential", oneway=False)
+    G.add_edge(2, 1, highway="residential", oneway=False)
+    G.add_edge(1, 1, highway="residential", oneway=False, geometry=shapely.LineString(
+        [lonlat(0, 0), lonlat(100, -50), lonlat(200, 0), lonlat(100, 50), lonlat(0, 0)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = network_from_graph(G, simplify=False, retain_all=True)
+    area = shapely.Polygon([lonlat(-400, -100), lonlat(130, -100), lonlat(130, 100), lonlat(-400, 100)])
+    res = analyse(net, points([(-300, 0)])[:0], area=area, propose=False)
+    # independent: the length of the road lines inside the area, in metres (shapely, projected)
+    lines = [shapely.LineString([(0, 0), (-300, 0)]),
+             shapely.LineString([(0, 0), (100, -50), (200, 0), (100, 50), (0, 0)])]
+    box_m = shapely.box(-400, -100, 130, 100)
+    want = sum(line.intersection(box_m).length for line in lines)
+    assert res.road_m == pytest.approx(want, abs=0.5)
+    assert len(res.unprotected) == 3
+
+
+def test_hydrant_files_with_shapes_other_than_points(tmp_path):
+    f = tmp_path / "h.geojson"
+    gpd.GeoDataFrame({"id": ["row-A"], "kind": ["hydrant"]},
+                     geometry=[shapely.MultiPoint([lonlat(0, 0), lonlat(50, 0), lonlat(100, 0)])],
+                     crs=4326).to_file(f, driver="GeoJSON")
+    with pytest.raises(DataError, match="feature 'row-A' is a MultiPoint of 3 points"):
+        load_hydrants(f)
+    poly = shapely.Polygon([lonlat(0, 0), lonlat(100, 0), lonlat(100, 100)])
+    gpd.GeoDataFrame({"id": ["district"], "kind": ["hydrant"]}, geometry=[poly], crs=4326).to_file(f, driver="GeoJSON")
+    with pytest.warns(CoverageWarning, match=r"1 feature\(s\) are not points \(district \(Polygon\)\)"):
+        assert len(load_hydrants(f)) == 1
+
+
+def test_wide_road_proposals_stand_on_their_side_and_read_back_so():
+    """Proposals on a wide road were placed on the centreline: read back, all fell to the left
+    and the right side stayed unprotected (share 0.6)."""
+    net = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2, {"width": "70"})])
+    res = analyse(net, points([(1000, 0)]))
+    props = res.proposals
+    assert set(props["side"]) == {"left", "right"}
+    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
+                            geometry=list(props.geometry) + list(points([(1000, 0)]).geometry), crs=4326)
+    again = analyse(net, back, propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+    sides = again.snapped.hydrants.set_index("id").loc[[f"p{i}" for i in range(len(props))], "side"]
+    assert list(sides) == list(props["side"])
+
+
+def test_lane_width_and_area_are_checked():
+    net = make_net({1: (0, 0), 2: (300, 0)}, [(1, 2, {"lanes": "20"})])
+    for bad in (math.nan, -3.5, 0):
+        with pytest.raises(InputError, match="lane_width_m"):
+            analyse(net, points([(0, 0)]), lane_width_m=bad)
+    with pytest.raises(InputError, match="expected a non-empty shapely polygon"):
+        analyse(net, points([(0, 0)]), area=shapely.LineString([lonlat(0, 0), lonlat(300, 0)]))
+    with pytest.raises(InputError, match="not longitude/latitude"):
+        analyse(net, points([(0, 0)]), area=shapely.box(X0 - 10, Y0 - 10, X0 + 400, Y0 + 10))
