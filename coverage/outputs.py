@@ -70,30 +70,45 @@ def optimise_outputs(prep: Prepared, *, model: str | None = None, new: int | Non
     if spec.classes and (model or spec.model) != "mclp":
         raise InputError(f"optimise.classes {dict(spec.classes)} apply to model mclp only, not "
                          f"{model or spec.model}: drop optimise.classes from the scenario or use --model mclp")
-    res = propose_sites(prep, model=model or spec.model, new=new if new is not None else spec.new,
-                        time_limit_s=time_limit_s or spec.time_limit_s, progress=progress, shared=shared)
+    res, said = _kept_warnings("optimise", lambda: propose_sites(
+        prep, model=model or spec.model, new=new if new is not None else spec.new,
+        time_limit_s=spec.time_limit_s if time_limit_s is None else time_limit_s,
+        progress=progress, shared=shared))
     layers = _base_layers(prep)
     layers["proposed"] = res.sites
     if len(res.uncoverable):
         layers["uncoverable"] = res.uncoverable
     tables = {"proposed": pd.DataFrame(res.sites.drop(columns="geometry"))}
     summary = {**summary_header(prep), "optimise": res.summary}
+    summary["warnings"] = list(summary.get("warnings", [])) + said
     return Outputs(layers=layers, tables=tables, summary=summary, objects={"optimise": res})
 
 
-def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
-    """Hydrant gap analysis; writes hydrants.json with the plan-style counts."""
-    from .pipeline import hydrants_scenario
-
+def _kept_warnings(label: str, make):
+    """``make()`` and its CoverageWarnings as summary lines (``"label: message"``); the warnings
+    are still shown (``--quiet`` hides them, the summary keeps them)."""
     import warnings
 
     from .errors import CoverageWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CoverageWarning)
-        res = hydrants_scenario(prep, progress=progress)
-    for w in caught:  # shown as before, and kept in the summary
+        out = make()
+    for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    said = []
+    for w in caught:
+        text = f"{label}: {w.message}"
+        if issubclass(w.category, CoverageWarning) and text not in said:
+            said.append(text)
+    return out, said
+
+
+def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
+    """Hydrant gap analysis; writes hydrants.json with the plan-style counts."""
+    from .pipeline import hydrants_scenario
+
+    res, said = _kept_warnings("hydrants", lambda: hydrants_scenario(prep, progress=progress))
     s = res.summary()
     layers = _base_layers(prep)
     points = _hydrant_points(res)
@@ -104,8 +119,7 @@ def hydrant_outputs(prep: Prepared, *, progress: bool = False) -> Outputs:
         if isinstance(g, gpd.GeoDataFrame) and len(g):
             layers[f"hydrant_{name}"] = _wgs(g)
     summary = {**summary_header(prep), "hydrants": s}
-    summary["warnings"] = list(summary.get("warnings", [])) + [
-        f"hydrants: {w.message}" for w in caught if issubclass(w.category, CoverageWarning)]
+    summary["warnings"] = list(summary.get("warnings", [])) + said
     return Outputs(layers=layers, summary=summary, extra_files={"hydrants.json": _json_text(s)},
                    objects={"hydrants": res})
 
@@ -217,8 +231,11 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
             "reported"]}))
     # what the standard requires: no quotas (they shape a plan, not the requirement)
     if lscp is None:
-        lscp = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
-                             progress=progress, quotas=False, shared=shared).summary
+        res, said = _kept_warnings("requirement", lambda: propose_sites(
+            prep, model="lscp", time_limit_s=sc.optimise.time_limit_s, progress=progress, quotas=False,
+            shared=shared))
+        lscp = res.summary
+        parts.append(Outputs(summary={"warnings": said}))
     after_plan = None
     if (prep.stations["status"] == "planned").any():
         after_plan = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,

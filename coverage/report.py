@@ -667,6 +667,14 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             kept = [str(x) for x in (opt.get("planned_selected") or [])]
             o.append(f"- 规划方案覆盖 / the plan's own sites (existing + planned): {_pct(opt['covered_share_plan'])}"
                      f"; planned stations the optimum keeps: {_md_cell(', '.join(kept)) if kept else 'none'}")
+        quotas = opt.get("quotas")
+        if isinstance(quotas, Mapping) and quotas:
+            def _q(q):
+                q = q if isinstance(q, Mapping) else {}
+                parts = [f"{k} {_num(q[k], 0)}" for k in ("min", "max") if q.get(k) is not None]
+                return ", ".join(parts) or "none"
+            o.append("- 区域配额 / district quotas: "
+                     + "; ".join(f"{_md_cell(d)}: {_q(q)}" for d, q in quotas.items()))
         for key, label in (("required", "必选 / required sites"), ("excluded", "排除 / excluded sites")):
             if opt.get(key):
                 o.append(f"- {label}: {_md_cell(', '.join(map(str, opt[key])))}")
@@ -680,7 +688,8 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                 tag = {"planned": " [规划 planned]", "candidate": " [备选 candidate station]"}.get(
                     str(site.get("kind")), "")
                 where = f" ({_md_cell(site['district'])})" if site.get("district") else ""
-                o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))}{tag}{where}: "
+                cls = f" [{_md_cell(site['class'])}]" if site.get("class") else ""
+                o.append(f"  - #{site.get('rank')} {_md_cell(site.get('label'))}{cls}{tag}{where}: "
                          f"+{_pct(site.get('adds_share'))} demand, +{_num(site.get('adds_km2'), 2)} km²{extra}")
         if opt.get("sites_adding_nothing_note"):
             o.append(f"- 不增加覆盖的站点 / sites adding nothing: {_md_cell(opt['sites_adding_nothing_note'])}")
@@ -696,8 +705,10 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             o.append(f"- 候选点 / candidate sites: {_num(opt['candidates'], 0)}" + (f" (left out: {why})" if why else ""))
         for w in opt.get("siting_warnings") or []:
             if isinstance(w, Mapping):
-                o.append(f"- 选址规则 / siting rule: planned station {_md_cell(w.get('station'))} is "
-                         f"{_num(w.get('distance_m'), 0)} m from a {_md_cell(w.get('rule'))} "
+                o.append(f"- 选址规则 / siting rule: {_md_cell(w.get('status') or 'planned')} station "
+                         f"{_md_cell(w.get('station'))} is "
+                         f"{_num(w.get('distance_m'), 0)} m from "
+                         f"{ {'hazards': 'a hazardous site', 'venues': 'a crowded venue'}.get(str(w.get('rule')), 'a ' + _md_cell(w.get('rule')))} "
                          f"(GB 51080 asks >= {_num(w.get('min_m'), 0)} m)")
         for d in opt.get("dropped_candidates") or []:
             if isinstance(d, Mapping):

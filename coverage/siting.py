@@ -113,8 +113,8 @@ def _warn_off_street(network: RoadNetwork, at: Snapped, labels: list, what: str)
         f"{labels[i]} ({'tunnel' if network.edge_tunnel[at.edge[i]] else 'bridge' if network.edge_bridge[at.edge[i]] else network.edge_highway[at.edge[i]]})"
         for i in bad[:5])
     warnings.warn(
-        f"{len(bad)} {what} lie on a tunnel or a road without frontage (motorway, motorway_link, "
-        f"trunk_link), where no station can open onto a street: {shown}"
+        f"{len(bad)} {what} lie in a tunnel, on a bridge or viaduct, or on a road without frontage "
+        f"(motorway, motorway_link, trunk_link), where no station can open onto a street: {shown}"
         f"{' ...' if len(bad) > 5 else ''}; they are kept as given: check their position",
         CoverageWarning, stacklevel=3,
     )
@@ -183,24 +183,43 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     parts, kinds, labels, classes = [], [], [], []
     for status in ("existing", "planned", "candidate"):
         rows = st[st["status"] == status]
-        if len(rows):
-            parts.append(stations_snapped(net, rows))
-            kinds += [status] * len(rows)
-            labels += list(rows["id"].astype(str))
-            classes += list(rows["class"])
-            if status != "existing":  # the plan's own sites: kept, with a warning per rule broken
-                ids = list(rows["id"].astype(str))
-                _warn_off_street(net, parts[-1], ids, f"{status} station(s)")
-                bad = [(sid, b) for sid, b in zip(ids, _rule_breaches(layers, parts[-1].x, parts[-1].y)) if b]
-                siting_warnings += [{"station": sid, "rule": r["rule"], "distance_m": r["distance_m"],
-                                     "min_m": r["min_m"]} for sid, b in bad for r in b]
-                if bad:
-                    warnings.warn(
-                        f"{len(bad)} {status} station(s) break the GB 51080 siting rules: "
-                        + "; ".join(f"{sid}: {_breach_text(b)}" for sid, b in bad)
-                        + "; they stay candidates because the plan names them: check their position",
-                        CoverageWarning, stacklevel=2,
-                    )
+        if len(rows) == 0:
+            continue
+        at = stations_snapped(net, rows)
+        ids = list(rows["id"].astype(str))
+        if status != "existing":
+            _warn_off_street(net, at, ids, f"{status} station(s)")
+            breaches = _rule_breaches(layers, at.x, at.y)
+            # a candidate station is only offered: one breaking a rule is left out (unless
+            # required); planned ones (and required candidates) are the plan's: kept, warned about
+            drop = np.array([bool(b) and status == "candidate" and sid not in spec.required
+                             for sid, b in zip(ids, breaches)], bool)
+            dropped += [{"label": sid, "reason": "siting rule: " + _breach_text(b), "station": True}
+                        for sid, b, d in zip(ids, breaches, drop) if d]
+            if drop.any():
+                warnings.warn(
+                    f"{int(drop.sum())} candidate station(s) break the GB 51080 siting rules and are left "
+                    "out: " + "; ".join(f"{sid}: {_breach_text(b)}" for sid, b, d in zip(ids, breaches, drop) if d),
+                    CoverageWarning, stacklevel=2)
+            bad = [(sid, b) for sid, b, d in zip(ids, breaches, drop) if b and not d]
+            siting_warnings += [{"station": sid, "status": status, "rule": r["rule"], "distance_m": r["distance_m"],
+                                 "min_m": r["min_m"]} for sid, b in bad for r in b]
+            if bad:
+                warnings.warn(
+                    f"{len(bad)} {status} station(s) break the GB 51080 siting rules: "
+                    + "; ".join(f"{sid}: {_breach_text(b)}" for sid, b in bad)
+                    + "; they stay candidates because the plan names them: check their position",
+                    CoverageWarning, stacklevel=2,
+                )
+            if drop.any():
+                keep = np.flatnonzero(~drop)
+                rows, at, ids = rows.iloc[keep], _subset(at, keep), [ids[i] for i in keep]
+                if len(rows) == 0:
+                    continue
+        parts.append(at)
+        kinds += [status] * len(rows)
+        labels += ids
+        classes += list(rows["class"])
     n_fixed_like = sum(len(p) for p in parts)
     street = street_nodes(net)
 
@@ -286,11 +305,12 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         if len(nodes):
             nodes = nodes[thin_candidates(net.x[nodes], net.y[nodes], spacing_m)]
         removed["spacing"] += n0 - len(nodes)
-    if dropped:
+    points_dropped = [d for d in dropped if not d.get("station")]  # stations were warned about above
+    if points_dropped:
         warnings.warn(
-            f"{len(dropped)} user candidate point(s) dropped: "
-            + "; ".join(f"{d['label']} ({d['reason']})" for d in dropped[:10])
-            + (" ..." if len(dropped) > 10 else ""),
+            f"{len(points_dropped)} user candidate point(s) dropped: "
+            + "; ".join(f"{d['label']} ({d['reason']})" for d in points_dropped[:10])
+            + (" ..." if len(points_dropped) > 10 else ""),
             CoverageWarning, stacklevel=2,
         )
     if pt_at is not None and len(pt_lab):
@@ -347,8 +367,11 @@ def _plan_sites(cands: Candidates, spec, fixed: np.ndarray) -> tuple[np.ndarray 
     open_site = np.isin(cands.kind, ["planned", "candidate"])
     for where, ids in (("required", spec.required), ("excluded", spec.excluded)):
         idx = []
+        gone = {d.get("label") for d in cands.dropped}
         for sid in ids:
             hit = np.flatnonzero(open_site & (cands.label == sid))
+            if len(hit) == 0 and where == "excluded" and sid in gone:
+                continue  # left out by the siting rules already
             if len(hit) == 0:
                 raise InputError(f"optimise.{where} names station {sid!r}, which is not a planned or "
                                  "candidate station of this scenario")
@@ -477,14 +500,20 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
                 f"quota district(s) {unknown} are not in the districts file: expected district "
                 f"names from its field {prep.district_field!r}, known: {sorted(in_file)}"
             )
-        empty = [n for n in names if n not in set(groups[cands.kind != "existing"])]
+        have = set(groups[cands.kind != "existing"])
+        # a district without candidates matters only when its quota asks for a site there
+        empty = [n for n in names if n not in have and (gmin.get(n) or 0) > 0]
+        for n in names:
+            if n not in have and n not in empty:
+                gmin.pop(n, None)
+                gmax.pop(n, None)
         if empty:
             raise InputError(
                 f"quota district(s) {empty} are in the districts file but have no candidate sites "
                 f"(no planned station, {'user candidate' if spec.candidates is not None else 'road crossing'} "
                 "in them after the spacing and the siting rules): drop their quotas or "
                 + ("add candidates there" if spec.candidates is not None
-                   else "or lower optimise.candidate_spacing_m")
+                   else "lower optimise.candidate_spacing_m")
             )
     w = demand.weight
     required, excluded = _plan_sites(cands, spec, fixed) if quotas else (None, None)

@@ -285,3 +285,25 @@ def test_an_excluded_planned_station_is_not_said_to_compete(tmp_path):
     assert main(["--quiet", "optimise", str(HELSINKI), "--out", str(tmp_path / "all")]) == 0
     md = (tmp_path / "all" / "summary.md").read_text(encoding="utf-8")
     assert "(the plan's 1 planned station competes as a candidate)" in md
+
+
+def test_siting_warnings_are_kept_in_the_summary_even_when_quiet(tmp_path):
+    """Warnings of the siting step went to stderr only (and --quiet dropped them)."""
+    import geopandas as gpd
+    import shapely
+
+    fuel = shapely.Point(24.950214 + 0.0003, 60.178266)  # ~17 m east of planned Hakaniemi as placed
+    gpd.GeoDataFrame({"name": ["fuel"]}, geometry=[fuel], crs=4326).to_file(tmp_path / "fuel.geojson", driver="GeoJSON")
+    scenario = _helsinki_with(tmp_path, hazards={"file": "fuel.geojson"})
+    assert main(["--quiet", "optimise", str(scenario), "--out", str(tmp_path / "o")]) == 0
+    s = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    said = [w for w in s["warnings"] if w.startswith("optimise: ") and "GB 51080" in w and "hakaniemi" in w]
+    assert len(said) == 1
+    md = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    assert "## 提示 Warnings" in md and "optimise: 1 planned station(s) break the GB 51080 siting rules" in md
+
+
+def test_time_limit_zero_is_refused_not_replaced(tmp_path):
+    """--time-limit 0 used to fall back silently to the scenario's limit."""
+    assert main(["--quiet", "optimise", str(HELSINKI), "--time-limit", "0", "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()

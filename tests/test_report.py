@@ -452,3 +452,17 @@ def test_markdown_competing_plan_sites_singular_and_none():
     excluded = markdown_summary({"optimise": {**base, "planned_candidates": 0, "candidate_stations": 0,
                                               "excluded": ["hakaniemi"]}})
     assert "compete" not in excluded and "excluded sites: hakaniemi" in excluded
+
+
+def test_markdown_names_each_sites_class_the_quotas_and_the_rule_broken():
+    base = {"model": "mclp", "status": "optimal", "gap": 0.0, "new_sites": 2,
+            "covered_share_before": 0.5, "covered_share_after": 0.6,
+            "quotas": {"涧西区": {"min": 2, "max": None}, "老城区": {"min": 1, "max": 2}},
+            "sites": [{"rank": 1, "label": "x", "class": "class1", "adds_share": 0.05, "adds_km2": 1.0},
+                      {"rank": 2, "label": "y", "class": "small", "adds_share": 0.03, "adds_km2": 0.5}],
+            "siting_warnings": [{"station": "c1", "status": "candidate", "rule": "hazards",
+                                 "distance_m": 150.0, "min_m": 200}]}
+    md = markdown_summary({"optimise": base})
+    assert "#1 x [class1]" in md and "#2 y [small]" in md
+    assert "district quotas: 涧西区: min 2; 老城区: min 1, max 2" in md
+    assert "siting rule: candidate station c1 is 150 m from a hazardous site" in md

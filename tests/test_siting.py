@@ -254,7 +254,7 @@ def test_user_candidates_on_a_tunnel_are_kept_with_a_warning(tmp_path):
     gpd.GeoDataFrame({"name": ["tunnel", "street"]}, geometry=gpd.points_from_xy(lon, lat),
                      crs=4326).to_file(pts, driver="GeoJSON")
     prep, _, _ = _hand_prep(tmp_path, {"candidates": {"file": str(pts)}})
-    with pytest.warns(CoverageWarning, match=r"1 user candidate site\(s\) lie on a tunnel.*tunnel \(user:0\) \(tunnel\)"):
+    with pytest.warns(CoverageWarning, match=r"1 user candidate site\(s\) lie in a tunnel, on a bridge.*tunnel \(user:0\) \(tunnel\)"):
         cands = make_candidates(prep, spacing_m=0, station_class="small")
     # named by the file's name property
     assert list(cands.label) == ["tunnel (user:0)", "street (user:1)"] and list(cands.kind) == ["user", "user"]
@@ -457,9 +457,14 @@ def test_quota_errors_say_what_is_wrong(tmp_path):
     prep, _, _ = _hand_prep(tmp_path, {"quotas": {"west": {"min": 1}}})
     with pytest.raises(InputError, match="has no districts file"):
         propose_sites(prep, model="mclp", new=1)
-    prep, _, _ = _hand_prep(tmp_path, {"quotas": {"east": {"max": 1}}}, districts=True)
-    with pytest.raises(InputError, match=r"\['east'\] are in the districts file but have no candidate sites"):
+    prep, _, _ = _hand_prep(tmp_path, {"quotas": {"east": {"min": 1, "max": 2}}}, districts=True)
+    with pytest.raises(InputError, match=r"\['east'\] are in the districts file but have no candidate "
+                                         r"sites.*drop their quotas or lower optimise"):
         propose_sites(prep, model="mclp", new=1)
+    # a quota that cannot bind there (at most 1, or at least 0) is simply met
+    for q in ({"max": 1}, {"min": 0}):
+        prep, _, _ = _hand_prep(tmp_path, {"quotas": {"east": q}}, districts=True)
+        assert propose_sites(prep, model="mclp", new=1).summary["new_sites"] == 1
     prep, _, _ = _hand_prep(tmp_path, {"quotas": {"north": {"min": 1}}}, districts=True)
     with pytest.raises(InputError, match=r"\['north'\] are not in the districts file.*'east', 'west'"):
         propose_sites(prep, model="mclp", new=1)
@@ -638,3 +643,35 @@ def test_an_excluded_station_neither_reaches_demand_nor_keeps_crossings_away(tmp
     # the requirement ignores the plan's exclusions even when the model is lscp
     req = run_all(prep).summary["requirement"]
     assert req["stations_required"] == run_all(free).summary["requirement"]["stations_required"]
+
+
+def test_candidate_station_breaking_a_rule_is_left_out_unless_required(helsinki, tmp_path):
+    """A station only offered as a candidate (status: candidate) 30 m from a fuel station used to
+    be proposed; it is left out with a reason now. One the scenario requires stays, warned about."""
+    from dataclasses import replace
+
+    import geopandas as gpd
+    import shapely
+
+    from coverage.errors import CoverageWarning
+    from coverage.scenario import FileRef
+
+    net = helsinki.network
+    free = propose_sites(helsinki, model="mclp", new=1).candidates
+    k = int(np.flatnonzero(free.label == "hakaniemi")[0])
+    path = tmp_path / "haz.geojson"
+    gpd.GeoDataFrame({"name": ["fuel"]}, geometry=[shapely.Point(float(free.at.x[k]) + 30, float(free.at.y[k]))],
+                     crs=net.crs).to_crs(4326).to_file(path, driver="GeoJSON")
+    st = helsinki.stations.copy()
+    st.loc[st["id"] == "hakaniemi", "status"] = "candidate"
+    prep = replace(_with_optimise(helsinki, hazards=FileRef(path=path)), stations=st)
+    with pytest.warns(CoverageWarning, match=r"1 candidate station\(s\) break the GB 51080 siting rules and are left out"):
+        res = propose_sites(prep, model="mclp", new=1)
+    assert "hakaniemi" not in set(res.candidates.label) and "hakaniemi" not in set(res.sites["label"])
+    assert [d["label"] for d in res.summary["dropped_candidates"]] == ["hakaniemi"]
+    assert res.summary["siting_warnings"] == []
+    prep = replace(_with_optimise(helsinki, hazards=FileRef(path=path), required=("hakaniemi",)), stations=st)
+    with pytest.warns(CoverageWarning, match="they stay candidates because the plan names them"):
+        res = propose_sites(prep, model="mclp", new=1)
+    assert "hakaniemi" in set(res.sites["label"])
+    assert res.summary["siting_warnings"][0]["status"] == "candidate"
