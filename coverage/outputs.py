@@ -235,7 +235,9 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
             prep, model="lscp", time_limit_s=sc.optimise.time_limit_s, progress=progress, quotas=False,
             shared=shared))
         lscp = res.summary
-        parts.append(Outputs(summary={"warnings": said}))
+        # the same candidates and stations warn again in this run: keep only what is new
+        seen = {w.split(": ", 1)[-1] for p in parts for w in p.summary.get("warnings", [])}
+        parts.append(Outputs(summary={"warnings": [w for w in said if w.split(": ", 1)[-1] not in seen]}))
     after_plan = None
     if (prep.stations["status"] == "planned").any():
         after_plan = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,

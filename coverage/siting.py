@@ -327,8 +327,10 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         classes += [station_class] * len(nodes)
     if len(kinds) == n_fixed_like and not any(k in ("planned", "candidate") for k in kinds):
         why = []
-        if dropped:
-            why.append(f"{len(dropped)} user point(s) dropped")
+        if points_dropped:
+            why.append(f"{len(points_dropped)} user point(s) dropped")
+        if len(dropped) > len(points_dropped):
+            why.append(f"{len(dropped) - len(points_dropped)} candidate station(s) breaking the siting rules")
         if removed["siting_rules"]:
             why.append(f"{removed['siting_rules']} site(s) ruled out by the GB 51080 siting rules")
         if removed["off_main_network"]:

@@ -307,3 +307,19 @@ def test_time_limit_zero_is_refused_not_replaced(tmp_path):
     """--time-limit 0 used to fall back silently to the scenario's limit."""
     assert main(["--quiet", "optimise", str(HELSINKI), "--time-limit", "0", "--out", str(tmp_path / "o")]) == 2
     assert not (tmp_path / "o").exists()
+
+
+def test_a_warning_repeated_by_the_requirement_run_is_kept_once(tmp_path):
+    """The requirement's set cover reuses the plan's candidates and stations, so their warnings
+    (here: a station that cannot reach the main network) came twice, as optimise: and requirement:."""
+    sc = yaml.safe_load(HELSINKI.read_text(encoding="utf-8"))
+    sc["stations"].append({"id": "isl", "name": "island st", "class": "class1", "status": "existing",
+                           "at": {"lon": 24.953411, "lat": 60.1678435, "datum": "wgs84"}})
+    sc.pop("hydrants", None)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
+    assert main(["--quiet", "run", str(path), "--out", str(tmp_path / "o")]) == 0
+    warns = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["warnings"]
+    bodies = [w.split(": ", 1)[-1] for w in warns]
+    assert any("cannot reach the main road network" in b for b in bodies)
+    assert len(bodies) == len(set(bodies)), warns

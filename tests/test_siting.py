@@ -1,6 +1,7 @@
 """Site proposals for scenarios: candidates, classes, quotas, and a brute-force optimality check."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -675,3 +676,25 @@ def test_candidate_station_breaking_a_rule_is_left_out_unless_required(helsinki,
         res = propose_sites(prep, model="mclp", new=1)
     assert "hakaniemi" in set(res.sites["label"])
     assert res.summary["siting_warnings"][0]["status"] == "candidate"
+
+
+def test_no_candidates_error_counts_stations_and_points_apart(helsinki, tmp_path):
+    """A candidate station ruled out by a siting rule was counted as a dropped "user point"."""
+    from dataclasses import replace
+
+    import geopandas as gpd
+    import shapely
+
+    from coverage.scenario import FileRef
+
+    path = tmp_path / "haz.geojson"
+    gpd.GeoDataFrame({"name": ["big"]}, geometry=[shapely.box(24.90, 60.15, 25.00, 60.20)], crs=4326).to_file(
+        path, driver="GeoJSON")
+    st = helsinki.stations.copy()
+    st.loc[st["id"] == "hakaniemi", "status"] = "candidate"
+    prep = replace(_with_optimise(helsinki, hazards=FileRef(path=path)), stations=st)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(InputError, match="no candidate sites: 1 candidate station\\(s\\) breaking the siting rules") as info:
+            propose_sites(prep, model="mclp", new=1)
+    assert "user point" not in str(info.value)
