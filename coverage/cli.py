@@ -158,7 +158,8 @@ def _cmd_fetch(args, progress) -> int:
     _note(args, f"network for {scenario.name!r}: {net.n_nodes} nodes, {net.n_edges} edges (cached)")
     from .pipeline import needs_osm_features
 
-    if needs_osm_features(scenario):  # pois, stations or siting rules from OSM
+    # pois or stations from OSM; the siting rules' features too when the network is a download
+    if needs_osm_features(scenario, rules=scenario.network.get("kind") in ("place", "bbox", "polygon")):
         from .osmfeatures import fire_stations, osm_features
 
         feats = osm_features(scenario.network["source"], offline=args.offline)

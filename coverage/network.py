@@ -431,7 +431,7 @@ def osmnx_http_cache(folder: Path) -> Iterator[None]:
     except Exception as exc:
         if remarks:
             raise _remark_error(remarks) from None
-        if isinstance(exc, ValueError) and _drop_broken_http_cache(Path(folder) / "http"):
+        if _from_cache_read(exc) and _drop_broken_http_cache(Path(folder) / "http"):
             raise DataError(f"a broken file in the download cache {str(Path(folder) / 'http')!r} (a run "
                             "stopped while writing it) was deleted: run again to download it anew") from None
         raise
@@ -447,6 +447,19 @@ def _remark_error(remarks: list[str]) -> DataError:
     return DataError(f"the OpenStreetMap server answered {len(remarks)} request(s) without its data "
                      f"({remarks[0][:160]!r}): the download is incomplete, so nothing was cached; try "
                      "again later, or ask for a smaller area")
+
+
+def _from_cache_read(exc: BaseException) -> bool:
+    """Whether ``exc`` is a JSON error raised while osmnx read a file of its HTTP cache (not an
+    answer of the server: an empty area or an HTTP error are ValueErrors too)."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "_retrieve_from_cache":
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _drop_broken_http_cache(folder: Path) -> int:

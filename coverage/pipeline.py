@@ -34,16 +34,19 @@ class Prepared:
     demand: Demand
     pois: gpd.GeoDataFrame | None
     warnings: tuple[str, ...] = ()  # data warnings for the summary (also issued as CoverageWarning)
-    # OSM features of the network's source, loaded (offline-aware, cached) when the scenario asks
-    # for any: pois/hydrants/stations_from_osm, or the siting rules with osm: true
-    osm_features: gpd.GeoDataFrame | None = None
+    # how the scenario was loaded: later steps that read OSM features (the siting rules with
+    # osm: true) read them the same way (the cache, no download when offline)
+    offline: bool = False
+    cache: str | None = None
 
 
-def needs_osm_features(scenario: Scenario) -> bool:
-    """Whether the scenario reads OSM features of its network source (besides its roads)."""
+def needs_osm_features(scenario: Scenario, *, rules: bool = True) -> bool:
+    """Whether the scenario reads OSM features of its network source (besides its roads): for
+    places, hydrants or stations from OSM, or (``rules``) for siting rules with ``osm: true``."""
     opt = scenario.optimise
-    rules = [r for r in (getattr(opt, "hazards", None), getattr(opt, "venues", None)) if r is not None]
-    return bool(scenario.pois_osm or scenario.osm_stations_class or any(r.options.get("osm") for r in rules))
+    layers = [r for r in (getattr(opt, "hazards", None), getattr(opt, "venues", None)) if r is not None]
+    return bool(scenario.pois_osm or scenario.osm_stations_class
+                or (rules and any(r.options.get("osm") for r in layers)))
 
 
 def _bar(total: int, desc: str, progress: bool):
@@ -114,16 +117,13 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
         if short:
             warnings.warn(short, CoverageWarning, stacklevel=2)
         bar.update(1)
-        osm_feats = None
-        if needs_osm_features(scenario):
-            from .osmfeatures import osm_features
-
-            osm_feats = osm_features(source, cache=cache, offline=offline)
         pois = None
         if scenario.pois is not None:
             pois = read_features(scenario.pois.path, datum=scenario.pois.datum, what="pois")
-        elif scenario.pois_osm or scenario.osm_stations_class:
-            pois = osm_feats
+        elif needs_osm_features(scenario, rules=False):
+            from .osmfeatures import osm_features
+
+            pois = osm_features(source, cache=cache, offline=offline)
         station_list = list(scenario.stations)
         osm_list = []
         if scenario.osm_stations_class:
@@ -145,7 +145,8 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
         demand = make_demand(network, scenario.demand, area=area, districts=districts, name_field=field)
         bar.update(2)
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
-                    district_field=field, stations=stations, demand=demand, pois=pois, osm_features=osm_feats)
+                    district_field=field, stations=stations, demand=demand, pois=pois, offline=offline,
+                    cache=cache)
 
 
 def _placement_notes(stations) -> list[str]:

@@ -390,9 +390,8 @@ def _rule_geoms(ref, net: RoadNetwork, prep: Prepared, kind: str) -> np.ndarray 
     if ref.options.get("osm"):
         from .osmfeatures import crowded_venues, hazard_sites, osm_features
 
-        feats = prep.osm_features
-        if feats is None:  # a Prepared built by hand: read (or download) them now
-            feats = osm_features(prep.scenario.network["source"])
+        feats = prep.pois if prep.pois is not None and "amenity" in prep.pois.columns else \
+            osm_features(prep.scenario.network["source"], cache=prep.cache, offline=prep.offline)
         g = (hazard_sites if kind == "hazards" else crowded_venues)(feats)
         if len(g) == 0:
             return None

@@ -359,3 +359,17 @@ def test_cache_writers_use_their_own_temporary_names(tmp_path):
     target = tmp_path / "network-bbox-abc.graphml"
     names = {unique_temp(target, ".tmp") for _ in range(50)}
     assert len(names) == 50 and all(n.parent == tmp_path and n.name.endswith(".tmp") for n in names)
+
+
+def test_a_broken_cache_file_of_another_request_does_not_mask_a_valid_answer(osmnx_to, tmp_path):
+    """An empty area is a ValueError inside osmnx too: it used to trigger the broken-cache branch
+    when any unrelated file of the cache was truncated."""
+    from coverage.osmfeatures import osm_features
+
+    (tmp_path / "http").mkdir()
+    other = tmp_path / "http" / ("0" * 40 + ".json")
+    other.write_text('{"elements": [', encoding="utf-8")
+    with FakeOsmServer(elements=[]) as server:
+        osmnx_to(server.url)
+        assert len(osm_features({"bbox": BBOX}, cache=tmp_path)) == 0
+    assert other.exists()

@@ -992,3 +992,24 @@ def test_lane_width_and_area_are_checked():
         analyse(net, points([(0, 0)]), area=shapely.LineString([lonlat(0, 0), lonlat(300, 0)]))
     with pytest.raises(InputError, match="not longitude/latitude"):
         analyse(net, points([(0, 0)]), area=shapely.box(X0 - 10, Y0 - 10, X0 + 400, Y0 + 10))
+
+
+def test_wide_road_proposals_near_a_crossing_stay_on_their_road():
+    """Moved half the width (35 m) to their side, proposals 30 m from a crossing read back onto the
+    side street (share 0.888); they stay nearer their own road now."""
+    nodes, roads = {}, []
+    for i in range(11):  # a 70 m wide avenue, side streets every 60 m on both sides
+        nodes[i], nodes[100 + i], nodes[200 + i] = (60 * i, 0), (60 * i, 100), (60 * i, -100)
+        roads += [(i, 100 + i), (i, 200 + i)] + ([(i - 1, i, {"lanes": "20"})] if i else [])
+    net = make_net(nodes, roads)
+    res = analyse(net, points([(0, 0)]))
+    props = res.proposals
+    assert (props["site"] == "road").any()
+    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
+                            geometry=list(props.geometry) + list(points([(0, 0)]).geometry), crs=4326)
+    again = analyse(net, back, propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+    h = again.snapped.hydrants.set_index("id").loc[[f"p{i}" for i in range(len(props))]]
+    mid = (props["site"] == "road").to_numpy()
+    assert (h["road"].to_numpy()[mid] == props["road"].to_numpy()[mid]).all()
+    assert list(h["side"].to_numpy()[mid]) == list(props["side"].to_numpy()[mid])

@@ -207,3 +207,16 @@ def test_a_station_clipped_away_with_the_network_says_so(tmp_path):
     open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
     with pytest.raises(InputError, match="plus clip_buffer_m = 0 m, the network was clipped away there"):
         prepare(load_scenario(p))
+
+
+def test_siting_rules_from_osm_do_not_burden_other_commands(tmp_path):
+    """optimise.hazards: {osm: true} made every command read OSM features; on a GraphML network
+    (no POIs) even `score` failed."""
+    p = _scenario(tmp_path, FITS)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data["optimise"] = {"model": "mclp", "new": 1, "hazards": {"osm": True}}
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prep = prepare(load_scenario(p), offline=True)
+    assert prep.pois is None and len(prep.stations) == 1
