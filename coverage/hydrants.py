@@ -13,8 +13,8 @@ Model (GB 50974-2014 defaults, all configurable)
   default 60 m) have two sides that are protected separately. A hydrant on such a road protects
   only its own side of that road directly (side = the side of the centreline its mapped point
   lies on; a point exactly on the centreline counts as left). Proposals on such a road stand on
-  their side, half the tagged width from the centreline (at most 40 m, and nearer their road than
-  a street meeting it). Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
+  their side, half the tagged width from the centreline (at most 40 m, less where another road
+  would be nearer). Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
   hydrant reaches through a node is protected on both sides of the roads meeting there, so a
   hydrant AT a crossing protects both sides of the wide roads meeting there.
 * Road pieces are exact: a partially protected road is cut at the exact point (from the
@@ -1734,15 +1734,20 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
             tx, ty = shapely.get_x(b) - shapely.get_x(a), shapely.get_y(b) - shapely.get_y(a)
             t = np.hypot(tx, ty)
             t = np.where(t > 0, t, 1.0)
-            # half the width, but nearer its own road than to a street meeting it at either end
-            # (a candidate may stand 25 m from a crossing on a 70 m wide road)
-            L = roads.length[road[m]]
-            near_end = np.minimum(pos[m], L - pos[m])
-            off = np.clip(np.minimum(np.nan_to_num(roads.width_m[road[m]] / 2.0, nan=5.0), 0.4 * near_end),
-                          0.5, 40.0)
+            # half the width (at most 40 m), halved while the point would lie nearer another road
+            # than its own (a street meeting the road near the site, at any angle), down to 0.5 m
+            off = np.clip(np.nan_to_num(roads.width_m[road[m]] / 2.0, nan=5.0), 0.5, 40.0)
             sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))  # left of u -> v: +normal
-            x[m] += sgn * off * (-ty / t)
-            y[m] += sgn * off * (tx / t)
+            x0, y0 = x[m].copy(), y[m].copy()
+            own = road[m]
+            for _ in range(7):
+                xs, ys = x0 + sgn * off * (-ty / t), y0 + sgn * off * (tx / t)
+                near = snap_xy(net, xs, ys, max_distance_m=math.inf).edge
+                wrong = (roads.edge_road[near] != own) & (off > 0.5)
+                if not wrong.any():
+                    break
+                off = np.where(wrong, np.maximum(off / 2.0, 0.5), off)
+            x[m], y[m] = xs, ys
     lon, lat = net.to_wgs84(x, y)
     deg = np.where(node >= 0, roads.node_deg[np.maximum(node, 0)], 2)
     site = np.where(node < 0, "road", np.where(deg >= 3, "crossing", np.where(deg == 1, "dead_end", "node")))

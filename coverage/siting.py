@@ -390,7 +390,9 @@ def _rule_geoms(ref, net: RoadNetwork, prep: Prepared, kind: str) -> np.ndarray 
     if ref.options.get("osm"):
         from .osmfeatures import crowded_venues, hazard_sites, osm_features
 
-        feats = prep.pois if prep.pois is not None and "amenity" in prep.pois.columns else \
+        # the OSM features the scenario already read (not a pois file of the user's own)
+        from_osm = prep.scenario.pois is None and prep.pois is not None
+        feats = prep.pois if from_osm else \
             osm_features(prep.scenario.network["source"], cache=prep.cache, offline=prep.offline)
         g = (hazard_sites if kind == "hazards" else crowded_venues)(feats)
         if len(g) == 0:

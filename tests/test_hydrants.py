@@ -1013,3 +1013,18 @@ def test_wide_road_proposals_near_a_crossing_stay_on_their_road():
     mid = (props["site"] == "road").to_numpy()
     assert (h["road"].to_numpy()[mid] == props["road"].to_numpy()[mid]).all()
     assert list(h["side"].to_numpy()[mid]) == list(props["side"].to_numpy()[mid])
+
+
+@pytest.mark.parametrize("angle", [10, 30, 90])
+def test_wide_road_proposals_read_back_on_their_road_beside_an_acute_junction(angle):
+    """A street leaving the wide road's end at a sharp angle passes nearer than half the width:
+    the proposal there read back onto it (share 0.948); the offset shrinks where another road is
+    nearer."""
+    a = math.radians(angle)
+    nodes = {0: (0, 0), 1: (400, 0), 3: (800, 0), 2: (400 * math.cos(a), 400 * math.sin(a))}
+    net = make_net(nodes, [(0, 1, {"lanes": "20"}), (1, 3, {"lanes": "20"}), (0, 2)])
+    res = analyse(net, points([(800, 0)]))
+    props = res.proposals
+    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
+                            geometry=list(props.geometry) + list(points([(800, 0)]).geometry), crs=4326)
+    assert analyse(net, back, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)

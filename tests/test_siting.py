@@ -698,3 +698,30 @@ def test_no_candidates_error_counts_stations_and_points_apart(helsinki, tmp_path
         with pytest.raises(InputError, match="no candidate sites: 1 candidate station\\(s\\) breaking the siting rules") as info:
             propose_sites(prep, model="mclp", new=1)
     assert "user point" not in str(info.value)
+
+
+def test_osm_siting_rules_read_osm_not_the_users_pois_file(helsinki, tmp_path, monkeypatch):
+    """hazards: {osm: true} took the user's own pois file whenever it had an amenity column."""
+    import geopandas as gpd
+    import shapely
+
+    import coverage.osmfeatures as osmf
+    from coverage.errors import CoverageWarning
+    from coverage.scenario import FileRef
+
+    net = helsinki.network
+    free = propose_sites(helsinki, model="mclp", new=1).candidates
+    k = int(np.flatnonzero(free.label == "hakaniemi")[0])
+    near = gpd.GeoSeries([shapely.Point(float(free.at.x[k]) + 30, float(free.at.y[k]))], crs=net.crs).to_crs(4326)
+    osm = gpd.GeoDataFrame({"amenity": ["fuel"], "name": ["fuel"], "osmid": ["node/1"]}, geometry=near, crs=4326)
+    calls = []
+    monkeypatch.setattr(osmf, "osm_features", lambda *a, **kw: calls.append(kw) or osm)
+    users = gpd.GeoDataFrame({"name": ["school"], "amenity": ["school"]},
+                             geometry=gpd.GeoSeries([shapely.Point(24.0, 60.0)], crs=4326), crs=4326)
+    rule = FileRef(path=Path("<osm>"), options={"osm": True})
+    sc = helsinki.scenario
+    prep = replace(helsinki, pois=users, scenario=replace(
+        sc, pois=FileRef(path=tmp_path / "mine.geojson"), optimise=replace(sc.optimise, hazards=rule)))
+    with pytest.warns(CoverageWarning, match="hakaniemi: 30 m from a hazardous site"):
+        propose_sites(prep, model="mclp", new=1)
+    assert calls and calls[0].get("offline") is False
