@@ -1726,28 +1726,7 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
         x[m], y[m] = shapely.get_x(pts), shapely.get_y(pts)
         # on a wide road a proposal stands on its own side, not on the centreline (where its side
         # would be undecided when the point is read back)
-        side = cand.side[ci][m]
-        if (side > 0).any():
-            g = net.edge_geometry[e]
-            a = shapely.line_interpolate_point(g, np.maximum(pos[m] - 0.5, 0))
-            b = shapely.line_interpolate_point(g, np.minimum(pos[m] + 0.5, shapely.length(g)))
-            tx, ty = shapely.get_x(b) - shapely.get_x(a), shapely.get_y(b) - shapely.get_y(a)
-            t = np.hypot(tx, ty)
-            t = np.where(t > 0, t, 1.0)
-            # half the width (at most 40 m), halved while the point would lie nearer another road
-            # than its own (a street meeting the road near the site, at any angle), down to 0.5 m
-            off = np.clip(np.nan_to_num(roads.width_m[road[m]] / 2.0, nan=5.0), 0.5, 40.0)
-            sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))  # left of u -> v: +normal
-            x0, y0 = x[m].copy(), y[m].copy()
-            own = road[m]
-            for _ in range(7):
-                xs, ys = x0 + sgn * off * (-ty / t), y0 + sgn * off * (tx / t)
-                near = snap_xy(net, xs, ys, max_distance_m=math.inf).edge
-                wrong = (roads.edge_road[near] != own) & (off > 0.5)
-                if not wrong.any():
-                    break
-                off = np.where(wrong, np.maximum(off / 2.0, 0.5), off)
-            x[m], y[m] = xs, ys
+        x[m], y[m] = _on_their_side(net, roads, road[m], pos[m], cand.side[ci][m], x[m], y[m])
     lon, lat = net.to_wgs84(x, y)
     deg = np.where(node >= 0, roads.node_deg[np.maximum(node, 0)], 2)
     site = np.where(node < 0, "road", np.where(deg >= 3, "crossing", np.where(deg == 1, "dead_end", "node")))
@@ -1779,6 +1758,31 @@ def _carriageway_partners(net: RoadNetwork, roads: _Roads, why: np.ndarray) -> d
         partners.setdefault(a, set()).add(b)
         partners.setdefault(b, set()).add(a)
     return {k: np.array(sorted(v), np.int64) for k, v in partners.items()}
+
+
+def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
+                   x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``(x, y)`` at ``pos`` along ``road`` moved to their ``side`` (1 left, 2 right of
+    u -> v; 0 stays): half the tagged width (at most 40 m), halved while another road would be
+    nearer than their own (a street leaving at a sharp angle), down to 0.5 m."""
+    if not (side > 0).any():
+        return x, y
+    g = net.edge_geometry[roads.edge[road]]
+    a = shapely.line_interpolate_point(g, np.maximum(pos - 0.5, 0))
+    b = shapely.line_interpolate_point(g, np.minimum(pos + 0.5, shapely.length(g)))
+    tx, ty = shapely.get_x(b) - shapely.get_x(a), shapely.get_y(b) - shapely.get_y(a)
+    t = np.hypot(tx, ty)
+    t = np.where(t > 0, t, 1.0)
+    nx_, ny_ = -ty / t, tx / t  # unit normal to the left
+    sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))
+    off = np.clip(np.nan_to_num(roads.width_m[road] / 2.0, nan=5.0), 0.5, 40.0)
+    for _ in range(8):
+        near = snap_xy(net, x + sgn * off * nx_, y + sgn * off * ny_, max_distance_m=math.inf).edge
+        wrong = (roads.edge_road[near] != road) & (off > 0.5) & (sgn != 0)
+        if not wrong.any():
+            break
+        off = np.where(wrong, np.maximum(off / 2.0, 0.5), off)
+    return x + sgn * off * nx_, y + sgn * off * ny_
 
 
 def _stagger(net: RoadNetwork, roads: _Roads, A: sp.csc_matrix, chosen: np.ndarray, cand: _Candidates,

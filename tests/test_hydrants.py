@@ -1028,3 +1028,17 @@ def test_wide_road_proposals_read_back_on_their_road_beside_an_acute_junction(an
     back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
                             geometry=list(props.geometry) + list(points([(800, 0)]).geometry), crs=4326)
     assert analyse(net, back, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)
+    # the other columns are untouched: what each protects, in metres, at least what it adds
+    assert (props["protects_m"] >= props["newly_protected_m"] - 1e-6).all() and (props["protects_m"] > 1).all()
+    assert props["newly_protected_m"].sum() == pytest.approx(res.unprotected_m, abs=0.5)
+
+
+def test_every_road_wide_mixes_node_and_side_proposals_without_error(hsinchu):
+    """With every road wide, proposals at nodes and on sides mix: the side offset step clobbered
+    the per-proposal lengths (a ValueError, or road ids as metres)."""
+    net, hyd = hsinchu
+    res = analyse(net, hyd, wide_road_m=5, time_limit_s=30)
+    props = res.proposals
+    assert set(props["side"]) >= {"both", "left", "right"}
+    assert (props["protects_m"] >= props["newly_protected_m"] - 1e-6).all()
+    assert props["newly_protected_m"].sum() == pytest.approx(res.unprotected_m, rel=1e-6)
