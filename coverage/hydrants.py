@@ -1763,8 +1763,9 @@ def _carriageway_partners(net: RoadNetwork, roads: _Roads, why: np.ndarray) -> d
 def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
                    x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Points ``(x, y)`` at ``pos`` along ``road`` moved to their ``side`` (1 left, 2 right of
-    u -> v; 0 stays): half the tagged width (at most 40 m), halved while another road would be
-    nearer than their own (a street leaving at a sharp angle), down to 0.5 m."""
+    u -> v; 0 stays): half the tagged width (at most 40 m, at most a quarter of the way to another
+    road), halved while another road would be nearer than their own (a street leaving at a sharp
+    angle), down to 0.5 m."""
     if not (side > 0).any():
         return x, y
     g = net.edge_geometry[roads.edge[road]]
@@ -1776,6 +1777,15 @@ def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.nd
     nx_, ny_ = -ty / t, tx / t  # unit normal to the left
     sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))
     off = np.clip(np.nan_to_num(roads.width_m[road] / 2.0, nan=5.0), 0.5, 40.0)
+    # at most a quarter of the way to the nearest other road (the other carriageway of a divided
+    # road: proposals facing each other across its median stay apart)
+    pts = shapely.points(x, y)
+    pi, ei = shapely.STRtree(net.edge_geometry).query(pts, predicate="dwithin", distance=4 * 40.0)
+    other = roads.edge_road[ei] != road[pi]
+    if other.any():
+        d = np.full(len(x), np.inf)
+        np.minimum.at(d, pi[other], shapely.distance(net.edge_geometry[ei[other]], pts[pi[other]]))
+        off = np.maximum(np.minimum(off, d / 4.0), 0.5)
     for _ in range(8):
         near = snap_xy(net, x + sgn * off * nx_, y + sgn * off * ny_, max_distance_m=math.inf).edge
         wrong = (roads.edge_road[near] != road) & (off > 0.5) & (sgn != 0)

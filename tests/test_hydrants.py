@@ -1042,3 +1042,8 @@ def test_every_road_wide_mixes_node_and_side_proposals_without_error(hsinchu):
     assert set(props["side"]) >= {"both", "left", "right"}
     assert (props["protects_m"] >= props["newly_protected_m"] - 1e-6).all()
     assert props["newly_protected_m"].sum() == pytest.approx(res.unprotected_m, rel=1e-6)
+    # built as proposed they protect every road: proposals facing each other across a divided
+    # road's median used to land within the 2 m duplicate distance (share 0.9964)
+    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + list(hyd["id"].astype(str)),
+                             "kind": "hydrant"}, geometry=list(props.geometry) + list(hyd.geometry), crs=4326)
+    assert analyse(net, back, propose=False, wide_road_m=5).protected_share == pytest.approx(1.0, abs=1e-9)
