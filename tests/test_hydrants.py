@@ -1047,3 +1047,19 @@ def test_every_road_wide_mixes_node_and_side_proposals_without_error(hsinchu):
     back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + list(hyd["id"].astype(str)),
                              "kind": "hydrant"}, geometry=list(props.geometry) + list(hyd.geometry), crs=4326)
     assert analyse(net, back, propose=False, wide_road_m=5).protected_share == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("bx", [300, 301, 302, 303])
+def test_a_left_right_pair_under_an_overpass_stays_two_hydrants(bx):
+    """A bridge crossing the wide road without a shared node, 0-3 m from where the solver must
+    put a left and a right hydrant: both were pulled to the centreline and read back as one
+    duplicate (share 0.818)."""
+    net = make_net({1: (0, 0), 2: (600, 0), 3: (bx, -150), 4: (bx, 150), 5: (600, 150)},
+                   [(1, 2, {"lanes": "4"}), (3, 4, {"bridge": "yes", "layer": "1"}), (4, 5), (5, 2)])
+    ex = points([(0, 0), (600, 0), (bx, -150), (bx, 150), (600, 150)])
+    props = analyse(net, ex, wide_road_m=5).proposals
+    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + [f"e{i}" for i in range(len(ex))],
+                             "kind": "hydrant"}, geometry=list(props.geometry) + list(ex.geometry), crs=4326)
+    again = analyse(net, back, propose=False, wide_road_m=5)
+    assert len(again.snapped.duplicates) == 0
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
