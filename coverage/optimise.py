@@ -157,7 +157,6 @@ def _bool_matrix(covers, name: str = "covers") -> sp.csr_matrix:
             raise InputError(f"{name} must be 2-D (demand x candidate); got shape {covers.shape}")
         c = covers.tocoo()
         data = c.data  # checked entry by entry (before duplicates are summed)
-
     else:
         try:
             arr = np.asarray(covers)
@@ -1896,11 +1895,11 @@ def _backup_solution(A, w, opts, new_free, obj, bound, gap, status, uncoverable,
 # ----------------------------------------------------------------------------------------------
 def _times_matrix(times) -> sp.csr_matrix:
     """Sparse seconds; stored entries (zeros included) are reachable pairs."""
-    if getattr(times, "dtype", None) == bool or (not sp.issparse(times) and isinstance(times, (list, tuple))
-                                                 and np.asarray(times).dtype == bool):
-        raise InputError("times must be travel times in seconds (inf/NaN or absent: unreachable); got a "
+    boolean = InputError("times must be travel times in seconds (inf/NaN or absent: unreachable); got a "
                          "boolean matrix - for a covers matrix use min_cover, max_cover or backup_cover")
     if sp.issparse(times):
+        if times.dtype == bool:
+            raise boolean
         if times.ndim != 2:
             raise InputError(f"times must be 2-D (demand x candidate); got shape {times.shape}")
         m = sp.coo_matrix(times)
@@ -1910,9 +1909,12 @@ def _times_matrix(times) -> sp.csr_matrix:
         shape = m.shape
     else:
         try:
-            arr = np.asarray(times, dtype=float)
+            raw = np.asarray(times)
+            arr = raw.astype(float)
         except (TypeError, ValueError):
             raise InputError("times must be numbers (seconds), inf/NaN for unreachable") from None
+        if raw.dtype == bool:
+            raise boolean
         if arr.ndim != 2:
             raise InputError(f"times must be a 2-D demand x candidate matrix; got shape {arr.shape}")
         r, c = np.nonzero(np.isfinite(arr))
