@@ -92,8 +92,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
 from .io import open_binary
-from .network import (DUAL_CARRIAGEWAY_M, HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges,
-                      facing_carriageways, snap_onto_edges, snap_xy, street_nodes)
+from .network import (DUAL_CARRIAGEWAY_M, HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, edge_tree,
+                      excluded_edges, facing_carriageways, snap_onto_edges, snap_xy, street_nodes)
 
 __all__ = [
     "KINDS",
@@ -797,8 +797,9 @@ class SnappedHydrants:
 
 
 #: A hydrant within this distance of a road end counts as at the crossing (snap_hydrants' default).
-_STAGGER_S = 10.0  # time for staggering new hydrants across wide roads (an exact secondary solve)
 _CROSSING_M = 1.0
+#: Time for staggering new hydrants across wide roads (an exact second solve).
+_STAGGER_S = 10.0
 
 
 def snap_hydrants(
@@ -1702,11 +1703,11 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
             f"(total {seg_len[sol.uncoverable].sum():.1f} m)")
     chosen = np.asarray(sol.new, np.int64)
     crossing = cand.crossing[useful]
-    if crossing_bonus and len(chosen):
-        chosen = _prefer_crossings(A.tocsc(), chosen, crossing)
-    if stagger_m > 0 and len(chosen):
-        chosen = _stagger(net, roads, A.tocsc(), chosen, cand, useful, stagger_m, existing, partners)
     Ac = A.tocsc()
+    if crossing_bonus and len(chosen):
+        chosen = _prefer_crossings(Ac, chosen, crossing)
+    if stagger_m > 0 and len(chosen):
+        chosen = _stagger(net, roads, Ac, chosen, cand, useful, stagger_m, existing, partners)
     sub = Ac[:, chosen]
     own = np.asarray(sub.T @ seg_len).ravel()
     # what each adds in build order (largest first), so the column sums to the gap closed
@@ -1781,7 +1782,7 @@ def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.nd
     # at most a quarter of the way to the nearest other road (the other carriageway of a divided
     # road: proposals facing each other across its median stay apart)
     pts = shapely.points(x, y)
-    pi, ei = shapely.STRtree(net.edge_geometry).query(pts, predicate="dwithin", distance=4 * 40.0)
+    pi, ei = edge_tree(net).query(pts, predicate="dwithin", distance=4 * 40.0)
     other = roads.edge_road[ei] != road[pi]
     if counted is not None:
         other &= counted[ei]

@@ -1416,7 +1416,7 @@ def snap_xy(
     y = np.atleast_1d(np.asarray(y, dtype=float))
     pts = shapely.points(x, y)
     if edges is None:
-        tree = _edge_tree(network)
+        tree = edge_tree(network)
         allowed = None
     else:
         allowed = np.asarray(edges)
@@ -1477,7 +1477,7 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
     if edges.size == 0 or not is_first.any():
         return out
     pts = shapely.points(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)))
-    pi, f = _edge_tree(network).query(pts, predicate="dwithin", distance=max_m)
+    pi, f = edge_tree(network).query(pts, predicate="dwithin", distance=max_m)
     pi, f = pi[is_first[f]], f[is_first[f]]
     level = _level(network.edge_tunnel, network.edge_bridge)
     e = edges[pi]
@@ -1509,7 +1509,8 @@ def facing_carriageways(network: RoadNetwork, edges: np.ndarray, x: np.ndarray, 
     return out
 
 
-def _edge_tree(network: RoadNetwork) -> shapely.STRtree:
+def edge_tree(network: RoadNetwork) -> shapely.STRtree:
+    """A spatial index of the network's edge geometries (built once per network, then cached)."""
     tree = network.__dict__.get("_edge_tree")
     if tree is None:
         tree = shapely.STRtree(network.edge_geometry)
