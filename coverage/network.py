@@ -481,6 +481,19 @@ def unique_temp(path: Path, suffix: str) -> Path:
     return path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
 
 
+@contextlib.contextmanager
+def replaced_whole(path: Path, suffix: str) -> Iterator[Path]:
+    """Yield a :func:`unique_temp` path for a writer that needs a file name (osmnx, GDAL); on
+    success it replaces ``path`` at once, and is removed in any case."""
+    tmp = unique_temp(path, suffix)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
     import osmnx as ox
 
@@ -700,13 +713,8 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
             f"{type(exc).__name__}: {exc}"
         ) from None
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = unique_temp(cached, ".tmp")
-    try:
+    with replaced_whole(cached, ".tmp") as tmp:
         ox.save_graphml(graph, tmp)
-        os.replace(tmp, cached)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     return graph
 
 

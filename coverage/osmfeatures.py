@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Mapping
@@ -146,7 +145,7 @@ def _download(source: Mapping[str, Any], *, cache, offline: bool) -> gpd.GeoData
             f"OSM features for {kind} {key!r} are not cached in {str(folder)!r} and downloads are off: "
             "run `covplan fetch SCENARIO` where online"
         )
-    from .network import _is_connection_error, osmnx_http_cache, unique_temp
+    from .network import _is_connection_error, osmnx_http_cache, replaced_whole
 
     try:
         with osmnx_http_cache(folder):
@@ -172,13 +171,8 @@ def _download(source: Mapping[str, Any], *, cache, offline: bool) -> gpd.GeoData
     keep = [c for c in g.columns if c in KEEP_COLUMNS] + ["geometry"]
     g = gpd.GeoDataFrame(g[keep], geometry="geometry", crs=4326)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = unique_temp(cached, ".tmp.geojson")
-    try:
+    with replaced_whole(cached, ".tmp.geojson") as tmp:
         g.to_file(tmp, driver="GeoJSON")
-        os.replace(tmp, cached)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     return g
 
 
