@@ -235,9 +235,10 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
             prep, model="lscp", time_limit_s=sc.optimise.time_limit_s, progress=progress, quotas=False,
             shared=shared))
         lscp = res.summary
-        # the same candidates and stations warn again in this run: keep only what is new
-        seen = {w.split(": ", 1)[-1] for p in parts for w in p.summary.get("warnings", [])}
-        parts.append(Outputs(summary={"warnings": [w for w in said if w.split(": ", 1)[-1] not in seen]}))
+        # the same candidates and stations warn again in this run: keep only what the plan's run
+        # (its "optimise: " lines) has not said already
+        seen = {w.removeprefix("optimise: ") for p in parts for w in p.summary.get("warnings", [])}
+        parts.append(Outputs(summary={"warnings": [w for w in said if w.removeprefix("requirement: ") not in seen]}))
     after_plan = None
     if (prep.stations["status"] == "planned").any():
         after_plan = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,

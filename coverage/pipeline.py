@@ -43,8 +43,7 @@ class Prepared:
 def needs_osm_features(scenario: Scenario, *, rules: bool = True) -> bool:
     """Whether the scenario reads OSM features of its network source (besides its roads): for
     places, hydrants or stations from OSM, or (``rules``) for siting rules with ``osm: true``."""
-    opt = scenario.optimise
-    layers = [r for r in (getattr(opt, "hazards", None), getattr(opt, "venues", None)) if r is not None]
+    layers = [r for r in (scenario.optimise.hazards, scenario.optimise.venues) if r is not None]
     return bool(scenario.pois_osm or scenario.osm_stations_class
                 or (rules and any(r.options.get("osm") for r in layers)))
 
@@ -264,10 +263,11 @@ def _named_districts(districts: gpd.GeoDataFrame, field: str, names: Any, path) 
         raise InputError(f"districts.names {names!r} is invalid: expected a non-empty list of district "
                          f"names, e.g. [{districts[field].astype(str).iloc[0]!r}]")
     have = districts[field].astype(str)
-    missing = [str(n) for n in names if str(n) not in set(have)]
+    known = set(have)
+    missing = [str(n) for n in names if str(n) not in known]
     if missing:
         raise InputError(f"districts.names {missing} not found in {str(path)!r} (property {field!r}): "
-                         f"available {sorted(set(have))}")
+                         f"available {sorted(known)}")
     return districts[have.isin([str(n) for n in names])]
 
 

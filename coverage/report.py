@@ -669,12 +669,8 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                      f"; planned stations the optimum keeps: {_md_cell(', '.join(kept)) if kept else 'none'}")
         quotas = opt.get("quotas")
         if isinstance(quotas, Mapping) and quotas:
-            def _q(q):
-                q = q if isinstance(q, Mapping) else {}
-                parts = [f"{k} {_num(q[k], 0)}" for k in ("min", "max") if q.get(k) is not None]
-                return ", ".join(parts) or "none"
             o.append("- 区域配额 / district quotas: "
-                     + "; ".join(f"{_md_cell(d)}: {_q(q)}" for d, q in quotas.items()))
+                     + "; ".join(f"{_md_cell(d)}: {_quota_text(q)}" for d, q in quotas.items()))
         for key, label in (("required", "必选 / required sites"), ("excluded", "排除 / excluded sites")):
             if opt.get(key):
                 o.append(f"- {label}: {_md_cell(', '.join(map(str, opt[key])))}")
@@ -703,13 +699,16 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         if isinstance(removed, Mapping) and opt.get("candidates") is not None:
             why = ", ".join(f"{_md_cell(k).replace('_', ' ')} {_num(v, 0)}" for k, v in removed.items() if v)
             o.append(f"- 候选点 / candidate sites: {_num(opt['candidates'], 0)}" + (f" (left out: {why})" if why else ""))
+        if opt.get("siting_warnings"):
+            from .siting import SITING_RULES
+
+            what = {rule: words for rule, words, _ in SITING_RULES}  # the warnings' own wording
         for w in opt.get("siting_warnings") or []:
             if isinstance(w, Mapping):
+                rule = str(w.get("rule"))
                 o.append(f"- 选址规则 / siting rule: {_md_cell(w.get('status') or 'planned')} station "
-                         f"{_md_cell(w.get('station'))} is "
-                         f"{_num(w.get('distance_m'), 0)} m from "
-                         f"{ {'hazards': 'a hazardous site', 'venues': 'a crowded venue'}.get(str(w.get('rule')), 'a ' + _md_cell(w.get('rule')))} "
-                         f"(GB 51080 asks >= {_num(w.get('min_m'), 0)} m)")
+                         f"{_md_cell(w.get('station'))} is {_num(w.get('distance_m'), 0)} m from "
+                         f"{what.get(rule, 'a ' + _md_cell(rule))} (GB 51080 asks >= {_num(w.get('min_m'), 0)} m)")
         for d in opt.get("dropped_candidates") or []:
             if isinstance(d, Mapping):
                 o.append(f"- 未采用的候选点 / candidate not used: {_md_cell(d.get('label'))}: {_md_cell(d.get('reason'))}")
@@ -745,6 +744,12 @@ def _candidate_sites_text(src: Mapping[str, Any]) -> str:
     if n["candidate_stations"]:
         parts.append(_count(n["candidate_stations"], "candidate station"))
     return "candidate sites: " + (", ".join(parts) if parts else "none")
+
+
+def _quota_text(q: Any) -> str:
+    """'min 1, max 2' for a district quota of a summary; 'none' without bounds."""
+    q = q if isinstance(q, Mapping) else {}
+    return ", ".join(f"{k} {_num(q[k], 0)}" for k in ("min", "max") if q.get(k) is not None) or "none"
 
 
 def _count(n: int, noun: str) -> str:

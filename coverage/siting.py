@@ -367,9 +367,9 @@ def _plan_sites(cands: Candidates, spec, fixed: np.ndarray) -> tuple[np.ndarray 
     ids); ``None`` for an empty list. A required station already fixed is left to ``fixed``."""
     out = []
     open_site = np.isin(cands.kind, ["planned", "candidate"])
+    gone = {d.get("label") for d in cands.dropped}
     for where, ids in (("required", spec.required), ("excluded", spec.excluded)):
         idx = []
-        gone = {d.get("label") for d in cands.dropped}
         for sid in ids:
             hit = np.flatnonzero(open_site & (cands.label == sid))
             if len(hit) == 0 and where == "excluded" and sid in gone:
