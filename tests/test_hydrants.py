@@ -968,6 +968,12 @@ def test_hydrant_files_with_shapes_other_than_points(tmp_path):
         assert len(load_hydrants(f)) == 1
 
 
+def _built(props: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The existing hydrants plus every proposal built where proposed (ids ``p0``, ``p1`` ...)."""
+    return gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + list(existing["id"].astype(str)),
+                             "kind": "hydrant"}, geometry=list(props.geometry) + list(existing.geometry), crs=4326)
+
+
 def test_wide_road_proposals_stand_on_their_side_and_read_back_so():
     """Proposals on a wide road were placed on the centreline: read back, all fell to the left
     and the right side stayed unprotected (share 0.6)."""
@@ -975,8 +981,7 @@ def test_wide_road_proposals_stand_on_their_side_and_read_back_so():
     res = analyse(net, points([(1000, 0)]))
     props = res.proposals
     assert set(props["side"]) == {"left", "right"}
-    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
-                            geometry=list(props.geometry) + list(points([(1000, 0)]).geometry), crs=4326)
+    back = _built(props, points([(1000, 0)]))
     again = analyse(net, back, propose=False)
     assert again.protected_share == pytest.approx(1.0, abs=1e-6)
     sides = again.snapped.hydrants.set_index("id").loc[[f"p{i}" for i in range(len(props))], "side"]
@@ -1005,8 +1010,7 @@ def test_wide_road_proposals_near_a_crossing_stay_on_their_road():
     res = analyse(net, points([(0, 0)]))
     props = res.proposals
     assert (props["site"] == "road").any()
-    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
-                            geometry=list(props.geometry) + list(points([(0, 0)]).geometry), crs=4326)
+    back = _built(props, points([(0, 0)]))
     again = analyse(net, back, propose=False)
     assert again.protected_share == pytest.approx(1.0, abs=1e-6)
     h = again.snapped.hydrants.set_index("id").loc[[f"p{i}" for i in range(len(props))]]
@@ -1025,8 +1029,7 @@ def test_wide_road_proposals_read_back_on_their_road_beside_an_acute_junction(an
     net = make_net(nodes, [(0, 1, {"lanes": "20"}), (1, 3, {"lanes": "20"}), (0, 2)])
     res = analyse(net, points([(800, 0)]))
     props = res.proposals
-    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + ["e"], "kind": "hydrant"},
-                            geometry=list(props.geometry) + list(points([(800, 0)]).geometry), crs=4326)
+    back = _built(props, points([(800, 0)]))
     assert analyse(net, back, propose=False).protected_share == pytest.approx(1.0, abs=1e-6)
     # the other columns are untouched: what each protects, in metres, at least what it adds
     assert (props["protects_m"] >= props["newly_protected_m"] - 1e-6).all() and (props["protects_m"] > 1).all()
@@ -1044,8 +1047,7 @@ def test_every_road_wide_mixes_node_and_side_proposals_without_error(hsinchu):
     assert props["newly_protected_m"].sum() == pytest.approx(res.unprotected_m, rel=1e-6)
     # built as proposed they protect every road: proposals facing each other across a divided
     # road's median used to land within the 2 m duplicate distance (share 0.9964)
-    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + list(hyd["id"].astype(str)),
-                             "kind": "hydrant"}, geometry=list(props.geometry) + list(hyd.geometry), crs=4326)
+    back = _built(props, hyd)
     assert analyse(net, back, propose=False, wide_road_m=5).protected_share == pytest.approx(1.0, abs=1e-9)
 
 
@@ -1058,8 +1060,7 @@ def test_a_left_right_pair_under_an_overpass_stays_two_hydrants(bx):
                    [(1, 2, {"lanes": "4"}), (3, 4, {"bridge": "yes", "layer": "1"}), (4, 5), (5, 2)])
     ex = points([(0, 0), (600, 0), (bx, -150), (bx, 150), (600, 150)])
     props = analyse(net, ex, wide_road_m=5).proposals
-    back = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(props))] + [f"e{i}" for i in range(len(ex))],
-                             "kind": "hydrant"}, geometry=list(props.geometry) + list(ex.geometry), crs=4326)
+    back = _built(props, ex)
     again = analyse(net, back, propose=False, wide_road_m=5)
     assert len(again.snapped.duplicates) == 0
     assert again.protected_share == pytest.approx(1.0, abs=1e-6)
