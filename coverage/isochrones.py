@@ -345,7 +345,7 @@ def _compute_pieces(network: RoadNetwork, org: _Origins, cutoff: float, mode: st
     tt = _engine()
     has_point = org.point_road >= 0
     if mode == "overlap":
-        reach = tt.reach(network, org.engine, cutoff_s=cutoff)
+        reach = tt.reach(network, org.engine, cutoff_s=cutoff, labels=org.labels)
         parts = []
         for i in range(org.n):
             lo, hi = int(reach.indptr[i]), int(reach.indptr[i + 1])
@@ -365,7 +365,7 @@ def _compute_pieces(network: RoadNetwork, org: _Origins, cutoff: float, mode: st
             ))
         return _concat(parts)
     seed_ptr, seed_node, seed_time = tt.origin_seeds(network, org.engine)
-    tt._warn_islands(network, seed_ptr, seed_node, org.engine)  # as overlap mode and travel_times do
+    tt._warn_islands(network, seed_ptr, seed_node, org.engine, org.labels)  # as travel_times does
     label, cost = tt.nearest_source(network.csr, seed_ptr, seed_node, seed_time, cutoff)
     label = np.asarray(label, dtype=np.int64)
     cost = np.where(label >= 0, np.asarray(cost, dtype=float), np.inf)

@@ -470,7 +470,8 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     horizon = max(longest, 4 * standard.travel_s) if model == "pmedian" else longest
     times = shared.get(("times", horizon)) if shared is not None else None
     if times is None:
-        times = point_times(net, cands.at, demand.at, cutoff_s=horizon).tocsr()  # cand x demand
+        times = point_times(net, cands.at, demand.at, cutoff_s=horizon,
+                            labels=list(cands.label)).tocsr()  # cand x demand
         if shared is not None:
             shared[("times", horizon)] = times
     tc = times.tocoo()
@@ -727,7 +728,8 @@ def _marginal_area(net: RoadNetwork, cands: Candidates, fixed: np.ndarray, order
     polys = {}
     for b in np.unique(budgets[cols]):
         idx = [c for c in cols if budgets[c] == b]
-        iso = isochrones(net, _subset(cands.at, np.array(idx)), cutoff_s=float(b), mode="overlap")
+        iso = isochrones(net, _subset(cands.at, np.array(idx)), cutoff_s=float(b), mode="overlap",
+                         labels=[cands.label[c] for c in idx])
         iso = iso.to_crs(net.crs)
         for o, g in zip(iso["origin"].to_numpy(int), iso.geometry):
             polys[idx[o]] = g

@@ -13,6 +13,7 @@ import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from ._numba import default_threads, numba
@@ -374,12 +375,13 @@ def origin_seeds(network: RoadNetwork, origins: Any) -> tuple[np.ndarray, np.nda
 
 
 def reach(network: RoadNetwork, origins: Any, *, cutoff_s: float, threads: int | None = None,
-          sort: bool = True) -> Reach:
+          sort: bool = True, labels: Sequence[Any] | None = None) -> Reach:
     """Nodes (engine indices) reached by each origin within ``cutoff_s`` seconds
-    (each origin's block sorted by node unless ``sort=False``)."""
+    (each origin's block sorted by node unless ``sort=False``); ``labels`` name the origins in
+    the warning about origins off the main network."""
     cutoff = _check_cutoff(cutoff_s)
     ptr, node, time = origin_seeds(network, origins)
-    _warn_islands(network, ptr, node, origins)
+    _warn_islands(network, ptr, node, origins, labels)
     return bounded_reach(network.csr, ptr, node, time, cutoff, threads=threads, sort=sort)
 
 
@@ -415,16 +417,20 @@ def on_main_network(network: RoadNetwork, origins: Any) -> np.ndarray:
     return ok
 
 
-def _warn_islands(network: RoadNetwork, seed_ptr: np.ndarray, seed_node: np.ndarray, origins: Any) -> None:
+def _warn_islands(network: RoadNetwork, seed_ptr: np.ndarray, seed_node: np.ndarray, origins: Any,
+                  labels: Sequence[Any] | None = None) -> None:
     """Warn about origins that cannot reach the main part of the network (an island, or a
-    one-way dead end leaving the map)."""
+    one-way dead end leaving the map), named by ``labels`` when given."""
     main = _main_component(network)
     ok = np.zeros(len(seed_ptr) - 1, bool)
     owner = np.repeat(np.arange(len(seed_ptr) - 1), np.diff(seed_ptr))
     np.logical_or.at(ok, owner, main[seed_node])
     bad = np.flatnonzero(~ok)
     if len(bad):
-        if isinstance(origins, Snapped):
+        if labels is not None:
+            names = [f"{labels[i]}" + (f" ({origins.lon[i]:.6f}, {origins.lat[i]:.6f})"
+                                       if isinstance(origins, Snapped) else "") for i in bad[:5]]
+        elif isinstance(origins, Snapped):
             names = [f"#{i} ({origins.lon[i]:.6f}, {origins.lat[i]:.6f})" for i in bad[:5]]
         else:
             ids = np.atleast_1d(np.asarray(origins))
@@ -478,20 +484,21 @@ def _target_entries(network: RoadNetwork, targets: Snapped):
 
 
 def point_times(network: RoadNetwork, origins: Any, targets: Snapped, *, cutoff_s: float,
-                threads: int | None = None) -> sp.csr_matrix:
+                threads: int | None = None, labels: Sequence[Any] | None = None) -> sp.csr_matrix:
     """Seconds from each origin to each target point (on edges) within ``cutoff_s``.
 
     Returns an (origins x targets) CSR matrix whose stored entries are the reached pairs; a
     target reached at 0 s is stored as 1e-9 s so that it is not lost as a sparse zero.
     ``origins`` may be a :class:`Reach` already computed with at least this cutoff (then the
-    same-edge shortcut below is skipped) or anything :func:`origin_seeds` takes.
+    same-edge shortcut below is skipped) or anything :func:`origin_seeds` takes. ``labels``
+    name the origins in the warning about origins off the main network.
     """
     cutoff = _check_cutoff(cutoff_s)
     if isinstance(origins, Reach):
         res = origins
         snapped = None
     else:
-        res = reach(network, origins, cutoff_s=cutoff, threads=threads, sort=False)
+        res = reach(network, origins, cutoff_s=cutoff, threads=threads, sort=False, labels=labels)
         snapped = origins if isinstance(origins, Snapped) else None
     e_ptr, e_tgt, e_extra = _target_entries(network, targets)
     ptr, tgt, cost = _run_chunks(_targets_batch, res.n_origins, threads, res.indptr, res.node,

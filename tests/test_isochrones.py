@@ -434,13 +434,15 @@ def test_district_land_clipped_to_area_and_bad_values(big_grid):
             district_land(net, [0], cutoff_s=100, fill_m=bad)
 
 
-@pytest.mark.parametrize("mode", ["dissolve", "split"])
+@pytest.mark.parametrize("mode", ["dissolve", "split", "overlap"])
 def test_island_origins_are_warned_in_every_mode(mode):
     # node 2 is the end of a one-way street: it cannot reach the main network (nodes 3-4)
     net = _net({1: (0, 0), 2: (1000, 0), 3: (0, 500), 4: (1000, 500)},
                [(1, 2, True), (3, 4, False), (1, 3, False)])
     with pytest.warns(CoverageWarning, match="cannot reach the main road network"):
         isochrones(net, [2, 3], cutoff_s=50, mode=mode, road_width_m=W)
+    with pytest.warns(CoverageWarning, match="network.*: dead end st"):  # named by its label
+        isochrones(net, [2, 3], cutoff_s=50, mode=mode, road_width_m=W, labels=["dead end st", "b"])
 
 
 def test_signal_wait_is_paid_at_the_signal_not_along_the_road():
