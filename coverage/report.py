@@ -758,17 +758,23 @@ def _count(n: int, noun: str) -> str:
 
 
 def _competing_text(opt: Mapping[str, Any]) -> str:
-    """' (the plan's 2 planned and 1 candidate stations compete as candidates)': the plan's sites
-    the optimiser could choose (those ``optimise.excluded`` takes out are not counted); empty
-    when none compete."""
+    """' (the plan's 2 planned and 1 candidate stations compete as candidates; 1 is required)':
+    the plan's sites the optimiser could choose (those ``optimise.excluded`` takes out are not
+    counted; those ``optimise.required`` puts in the plan are counted apart); empty when none."""
     counts = [(int(opt.get(k) or 0), what) for k, what in (("planned_candidates", "planned"),
                                                            ("candidate_stations", "candidate"))]
     among = [f"{n} {what}" for n, what in counts if n > 0]
-    if not among:
-        return ""
-    one = sum(n for n, _ in counts) == 1
-    verb = "station competes as a candidate" if one else "stations compete as candidates"
-    return f" (the plan's {' and '.join(among)} {verb})"
+    n_req = int(opt.get("plan_required") or 0)
+    parts = []
+    if among:
+        one = sum(n for n, _ in counts) == 1
+        verb = "station competes as a candidate" if one else "stations compete as candidates"
+        parts.append(f"the plan's {' and '.join(among)} {verb}")
+    if n_req:
+        whose = "its" if among else "the plan's"
+        parts.append(f"{whose} {_count(n_req, 'required station')} {'is' if n_req == 1 else 'are'} "
+                     "built in any case")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _shortfall_line(label: str, required: Any, existing: Any) -> str:

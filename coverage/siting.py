@@ -634,6 +634,8 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     def share(mask: np.ndarray) -> float | None:
         return round(float(w[mask].sum()) / total, 6) if total else None
 
+    req = np.isin(cands.label.astype(str), [str(r) for r in spec.required]) if quotas \
+        else np.zeros(len(cands.label), bool)
     summary = {
         "model": model, "status": sol.status, "objective": _f(sol.objective), "bound": _f(sol.bound),
         "gap": _f(sol.gap), "solve_seconds": round(float(sol.solve_seconds), 3),
@@ -648,9 +650,12 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         "uncoverable_units": int(len(uncov_idx)),
         "uncoverable_means": "demand no site (existing or candidate) reaches within its standard",
         "quotas": {k: {"min": v[0], "max": v[1]} for k, v in spec.quotas.items()},
-        # the plan's sites that compete: not those optimise.excluded takes out (``usable``)
-        "planned_candidates": int(((cands.kind == "planned") & usable).sum()) if not fix_planned else 0,
-        "candidate_stations": int(((cands.kind == "candidate") & usable).sum()),
+        # the plan's sites that compete: not those optimise.excluded takes out (``usable``) nor
+        # those optimise.required puts in the plan (counted apart)
+        "planned_candidates": int(((cands.kind == "planned") & usable & ~req).sum()) if not fix_planned else 0,
+        "candidate_stations": int(((cands.kind == "candidate") & usable & ~req).sum()),
+        "plan_required": int((np.isin(cands.kind, ["candidate"] if fix_planned else ["planned", "candidate"])
+                              & usable & req).sum()),
         "candidate_sources": dict(cands.sources),
         "required": list(spec.required) if quotas else [],
         "excluded": list(spec.excluded) if quotas else [],

@@ -287,6 +287,18 @@ def test_an_excluded_planned_station_is_not_said_to_compete(tmp_path):
     assert "(the plan's 1 planned station competes as a candidate)" in md
 
 
+def test_a_required_planned_station_is_not_said_to_compete(tmp_path):
+    """A planned station optimise.required puts in the plan is built in any case: the summary
+    used to say it "competes as a candidate"."""
+    scenario = _helsinki_with(tmp_path, required=["hakaniemi"])
+    assert main(["--quiet", "optimise", str(scenario), "--out", str(tmp_path / "o")]) == 0
+    opt = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["optimise"]
+    assert opt["planned_candidates"] == 0 and opt["plan_required"] == 1
+    assert "hakaniemi" in {s["label"] for s in opt["sites"]}
+    md = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    assert "compete" not in md and "(the plan's 1 required station is built in any case)" in md
+
+
 def test_siting_warnings_are_kept_in_the_summary_even_when_quiet(tmp_path):
     """Warnings of the siting step went to stderr only (and --quiet dropped them)."""
     import geopandas as gpd

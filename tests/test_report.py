@@ -452,6 +452,10 @@ def test_markdown_competing_plan_sites_singular_and_none():
     excluded = markdown_summary({"optimise": {**base, "planned_candidates": 0, "candidate_stations": 0,
                                               "excluded": ["hakaniemi"]}})
     assert "compete" not in excluded and "excluded sites: hakaniemi" in excluded
+    both = markdown_summary({"optimise": {**base, "planned_candidates": 2, "candidate_stations": 0,
+                                          "plan_required": 2, "required": ["a", "b"]}})
+    assert ("(the plan's 2 planned stations compete as candidates; its 2 required stations are built "
+            "in any case)") in both
 
 
 def test_markdown_names_each_sites_class_the_quotas_and_the_rule_broken():
