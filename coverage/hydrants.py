@@ -1554,7 +1554,8 @@ def analyse_hydrants(
             network, roads, g_lo, g_hi, radius=radius, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
             time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok,
             stagger_m=spacing / 2.0, existing=(h_road, h_pos, h_side),
-            partners=_carriageway_partners(network, roads, why), counted_edges=why == "")
+            partners=_carriageway_partners(network, roads, why),
+            snap_edges=(why == "") | (why == "second_carriageway"))
         req_min = existing + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
@@ -1666,7 +1667,7 @@ def _candidate_intervals(net: RoadNetwork, roads: _Roads, cand: _Candidates, rad
 
 
 def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_limit_s, solver, progress,
-             road_ok=None, stagger_m=0.0, existing=None, partners=None, counted_edges=None):
+             road_ok=None, stagger_m=0.0, existing=None, partners=None, snap_edges=None):
     import geopandas as gpd
 
     cand = _candidates(net, roads, g_lo, g_hi, radius, cand_sp, road_ok)
@@ -1727,7 +1728,7 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
         x[m], y[m] = shapely.get_x(pts), shapely.get_y(pts)
         # on a wide road a proposal stands on its own side, not on the centreline (where its side
         # would be undecided when the point is read back)
-        x[m], y[m] = _on_their_side(net, roads, road[m], pos[m], cand.side[ci][m], x[m], y[m], counted_edges)
+        x[m], y[m] = _on_their_side(net, roads, road[m], pos[m], cand.side[ci][m], x[m], y[m], snap_edges)
     lon, lat = net.to_wgs84(x, y)
     deg = np.where(node >= 0, roads.node_deg[np.maximum(node, 0)], 2)
     site = np.where(node < 0, "road", np.where(deg >= 3, "crossing", np.where(deg == 1, "dead_end", "node")))
@@ -1762,12 +1763,13 @@ def _carriageway_partners(net: RoadNetwork, roads: _Roads, why: np.ndarray) -> d
 
 
 def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
-                   x: np.ndarray, y: np.ndarray, counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   x: np.ndarray, y: np.ndarray, snap_edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Points ``(x, y)`` at ``pos`` along ``road`` moved to their ``side`` (1 left, 2 right of
     u -> v; 0 stays): half the tagged width (at most 40 m, at most a quarter of the way to another
     road but not below 1.25 m for that), halved while another road would be nearer than their own
-    (a street leaving at a sharp angle), down to 0.5 m. Other roads are those hydrants snap to
-    (``counted``: bool per edge; a bridge passing over is not one)."""
+    (a street leaving at a sharp angle), down to 0.5 m. Other roads are those a hydrant read back
+    may snap to (``snap_edges``, bool per edge: counted roads and second carriageways, as in
+    :func:`_prefer_counted`; a bridge passing over is not one)."""
     if not (side > 0).any():
         return x, y
     g = net.edge_geometry[roads.edge[road]]
@@ -1784,8 +1786,8 @@ def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.nd
     pts = shapely.points(x, y)
     pi, ei = edge_tree(net).query(pts, predicate="dwithin", distance=4 * 40.0)
     other = roads.edge_road[ei] != road[pi]
-    if counted is not None:
-        other &= counted[ei]
+    if snap_edges is not None:
+        other &= snap_edges[ei]
     if other.any():
         d = np.full(len(x), np.inf)
         np.minimum.at(d, pi[other], shapely.distance(net.edge_geometry[ei[other]], pts[pi[other]]))
@@ -1794,7 +1796,7 @@ def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.nd
         off = np.minimum(off, np.maximum(d / 4.0, 1.25))
     for _ in range(8):
         near = snap_xy(net, x + sgn * off * nx_, y + sgn * off * ny_, max_distance_m=math.inf,
-                       edges=counted).edge
+                       edges=snap_edges).edge
         wrong = (roads.edge_road[near] != road) & (off > 0.5) & (sgn != 0)
         if not wrong.any():
             break

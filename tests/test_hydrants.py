@@ -988,6 +988,25 @@ def test_wide_road_proposals_stand_on_their_side_and_read_back_so():
     assert list(sides) == list(props["side"])
 
 
+def test_wide_road_proposals_keep_clear_of_a_second_carriageway_beside_it():
+    """A divided road beside a 70 m avenue: its second carriageway (not counted, but hydrants read
+    back snap to it) 34 m north was not an other road for the side offset, so the avenue's
+    north-side proposals read back on it (share 0.767)."""
+    wide = {"highway": "residential", "oneway": False, "width": "70"}
+    main_road = {"highway": "primary", "oneway": True, "name": "建设路"}
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (1000, 34), 4: (0, 34), 5: (0, 72), 6: (1000, 72)}
+    net = _roads_net(nodes, [(1, 2, wide), (2, 1, wide), (3, 4, main_road), (5, 6, main_road)])
+    assert net.edge_second_carriageway.any()
+    ex = points([(0, 0), (1000, 0), (0, 72), (1000, 72)])
+    props = analyse(net, ex).proposals
+    assert {"left", "right"} <= set(props["side"])
+    again = analyse(net, _built(props, ex), propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+    h = again.snapped.hydrants.set_index("id").loc[[f"p{i}" for i in range(len(props))]]
+    on_sides = (props["side"] != "both").to_numpy()
+    assert (h["road"].to_numpy()[on_sides] == props["road"].to_numpy()[on_sides]).all()
+
+
 def test_lane_width_and_area_are_checked():
     net = make_net({1: (0, 0), 2: (300, 0)}, [(1, 2, {"lanes": "20"})])
     for bad in (math.nan, -3.5, 0):
