@@ -44,10 +44,13 @@ Model (GB 50974-2014 defaults, all configurable)
 * Required count by minimum placement: existing hydrants are kept (fixed sites) and the fewest
   new hydrants are added so that every road piece is protected; required = existing + new. The
   new positions come from an exact set cover (:func:`coverage.optimise.min_cover`, HiGHS) over
-  candidate positions - every road node (crossings, bends, dead ends) and points every
-  ``candidate_spacing_m`` along every road near a gap (on each side of wide roads) - covering the
-  elementary pieces of the unprotected road length (the gaps cut at every candidate's reach
-  boundary, so "covers" is exact for the candidate set). Large models stop at ``time_limit_s``
+  candidate positions - every road node (crossings, bends, dead ends), points every
+  ``candidate_spacing_m`` along every road near a gap (on each side of wide roads), and in each
+  gap piece the points ``radius_m`` and then every ``2 * radius_m`` inside its two ends (the best
+  sites along a street) - covering the elementary pieces of the unprotected road length (the
+  gaps cut at every candidate's reach boundary, so "covers" is exact for the candidate set).
+  ``status`` "optimal" and the bound refer to these candidates: a gap running through several
+  roads may take one hydrant more than the best sites anywhere. Large models stop at ``time_limit_s``
   with the best plan found and a lower bound (``status``, ``gap``); ``solver="greedy"`` skips
   HiGHS and reports a packing lower bound. Crossings are preferred: after solving, each new
   mid-road site is swapped for a crossing that protects everything only it protects (count
@@ -1589,7 +1592,9 @@ class _Candidates:
 def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand_sp: float,
                 allowed: np.ndarray | None = None) -> _Candidates:
     """Every node and points every ``cand_sp`` along roads, limited to those near a gap, on
-    ``allowed`` roads only (default all) and at nodes where an allowed road ends."""
+    ``allowed`` roads only (default all) and at nodes where an allowed road ends; and in each gap
+    piece, ``radius`` and then every ``2 * radius`` inside each of its ends (the best sites along
+    a lone street, which a grid would miss)."""
     if allowed is None:
         allowed = np.ones(roads.n, bool)
     gk = _side_of(g_lo, roads.off)
@@ -1617,6 +1622,20 @@ def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand
     m_road = np.concatenate([m_road, m_road[wide]])
     m_pos = np.concatenate([m_pos, m_pos[wide]])
     m_side = np.concatenate([np.where(wide, 1, 0), np.full(int(wide.sum()), 2)])
+    # from each end of a gap piece (on one side of one road), sites radius and then every
+    # 2 x radius into it: the optimal sites along a lone street, which a grid would miss
+    reps = np.maximum(np.ceil((g_hi - g_lo) / (2 * radius)).astype(np.int64), 1)
+    gi = np.repeat(np.arange(len(g_lo)), reps)
+    step = (np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)) * 2 * radius + radius
+    at = np.concatenate([g_lo[gi] + step, g_hi[gi] - step])
+    k = np.concatenate([gk[gi], gk[gi]])
+    e_road = roads.side_road[k]
+    e_pos = at - roads.off[k]
+    inside = ((at > g_lo[np.concatenate([gi, gi])] - _TOL) & (at < g_hi[np.concatenate([gi, gi])] + _TOL)
+              & (e_pos > _TOL) & (e_pos < roads.length[e_road] - _TOL) & allowed[e_road])
+    m_road = np.concatenate([m_road, e_road[inside]])
+    m_pos = np.concatenate([m_pos, e_pos[inside]])
+    m_side = np.concatenate([m_side, roads.side_code[k][inside]])
     deg = roads.node_deg[nodes]
     return _Candidates(
         node=np.concatenate([nodes, np.full(len(m_road), -1)]),

@@ -189,6 +189,20 @@ def test_min_placement_on_a_path_is_ceil_L_over_2R(length):
     assert res.proposals["newly_protected_m"].is_monotonic_decreasing
 
 
+@pytest.mark.parametrize("bends", [(170.0, 599.0), (1195.0,), (33.0, 1195.0)])
+def test_min_placement_on_a_street_needs_no_fine_candidate_grid(bends):
+    """A dead-end street drawn as edges of uneven length (bends at 170 m, ...): the 50 m grid of
+    candidates had no site 150 m inside the street's ends, so 599 m took 3 hydrants, reported
+    optimal with bound 3; ceil(L / 2R) = 2 suffice (sites radius, then every 2R, inside each gap
+    piece's ends; a gap running on through a bend into the next edge is still on the grid)."""
+    xs = (0.0,) + bends
+    net = make_net({i: (x, 0) for i, x in enumerate(xs)}, [(i, i + 1) for i in range(len(bends))])
+    res = analyse(net, points([(-3000, 0)]))  # one far, unsnapped: no hydrant protects
+    assert res.required_min_placement == math.ceil(bends[-1] / (2 * R)) and res.status == "optimal"
+    again = analyse(net, _built(res.proposals, points([(-3000, 0)])), propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-9)
+
+
 def test_proposals_close_every_gap_and_prefer_crossings():
     # a 3 x 3 grid of 100 m blocks: crossings cover their arms; a mid-road site never beats one
     nodes = {i * 4 + j: (i * 100.0, j * 100.0) for i in range(4) for j in range(4)}
