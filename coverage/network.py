@@ -1010,7 +1010,11 @@ def network_from_graph(
     if clip is not None:
         graph = _clip(graph, clip, clip_buffer_m, source)
 
-    if simplify and not graph.graph.get("simplified", False):
+    # a graph with curved edges (a course of more than two points) is simplified already (osmnx
+    # loses that flag on a round trip through GeoDataFrames): simplifying again would straighten
+    # the curves. pyrosm's raw edges carry straight two-point courses.
+    shaped = any(len(getattr(d.get("geometry"), "coords", ())) > 2 for _, _, d in graph.edges(data=True))
+    if simplify and not graph.graph.get("simplified", False) and not shaped:
         # signals with a delay stay edge ends, so that each edge waits only at its end
         waits = {n for n in signal_nodes if n in graph} if model.signal_delay_s > 0 else set()
         for n in waits:
@@ -1051,7 +1055,8 @@ def _drop_duplicate_parallels(graph: nx.MultiDiGraph) -> None:
             line = _local_line(graph, u, v, d)
             length = d["length"]
             if any(key == ok and abs(length - ol) <= max(1.0, 0.01 * ol)
-                   and shapely.hausdorff_distance(line, oline) <= _SAME_COURSE_M for ok, ol, oline in kept):
+                   and shapely.hausdorff_distance(line, oline) <= _SAME_COURSE_M
+                   and (u != v or _same_way_round(line, oline)) for ok, ol, oline in kept):
                 drop.append((u, v, k))
             else:
                 kept.append((key, length, line))
@@ -1059,6 +1064,14 @@ def _drop_duplicate_parallels(graph: nx.MultiDiGraph) -> None:
 
 
 _SAME_COURSE_M = 5.0  # two parallel edges this close all along are one road drawn twice
+
+
+def _same_way_round(a: LineString, b: LineString) -> bool:
+    """Whether two courses of one loop (an edge from a node back to it) run the same way round:
+    the Hausdorff distance cannot tell, and a two-way ring is two loops, one each way."""
+    return all(shapely.distance(shapely.line_interpolate_point(a, f, normalized=True),
+                                shapely.line_interpolate_point(b, f, normalized=True)) <= _SAME_COURSE_M
+               for f in (0.25, 0.75))
 
 
 def _local_line(graph: nx.MultiDiGraph, u: Any, v: Any, d: Mapping[str, Any]) -> LineString:
@@ -1188,25 +1201,33 @@ def _build(graph: nx.MultiDiGraph, model: SpeedModel) -> RoadNetwork:
 
 
 def _reverse_edges(eu: np.ndarray, ev: np.ndarray, length: np.ndarray, geoms: np.ndarray) -> np.ndarray:
-    """For each edge, the edge back over the same road (ends swapped, same length and the same
-    course: midpoints within a few metres), or -1. Two different one-way carriageways between
-    the same crossings are not the same road."""
-    mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-    mx, my = shapely.get_x(mids), shapely.get_y(mids)
+    """For each edge, the edge back over the same road (ends swapped, the same length and the
+    same course run backwards: its points at a quarter, half and three quarters of the way within
+    :data:`_REVERSE_COURSE_M` of this one's at three quarters, half and a quarter), or -1; the
+    pairing is mutual. Two different one-way carriageways between the same crossings are not
+    the same road, nor is a ring road's loop the same loop run the same way round."""
+    at = {f: shapely.line_interpolate_point(geoms, f, normalized=True) for f in (0.25, 0.5, 0.75)}
+    px = {f: shapely.get_x(p) for f, p in at.items()}
+    py = {f: shapely.get_y(p) for f, p in at.items()}
     by_pair: dict[tuple[int, int], list[int]] = {}
     for i, (a, b) in enumerate(zip(eu.tolist(), ev.tolist())):
         by_pair.setdefault((a, b), []).append(i)
-    out = np.full(len(eu), -1, dtype=np.int64)
+    pairs = []
     for i, (a, b) in enumerate(zip(eu.tolist(), ev.tolist())):
-        cands = by_pair.get((b, a))
-        if not cands:
-            continue
-        tol = max(2.0, 0.01 * length[i])
-        good = [c for c in cands if c != i and abs(length[c] - length[i]) <= tol
-                and math.hypot(mx[c] - mx[i], my[c] - my[i]) <= tol]
-        if good:
-            out[i] = min(good, key=lambda c: math.hypot(mx[c] - mx[i], my[c] - my[i]))
+        for c in by_pair.get((b, a), ()):
+            if c <= i or abs(length[c] - length[i]) > max(2.0, 0.01 * length[i]):
+                continue
+            off = max(math.hypot(px[f][i] - px[1 - f][c], py[f][i] - py[1 - f][c]) for f in (0.25, 0.5, 0.75))
+            if off <= _REVERSE_COURSE_M:
+                pairs.append((off, i, c))
+    out = np.full(len(eu), -1, dtype=np.int64)
+    for _, i, c in sorted(pairs):  # nearest courses first, each edge in one pair
+        if out[i] < 0 and out[c] < 0:
+            out[i], out[c] = c, i
     return out
+
+
+_REVERSE_COURSE_M = 2.0  # an edge and its reverse share their course (osmnx draws both from one way)
 
 
 def _along(geoms: np.ndarray, which: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

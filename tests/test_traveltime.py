@@ -12,7 +12,7 @@ import pyproj
 import pytest
 
 from coverage.errors import CoverageWarning, InputError
-from coverage.network import CSR, Snapped, build_csr, load_network, network_from_graph, snap_xy
+from coverage.network import CSR, Snapped, build_csr, load_network, network_from_graph, snap_points, snap_xy
 from coverage.traveltime import (
     Reach,
     bounded_reach,
@@ -468,3 +468,72 @@ def test_bad_seeds_are_input_errors_not_crashes(tiny_csr):
         bounded_reach(tiny_csr, [0, 5], [0], [0.0], 10)
     with pytest.raises(InputError, match="seed time -5.0"):
         bounded_reach(tiny_csr, [0, 1], [0], [-5.0], 10)
+
+
+def _graph(nodes: dict, ways: list) -> nx.MultiDiGraph:
+    """A graph of ``ways`` (u, v, tags) between nodes given in metres from (X0, Y0); a ``course``
+    tag (list of (x, y) metres) becomes the edge's geometry."""
+    from shapely.geometry import LineString
+
+    inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (x, y) in nodes.items():
+        lon, lat = inv.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat)
+    for u, v, tags in ways:
+        tags = dict(tags)
+        course = tags.pop("course", None)
+        if course is not None:
+            tags["geometry"] = LineString([inv.transform(X0 + x, Y0 + y) for x, y in course])
+        g.add_edge(u, v, highway="residential", **tags)
+    return g
+
+
+@pytest.mark.parametrize("simplify", [False, True])
+def test_a_two_way_ring_road_stays_two_way(simplify):
+    """A stem 1-2 into a square two-way ring 2-3-4-5-2 (100 m sides): simplified, the ring is two
+    loops at node 2, one each way round; the second was dropped as a duplicate of the first (the
+    Hausdorff distance ignores direction), so a point 10 m from 2 on the ring's last side was
+    reached the long way round (49 s instead of 11 s)."""
+    nodes = {1: (-100, 0), 2: (0, 0), 3: (100, 0), 4: (100, 100), 5: (0, 100)}
+    ways = [(a, b, {"oneway": False}) for u, v in [(1, 2), (2, 3), (3, 4), (4, 5), (5, 2)]
+            for a, b in ((u, v), (v, u))]
+    net = network_from_graph(_graph(nodes, ways), speeds={"residential": 36}, simplify=simplify)
+    inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
+    for x, y in [(0, 10), (10, 0)]:  # 10 m from node 2 either way round
+        lon, lat = inv.transform(X0 + x, Y0 + y)
+        t = point_times(net, [1], snap_points(net, [lon], [lat]), cutoff_s=1000).toarray()[0, 0]
+        assert t == pytest.approx(11.0, abs=0.01)
+    loops = np.flatnonzero(net.edge_u == net.edge_v)
+    if simplify:
+        assert len(loops) == 2 and set(net.edge_reverse[loops]) == set(loops)
+
+
+def test_curved_edges_are_not_simplified_straight():
+    """A graph with curved edge courses but no 'simplified' flag (osmnx drops it on a round trip
+    through GeoDataFrames): simplifying again drew 1 -> 2 straight along its nodes (200 m instead
+    of its 400 m course) and scaled its time down with it (1 -> 3: 30 s instead of 50 s)."""
+    nodes = {1: (0, 0), 2: (200, 0), 3: (300, 0), 9: (0, 300), 10: (400, 0), 11: (300, -100)}
+    ways = [(1, 2, {"oneway": True, "course": [(0, 0), (0, 100), (200, 100), (200, 0)]}),
+            (2, 3, {"oneway": True}), (1, 9, {"oneway": True}), (3, 10, {"oneway": True}),
+            (3, 11, {"oneway": True})]
+    for simplify in (False, True):
+        net = network_from_graph(_graph(nodes, ways), speeds={"residential": 36}, simplify=simplify)
+        t = travel_times(net, [1], cutoff_s=1000)
+        assert float(t[t.node == 3].seconds.iloc[0]) == pytest.approx(50.0, abs=1e-6)
+        # networkx on the network's own graph: the same
+        assert nx.shortest_path_length(net.graph, 1, 3, weight="travel_time") == pytest.approx(50.0, abs=1e-6)
+
+
+def test_two_one_way_carriageways_between_the_same_crossings_are_not_one_two_way_road():
+    """Carriageways 15 m apart over 1.6 km between shared ends: the reverse-edge test allowed their
+    midpoints 1 % of the length (16 m) apart, so each was taken as the other's reverse and a
+    point 100 m behind a station on one was reached driving backwards (9.6 s, legally ~311 s)."""
+    nodes = {1: (0, 0), 2: (1600, 0)}
+    ways = [(1, 2, {"oneway": True, "course": [(0, 0), (5, 7.5), (1595, 7.5), (1600, 0)]}),
+            (2, 1, {"oneway": True, "course": [(1600, 0), (1595, -7.5), (5, -7.5), (0, 0)]})]
+    net = network_from_graph(_graph(nodes, ways), speeds={"residential": 36}, simplify=False)
+    assert (net.edge_reverse == -1).all()
+    e = _edge(net, 1, 2)
+    t = point_times(net, _pts(e, 0.5), _pts(e, 0.45), cutoff_s=1000).toarray()[0, 0]
+    assert t > 300  # on to node 2, back on the other carriageway and round again
