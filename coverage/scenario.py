@@ -760,6 +760,29 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
     return scenario
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping: plain YAML keeps the last
+    one, so a second ``stations:`` list silently replaced the first."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                twice = key in seen
+            except TypeError:  # an unhashable key: the base loader reports it
+                continue
+            if not twice:
+                seen[key] = key_node.start_mark.line + 1
+            else:
+                first = seen[key]
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (lines {first} and "
+                    f"{key_node.start_mark.line + 1}): YAML would keep only the last; merge the two",
+                    key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file.
 
@@ -774,7 +797,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if path.is_dir():
         raise ScenarioError(str(path), [f"{str(path)!r} is a folder: expected a scenario YAML file"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
     except UnicodeDecodeError as exc:

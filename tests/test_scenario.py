@@ -97,6 +97,22 @@ def test_not_a_mapping_and_bad_yaml(tmp_path):
         load_scenario(tmp_path / "nope.yaml")
 
 
+def test_a_key_given_twice_is_refused_not_replaced(tmp_path):
+    """A second stations: list (say, for the planned stations) silently replaced the first: the
+    existing stations vanished from the run."""
+    p = tmp_path / "twice.yaml"
+    p.write_text("name: x\nnetwork: default\nstations:\n  - {id: a, at: {lon: 24.94, lat: 60.17}}\n"
+                 "# planned\nstations:\n  - {id: b, at: {lon: 24.95, lat: 60.17}}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"'stations' is given twice \(lines 3 and 6\)"):
+        load_scenario(p)
+    nested = tmp_path / "nested.yaml"  # inside a mapping too; the same key in two mappings is fine
+    nested.write_text("name: x\nnetwork: default\nstandard: {travel_s: 240, travel_s: 300}\n"
+                      "stations: [{id: a, at: {lon: 1, lat: 2}}, {id: b, at: {lon: 1, lat: 2}}]\n",
+                      encoding="utf-8")
+    with pytest.raises(ScenarioError, match="'travel_s' is given twice"):
+        load_scenario(nested)
+
+
 def test_standard_class_budgets_and_caps():
     st = Standard(travel_s=240, class_travel_s={"small": 180})
     assert st.travel_for("small") == 180
