@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -678,14 +679,10 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
     idle = [r for r in rows if r["adds_weight"] <= 1e-9 * max(total, 1.0)
             and (model != "backup" or r["adds_twice_weight"] <= 1e-9 * max(total, 1.0))
             and (model != "pmedian" or not r["saves_mean_s"] > 1e-9)]
-    summary["sites_adding_nothing"] = [{"rank": r["rank"], "label": str(r["label"])} for r in idle]
+    summary["sites_adding_nothing"] = [{"rank": r["rank"], "label": str(r["label"]),
+                                        "why": _idle_reason(r, rows, spec, model, quotas)} for r in idle]
     if idle:
-        summary["sites_adding_nothing_note"] = (
-            f"{len(idle)} of the {len(rows)} proposed sites add nothing: the sites ranked before them "
-            "already reach all the demand these could reach"
-            + (" (and cover it twice where they could)" if model == "backup" else "")
-            + (" as fast" if model == "pmedian" else "")
-            + "; they only fill the number of new stations asked: fewer new stations do as well")
+        summary["sites_adding_nothing_note"] = _idle_note(summary["sites_adding_nothing"], len(rows), model)
     summary["siting_warnings"] = [dict(w_) for w_ in cands.siting_warnings]
     summary["dropped_candidates"] = [dict(d) for d in cands.dropped]
     summary["candidates_removed"] = dict(cands.removed)
@@ -693,6 +690,37 @@ def propose_sites(prep: Prepared, *, model: str = "mclp", new: int | None = None
         summary["classes_note"] = (f"optimise.classes {dict(spec.classes)} apply to model mclp only: lscp "
                                    f"counts the fewest new stations of class {spec.station_class}")
     return SitingResult(sites=sites, uncoverable=uncoverable, solution=sol, candidates=cands, summary=summary)
+
+
+def _idle_reason(row: Mapping[str, Any], rows: list, spec: Any, model: str, quotas: bool) -> str:
+    """Why a proposed site that adds nothing is in the plan: ``required`` (optimise.required),
+    ``quota`` (its district's minimum needs it), ``count`` (MCLP/backup/p-median: the number of
+    new stations asked) or ``zero_weight`` (set cover: the demand only it reaches weighs 0)."""
+    if quotas and str(row["label"]) in {str(r) for r in spec.required}:
+        return "required"
+    d = row.get("district")
+    q = spec.quotas.get(d) if (quotas and spec.quotas and d is not None) else None
+    if q is not None and q[0] and sum(1 for r in rows if r.get("district") == d) <= q[0]:
+        return "quota"
+    return "zero_weight" if model == "lscp" else "count"
+
+
+def _idle_note(idle: list, n_rows: int, model: str) -> str:
+    """The sentence explaining the proposed sites that add nothing, by their reasons."""
+    why = {"required": "required by optimise.required",
+           "quota": "needed for their district's minimum quota",
+           "count": "only fill the number of new stations asked (fewer new stations do as well)",
+           "zero_weight": "reach only demand of weight 0 that no other site reaches"}
+    parts = []
+    for key, text in why.items():
+        labels = [r["label"] for r in idle if r["why"] == key]
+        if labels:
+            parts.append(f"{len(labels)} {text} ({', '.join(labels[:5])}{' ...' if len(labels) > 5 else ''})")
+    return (f"{len(idle)} of the {n_rows} proposed sites add nothing: the sites ranked before them "
+            "already reach all the demand these could reach"
+            + (" (and cover it twice where they could)" if model == "backup" else "")
+            + (" as fast" if model == "pmedian" else "")
+            + "; " + "; ".join(parts))
 
 
 def _twice_gains(S: sp.csc_matrix, w: np.ndarray, order: np.ndarray) -> np.ndarray:

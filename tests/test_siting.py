@@ -523,7 +523,21 @@ def test_sites_that_add_nothing_are_flagged(tmp_path):
         done |= reach[j]
     assert len(nothing) == 2
     assert [s["label"] for s in res.summary["sites_adding_nothing"]] == nothing
+    assert {s["why"] for s in res.summary["sites_adding_nothing"]} == {"count"}
     assert "add nothing" in res.summary["sites_adding_nothing_note"]
+    assert "2 only fill the number of new stations asked" in res.summary["sites_adding_nothing_note"]
+
+
+def test_sites_a_quota_forces_are_not_said_to_fill_the_count(tmp_path):
+    """Set cover with "at least 3 in west": B alone reaches everything, the other two are there for
+    the quota; the note said they "only fill the number of new stations asked: fewer new stations
+    do as well", which no number asked and the quota forbids."""
+    prep, _, _ = _hand_prep(tmp_path, {"quotas": {"west": {"min": 3}}}, districts=True)
+    res = propose_sites(prep, model="lscp")
+    idle = res.summary["sites_adding_nothing"]
+    assert len(res.sites) == 3 and len(idle) == 2 and {s["why"] for s in idle} == {"quota"}
+    note = res.summary["sites_adding_nothing_note"]
+    assert "2 needed for their district's minimum quota" in note and "fewer" not in note
 
 
 def _helsinki_variant(tmp_path, stations=(), **optimise):
