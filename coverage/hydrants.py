@@ -94,7 +94,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .errors import CoverageWarning, DataError, InputError
-from .io import open_binary
+from .io import lonlat_columns, open_binary, read_csv_table
 from .network import (DUAL_CARRIAGEWAY_M, HYDRANT_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, edge_tree,
                       excluded_edges, facing_carriageways, snap_onto_edges, snap_xy, street_nodes)
 
@@ -214,7 +214,7 @@ def load_hydrants(
             table = _read_pbf_pois(path)
         elif low.endswith((".csv", ".txt")):
             try:
-                raw = pd.read_csv(path)
+                raw = read_csv_table(path)
             except Exception as exc:
                 raise DataError(f"hydrant file {name!r} could not be read as CSV ({exc})") from None
             table = _from_csv_table(raw, name)
@@ -241,13 +241,11 @@ def load_hydrants(
 def _from_csv_table(raw: pd.DataFrame, name: str):
     import geopandas as gpd
 
-    cols = {c.lower().strip(): c for c in raw.columns}
-    lon_c = next((cols[c] for c in ("lon", "lng", "longitude", "long", "x") if c in cols), None)
-    lat_c = next((cols[c] for c in ("lat", "latitude", "y") if c in cols), None)
+    lon_c, lat_c = lonlat_columns(raw)
     if lon_c is None or lat_c is None:
         raise DataError(
             f"hydrant table {name!r} has no coordinate columns (columns: {list(raw.columns)}): "
-            "expected 'lon' and 'lat' (or longitude/latitude, x/y)"
+            "expected 'lon' and 'lat' (or longitude/latitude, x/y, 经度/纬度)"
         )
     lon = pd.to_numeric(raw[lon_c], errors="coerce").to_numpy(float)
     lat = pd.to_numeric(raw[lat_c], errors="coerce").to_numpy(float)

@@ -10,8 +10,26 @@ import shapely
 
 from .errors import DataError, InputError
 
-_LON = ("lon", "lng", "longitude", "x", "经度")
+_LON = ("lon", "lng", "longitude", "long", "x", "经度")
 _LAT = ("lat", "latitude", "y", "纬度")
+
+
+def lonlat_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The longitude and latitude columns of a table (lon/lng/longitude/long/x/经度 and
+    lat/latitude/y/纬度, any case, spaces around ignored), or None for a missing one."""
+    cols = {str(c).strip().lower(): c for c in df.columns}
+    lon = next((cols[c] for c in _LON if c in cols), None)
+    lat = next((cols[c] for c in _LAT if c in cols), None)
+    return lon, lat
+
+
+def read_csv_table(path: str | Path) -> pd.DataFrame:
+    """A CSV file as a table: UTF-8 (with or without a byte-order mark), else GB 18030 (GBK, what
+    Excel writes on Chinese Windows). Raises the decoding or parsing error of the last try."""
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return pd.read_csv(path, encoding="gb18030")
 
 
 def open_binary(path: str | Path):
@@ -48,16 +66,14 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
         raise DataError(f"{what} file {str(path)!r} is empty (0 bytes)")
     if path.suffix.lower() in (".csv", ".txt"):
         try:
-            df = pd.read_csv(path)
+            df = read_csv_table(path)
         except Exception as exc:
             raise DataError(f"{what} file {str(path)!r} is not readable CSV ({exc})") from None
-        cols = {c.lower(): c for c in df.columns}
-        lon = next((cols[c] for c in _LON if c in cols), None)
-        lat = next((cols[c] for c in _LAT if c in cols), None)
+        lon, lat = lonlat_columns(df)
         if lon is None or lat is None:
             raise DataError(
                 f"{what} file {str(path)!r} has no lon/lat columns: got {list(df.columns)}, expected "
-                "columns named lon and lat (or lng/longitude, latitude)"
+                "columns named lon and lat (or lng/longitude, latitude, x/y, 经度/纬度)"
             )
         x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
         y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)

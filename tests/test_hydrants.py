@@ -498,6 +498,21 @@ def test_files_without_geometry_and_bad_columns(tmp_path):
         load_hydrants(tmp_path / "missing.geojson")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_with_chinese_headers_in_excel_encodings(tmp_path, encoding):
+    """经度/纬度 headers (accepted for demand points, refused for hydrants), and the encodings
+    Excel writes: UTF-8 with a byte-order mark, GBK on Chinese Windows (refused as not UTF-8)."""
+    from coverage.io import read_features
+
+    csv = tmp_path / "h.csv"
+    csv.write_bytes(" 经度 ,纬度,名称\n121.4737,31.2304,人民广场消火栓\n".encode(encoding))
+    h = load_hydrants(csv)
+    assert h.geometry.x.iloc[0] == pytest.approx(121.4737) and h.geometry.y.iloc[0] == pytest.approx(31.2304)
+    pts = read_features(csv, what="demand points")
+    assert pts.geometry.x.iloc[0] == pytest.approx(121.4737)
+    assert pts["名称"].iloc[0] == "人民广场消火栓"
+
+
 def test_unknown_datum_and_kinds(tmp_path):
     csv = tmp_path / "h.csv"
     csv.write_text("id,lon,lat\na,113.6,34.7\n")
