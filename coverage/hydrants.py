@@ -42,7 +42,9 @@ Model (GB 50974-2014 defaults, all configurable)
 * Required count by the spacing rule: total road length / ``spacing_m``, wide roads counted per
   side (rounded up once for the whole network).
 * Required count by minimum placement: existing hydrants are kept (fixed sites) and the fewest
-  new hydrants are added so that every road piece is protected; required = existing + new. The
+  new hydrants are added so that every road piece is protected; required = the existing ones
+  that protect some counted road + new (``existing_protecting``; a hydrant on a campus lane far
+  from every street is no part of the fewest that protect the roads). The
   new positions come from an exact set cover (:func:`coverage.optimise.min_cover`, HiGHS) over
   candidate positions - every road node (crossings, bends, dead ends), points every
   ``candidate_spacing_m`` along every road near a gap (on each side of wide roads), and in each
@@ -62,7 +64,7 @@ Model (GB 50974-2014 defaults, all configurable)
   count and protection unchanged).
 * The shortfall is stated the way the plans state it: (required - existing) / required, with the
   spacing-rule count (``shortfall_share``) and with the minimum placement
-  (``shortfall_share_min_placement``); a surplus gives 0.
+  (``shortfall_share_min_placement``, against ``existing_protecting``); a surplus gives 0.
 
 Kinds (OSM wiki conventions)
 ----------------------------
@@ -1142,7 +1144,8 @@ class HydrantResult:
     required_spacing_rule
         ceil(road length per side / spacing_m).
     required_min_placement
-        existing + the fewest new hydrants protecting every road (see ``status``/``gap``).
+        The existing hydrants protecting a counted road (``options["existing_useful"]``) + the
+        fewest new hydrants protecting every road (see ``status``/``gap``).
     proposals
         GeoDataFrame (WGS-84) of new positions: ``site`` (crossing/road/dead_end), ``road``,
         ``side``, ``position_m``, ``node`` (graph id or -1), ``rank`` (build order, largest gain
@@ -1203,7 +1206,8 @@ class HydrantResult:
             "required_min_placement": None if req_m is None else int(req_m),
             "proposed": self.proposed,
             "shortfall_share": _shortfall(req_s, self.existing),
-            "shortfall_share_min_placement": None if req_m is None else _shortfall(req_m, self.existing),
+            "shortfall_share_min_placement": None if req_m is None else _shortfall(
+                req_m, int(self.options.get("existing_useful", self.existing))),
             "road_km": self.road_m / 1000.0,
             "unprotected_km": self.unprotected_m / 1000.0,
             "excluded_km": sum(self.excluded_m.values()) / 1000.0,
@@ -1547,7 +1551,7 @@ def analyse_hydrants(
     if not propose:
         props, status, gap, bound, req_min = empty_props, "not_run", math.nan, math.nan, None
     elif len(g_lo) == 0:
-        props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing
+        props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing_useful
     else:
         road_ok = np.zeros(roads.n, bool)
         road_ok[roads.side_road[_side_of(c_lo, roads.off)]] = True
@@ -1557,7 +1561,7 @@ def analyse_hydrants(
             stagger_m=spacing / 2.0, existing=(h_road, h_pos, h_side),
             partners=_carriageway_partners(network, roads, why),
             snap_edges=(why == "") | (why == "second_carriageway"))
-        req_min = existing + len(props)
+        req_min = existing_useful + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
               if high_risk is not None else _empty_cranes())

@@ -409,6 +409,15 @@ def test_service_roads_left_out_by_default():
     assert set(res.unprotected["highway"]) == {"residential"}
     assert res.required_spacing_rule == math.ceil(1000 / 120)
     assert not (res.proposals["road"] == 1).any()  # nothing proposed mid-driveway
+    # the driveway's hydrant protects nothing counted: the fewest protecting the street are the
+    # 4 new ones (it was counted in: 5 required, 4 short of 1 existing)
+    s = res.summary()
+    assert (s["existing"], s["existing_protecting"], s["proposed"]) == (1, 0, math.ceil(1000 / (2 * R)))
+    assert s["required_min_placement"] == 4 and s["shortfall_share_min_placement"] == 1.0
+    from coverage.report import markdown_summary
+    md = markdown_summary({"hydrants": s})
+    assert "minimum placement; existing: the 0 protecting a counted road): 需 required 4, 现有 existing 0, " \
+           "缺口 short 4" in md
     near = analyse(net, points([(1000, 100)]), propose=False)
     assert near.protected_m == pytest.approx(50, abs=0.5)  # hose down the driveway to the street
     every = analyse(net, points([(1000, 200)]), exclude=("tunnel", "motorway"), propose=False)
@@ -620,7 +629,7 @@ def test_hsinchu_real_hydrants_vs_networkx(hsinchu):
     assert 0 < s["protected_share"] < 1
     # the proposals protect every road; checked independently with networkx
     assert s["status"] in ("optimal", "time_limit") and s["proposed"] > 0
-    assert s["required_min_placement"] == s["existing"] + s["proposed"]
+    assert s["required_min_placement"] == s["existing_protecting"] + s["proposed"]
     assert s["bound"] <= s["proposed"]
     lon = np.concatenate([shapely.get_x(h.geometry.to_numpy()), res.proposals["lon"].to_numpy()])
     lat = np.concatenate([shapely.get_y(h.geometry.to_numpy()), res.proposals["lat"].to_numpy()])
