@@ -325,8 +325,10 @@ def _to_wgs84(gdf, layer: str):
             "(e.g. gdf.set_crs(4326) for lon/lat)"
         )
     out = gdf.to_crs(4326) if not gdf.crs.equals(gdf.crs.from_epsg(4326)) else gdf.copy()
-    keep = out.geometry.notna() & ~out.geometry.is_empty
-    return out[keep]
+    import shapely
+
+    geoms = out.geometry.to_numpy()  # shapely directly: GeoSeries.notna() warns about empties
+    return out[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
 
 
 def _geom_json(geoms) -> list[dict]:

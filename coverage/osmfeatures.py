@@ -217,7 +217,7 @@ def _matching(features: gpd.GeoDataFrame, table: Mapping[str, tuple]) -> gpd.Geo
         if key in features.columns:
             mask |= features[key].isin(values).to_numpy()
     # areas stay areas: a siting distance is measured from a site's edge, not its middle
-    out = features[mask & features.geometry.notna().to_numpy()].copy()
+    out = features[mask & ~features.geometry.isna().to_numpy()].copy()
     return out.reset_index(drop=True)
 
 

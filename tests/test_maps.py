@@ -425,3 +425,20 @@ def test_hydrant_and_proposal_colours_stand_apart_and_match_the_legend(net):
     legend = html[html.index("class='covplan-legend'"):]
     assert f"border-top:3px dashed {gap}" in legend
     assert f"border:2px solid {ring}" in legend and f"border:3px solid {site}" in legend
+
+
+def test_empty_and_missing_geometries_are_dropped_without_a_library_warning():
+    """GeoSeries.notna() warned (a six-line geopandas UserWarning printed through --quiet) when a
+    layer held an empty geometry."""
+    import warnings
+
+    import geopandas as gpd
+    import shapely
+
+    from coverage.maps import _to_wgs84
+
+    g = gpd.GeoDataFrame({"a": [1, 2, 3]}, geometry=[shapely.Point(24.9, 60.2), shapely.Point(), None], crs=4326)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = _to_wgs84(g, "stations")
+    assert out["a"].tolist() == [1]
