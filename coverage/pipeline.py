@@ -11,6 +11,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from tqdm.auto import tqdm
 
 from .demand import Demand, make_demand
@@ -97,8 +98,6 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
             if names is not None:
                 districts = _named_districts(districts, field, names, scenario.districts.path)
             if area is None:
-                import shapely
-
                 area = shapely.union_all(districts.geometry.to_numpy())
         bar.update(1)
         net = scenario.network
@@ -136,8 +135,8 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
             raise type(exc)(f"{exc} (if the station lies outside {_area_name(scenario)} plus clip_buffer_m "
                             f"= {buffer:g} m, the network was clipped away there: raise clip_buffer_m)") from None
         stations = _drop_listed_twice(network, stations, {s.id for s in osm_list})
-        for note in _placement_notes(stations):  # they were in stations.csv only
-            warnings.warn(note, CoverageWarning, stacklevel=2)
+        for note in _placement_notes(stations) + _outside_notes(network, stations, area, scenario):
+            warnings.warn(note, CoverageWarning, stacklevel=2)  # they were in stations.csv only
         if districts is not None and len(stations):
             stations = _label_districts(stations, districts, field)
         bar.update(1)
@@ -146,6 +145,22 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
     return Prepared(scenario=scenario, network=network, area=area, districts=districts,
                     district_field=field, stations=stations, demand=demand, pois=pois, offline=offline,
                     cache=cache)
+
+
+def _outside_notes(network: RoadNetwork, stations, area, scenario: Scenario) -> list[str]:
+    """One line per station placed outside the study area (more than 1 m): it is scored, but its
+    district and what it covers are cut to the area, so it may read as a broken station."""
+    if area is None or len(stations) == 0:
+        return []
+    from .demand import _area_projected
+
+    area_p = shapely.make_valid(_area_projected(network, area))
+    x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))
+    dist = shapely.distance(area_p, shapely.points(np.asarray(x, float), np.asarray(y, float)))
+    return [f"station {sid!r} ({name}) lies {d / 1000:.2f} km outside {_area_name(scenario)}: it is "
+            "scored, but its district and coverage count only inside the area (a district of 0 km² "
+            "means it reaches nothing there first); check its position and datum, or the area"
+            for sid, name, d in zip(stations["id"], stations["name"], dist) if d > 1.0]
 
 
 def _placement_notes(stations) -> list[str]:
@@ -176,8 +191,6 @@ def network_extent_warning(network: RoadNetwork, area, *, what: str = "the study
     """
     if area is None or network.n_nodes == 0:
         return None
-    import shapely
-
     from .demand import _area_projected
 
     area_p = shapely.make_valid(_area_projected(network, area))

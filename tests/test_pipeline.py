@@ -195,6 +195,22 @@ def test_a_stated_station_district_is_checked(tmp_path):
     assert any("states district 'East' but lies in 'West'" in w for w in prep.warnings)
 
 
+def test_a_station_outside_the_study_area_is_warned_about(tmp_path):
+    """A station outside the area was scored silently: its district, cut to the area, read 0 km²,
+    as if the station were broken."""
+    west = box(LON0 - 0.0005, LAT0 - 0.0005, LON0 + 1.5 * STEP_LON, LAT0 + (N - 1) * STEP_LAT + 0.0005)
+    p = _scenario(tmp_path, west)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    data["stations"].append({"id": "east", "name": "东站", "class": "class1", "status": "existing",
+                             "at": {"lon": LON0 + (N - 1) * STEP_LON, "lat": LAT0 + STEP_LAT}})
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data, allow_unicode=True))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    said = [w for w in prep.warnings if "outside the study area" in w]
+    assert len(said) == 1 and "station 'east' (东站) lies 0.3" in said[0] and "area.geojson" in said[0]
+
+
 def test_a_station_clipped_away_with_the_network_says_so(tmp_path):
     from coverage.errors import InputError
 
