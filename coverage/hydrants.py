@@ -158,6 +158,7 @@ def load_hydrants(
     kinds: Sequence[str] = KINDS,
     id_column: str | None = None,
     kind_column: str | None = None,
+    none_ok: bool = False,
 ) -> "gpd.GeoDataFrame":  # noqa: F821
     """Load hydrants, water cranes and suction points as WGS-84 points.
 
@@ -177,6 +178,10 @@ def load_hydrants(
     id_column, kind_column
         Columns with the id and kind for non-OSM tables; default ``id``/``@id``/``osmid`` and
         ``kind`` (rows without a kind are hydrants).
+    none_ok
+        A source holding no object of the wanted kinds gives an empty frame and a
+        :class:`CoverageWarning` instead of a :class:`DataError` (an OSM extract where nobody
+        mapped hydrants: 0 existing, every one required).
 
     Returns
     -------
@@ -237,7 +242,7 @@ def load_hydrants(
         raise InputError(
             f"hydrant source {source!r} is not understood: expected a GeoDataFrame or a file path"
         )
-    return _normalise(table, name, datum_name, kinds, id_column, kind_column)
+    return _normalise(table, name, datum_name, kinds, id_column, kind_column, none_ok)
 
 
 def _from_csv_table(raw: pd.DataFrame, name: str):
@@ -354,7 +359,8 @@ def _tag_table(table) -> pd.DataFrame:
     return tags
 
 
-def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, kind_column):
+def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, kind_column,
+               none_ok: bool = False):
     import geopandas as gpd
 
     from .datum import to_wgs84
@@ -410,11 +416,14 @@ def _normalise(table, name: str, datum: str, kinds: tuple[str, ...], id_column, 
         )
     if not keep.any():
         found = sorted({str(k) for k in kind if k is not None})
-        raise DataError(
-            f"hydrants from {name!r}: no objects of kinds {list(kinds)} among {len(table)} "
-            f"feature(s) (kinds found: {found or 'none'}); OSM hydrants are tagged "
-            "emergency=fire_hydrant"
-        )
+        text = (f"hydrants from {name!r}: no objects of kinds {list(kinds)} among {len(table)} "
+                f"feature(s) (kinds found: {found or 'none'}); OSM hydrants are tagged "
+                "emergency=fire_hydrant")
+        if not none_ok:
+            raise DataError(text)
+        warnings.warn(text + ": counted as 0 existing hydrants", CoverageWarning, stacklevel=3)
+        return gpd.GeoDataFrame({"id": pd.Series([], dtype=str), "kind": pd.Series([], dtype=object),
+                                 "subtype": pd.Series([], dtype=object)}, geometry=[], crs=4326)
     sel = table.loc[keep]
     pts = sel.geometry
     kept_ids = ids[keep].astype(str)

@@ -384,7 +384,7 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False, propose: bool =
             from .network import default_network_source
 
             source = default_network_source()
-        hyd = load_hydrants(source)
+        hyd = load_hydrants(source, none_ok=True)  # often nobody mapped them: 0 existing
     else:
         ref = spec["file"]
         hyd = load_hydrants(ref.path, datum=ref.datum)

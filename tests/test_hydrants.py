@@ -522,6 +522,22 @@ def test_csv_with_chinese_headers_in_excel_encodings(tmp_path, encoding):
     assert pts["名称"].iloc[0] == "人民广场消火栓"
 
 
+def test_an_osm_extract_without_hydrants_is_zero_existing_when_asked(tmp_path):
+    """Chinese OSM extracts often map no hydrant: hydrants: {osm: true} aborted the whole run;
+    with none_ok the extract gives 0 existing hydrants (warned), and they are all required."""
+    osm = tmp_path / "none.osm"
+    osm.write_text("<?xml version='1.0'?><osm version='0.6'><node id='1' lat='31.23' lon='121.47'>"
+                   "<tag k='amenity' v='bench'/></node></osm>", encoding="utf-8")
+    with pytest.raises(DataError, match="no objects of kinds"):
+        load_hydrants(osm)
+    with pytest.warns(CoverageWarning, match="counted as 0 existing hydrants"):
+        none = load_hydrants(osm, none_ok=True)
+    assert len(none) == 0 and list(none.columns) == ["id", "kind", "subtype", "geometry"]
+    net = make_net({1: (0, 0), 2: (600, 0)}, [(1, 2)])
+    s = analyse(net, none).summary()
+    assert (s["existing"], s["protected_share"], s["required_min_placement"]) == (0, 0.0, 2)
+
+
 def test_unknown_datum_and_kinds(tmp_path):
     csv = tmp_path / "h.csv"
     csv.write_text("id,lon,lat\na,113.6,34.7\n")
