@@ -793,6 +793,11 @@ class SnappedHydrants:
         A message when the offsets look like a wrong datum (also issued as a warning), else "".
     tolerance_m
         The snapping tolerance used.
+    network, settings
+        The network snapped onto and the road rules that decided roads and sides
+        (``wide_road_m``, ``lane_width_m``, ``exclude``): :func:`analyse_hydrants` refuses the
+        snapped set for another network or other rules (its roads, positions and sides would
+        not hold there).
     """
 
     hydrants: Any
@@ -800,6 +805,8 @@ class SnappedHydrants:
     duplicates: pd.DataFrame
     datum_warning: str
     tolerance_m: float
+    network: Any = field(default=None, repr=False)
+    settings: dict = field(default_factory=dict)
 
     def used(self, kind: str = "hydrant") -> np.ndarray:
         """Row indices of snapped, non-duplicate rows of a kind."""
@@ -867,10 +874,18 @@ def snap_hydrants(
     _positive("wide_road_m", wide_road_m)
     _positive("lane_width_m", lane_width_m)
     h = _check_hydrant_frame(hydrants)
-    why = _hydrant_exclusions(network, check_exclude(exclude, "hydrants exclude"), wide_road_m, lane_width_m)
+    exclude = check_exclude(exclude, "hydrants exclude")
+    why = _hydrant_exclusions(network, exclude, wide_road_m, lane_width_m)
     roads = _roads(network, wide_road_m=wide_road_m, lane_width_m=lane_width_m)
     return _snap_frame(network, h, why, roads, tolerance_m=tolerance_m, duplicate_m=duplicate_m,
-                       crossing_m=crossing_m, stacklevel=3)
+                       crossing_m=crossing_m, stacklevel=3,
+                       settings=_snap_settings(wide_road_m, lane_width_m, exclude))
+
+
+def _snap_settings(wide_road_m: float, lane_width_m: float, exclude) -> dict:
+    """The road rules a snapped set depends on (compared by :func:`analyse_hydrants`)."""
+    return {"wide_road_m": float(wide_road_m), "lane_width_m": float(lane_width_m),
+            "exclude": sorted(str(k) for k in exclude)}
 
 
 def _check_snap_metres(tolerance_m: Any, duplicate_m: Any) -> None:
@@ -880,7 +895,8 @@ def _check_snap_metres(tolerance_m: Any, duplicate_m: Any) -> None:
 
 
 def _snap_frame(network: RoadNetwork, h, why: np.ndarray, roads: _Roads, *, tolerance_m: float,
-                duplicate_m: float, crossing_m: float, stacklevel: int) -> SnappedHydrants:
+                duplicate_m: float, crossing_m: float, stacklevel: int,
+                settings: dict | None = None) -> SnappedHydrants:
     """:func:`snap_hydrants` on a checked hydrant frame, with the per-edge exclusions and the
     roads already built (:func:`analyse_hydrants` builds them once for snapping and counting);
     warnings point ``stacklevel`` frames up."""
@@ -995,7 +1011,8 @@ def _snap_frame(network: RoadNetwork, h, why: np.ndarray, roads: _Roads, *, tole
             "are found by position); give each hydrant its own id to tell them apart",
             CoverageWarning, stacklevel=stacklevel)
     return SnappedHydrants(hydrants=gdf, unsnapped=unsnapped, duplicates=duplicates,
-                           datum_warning=message, tolerance_m=float(tolerance_m))
+                           datum_warning=message, tolerance_m=float(tolerance_m), network=network,
+                           settings=dict(settings or {}))
 
 
 def _replace_rows(sn: Snapped, rows: np.ndarray, alt: Snapped, take: np.ndarray | None = None) -> Snapped:
@@ -1498,12 +1515,21 @@ def analyse_hydrants(
             hydrants = hydrants.loc[near].reset_index(drop=True)
     why = _hydrant_exclusions(network, exclude, wide_m, lane_width_m)
     roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
+    settings = _snap_settings(wide_m, lane_width_m, exclude)
     if isinstance(hydrants, SnappedHydrants):
         snapped = hydrants
+        if snapped.network is not network:
+            raise InputError("hydrants were snapped onto another road network: their roads and positions do "
+                             "not hold on this one; pass the hydrant frame (snapped.hydrants) instead")
+        differ = {k: (v, settings[k]) for k, v in snapped.settings.items() if settings.get(k) != v}
+        if differ:
+            raise InputError("hydrants were snapped with other road rules than this analysis ("
+                             + ", ".join(f"{k} {a!r} there, {b!r} here" for k, (a, b) in differ.items())
+                             + "): pass the same options, or the hydrant frame (snapped.hydrants)")
     else:
         _check_snap_metres(tolerance_m, duplicate_m)
         snapped = _snap_frame(network, _check_hydrant_frame(hydrants), why, roads, tolerance_m=tolerance_m,
-                              duplicate_m=duplicate_m, crossing_m=_CROSSING_M, stacklevel=2)
+                              duplicate_m=duplicate_m, crossing_m=_CROSSING_M, stacklevel=2, settings=settings)
     side_why = why[roads.edge][roads.side_road]  # "" = counted
     use = snapped.used("hydrant")
     H = snapped.hydrants

@@ -538,6 +538,24 @@ def test_an_osm_extract_without_hydrants_is_zero_existing_when_asked(tmp_path):
     assert (s["existing"], s["protected_share"], s["required_min_placement"]) == (0, 0.0, 2)
 
 
+def test_a_snapped_set_is_refused_on_another_network_or_with_other_road_rules():
+    """A SnappedHydrants was used as it was: on another network its road indices protected the
+    wrong street (or crashed), and snapped with wide_road_m 80 its side read "both" where the
+    analysis (60) needed "right"."""
+    from coverage.hydrants import snap_hydrants
+
+    a = make_net({1: (0, 0), 2: (1000, 0)}, [(1, 2, {"width": "70"})])
+    b = make_net({1: (0, 0), 2: (1000, 0), 3: (1000, 500)}, [(1, 2, {"width": "70"}), (2, 3)])
+    h = points([(500, -20)])
+    with pytest.raises(InputError, match="snapped onto another road network"):
+        analyse(b, snap_hydrants(a, h), propose=False)
+    with pytest.raises(InputError, match="wide_road_m 80.0 there, 60.0 here"):
+        analyse(a, snap_hydrants(a, h, wide_road_m=80), propose=False)
+    same = analyse(a, snap_hydrants(a, h), propose=False)
+    assert same.protected_m == pytest.approx(analyse(a, h, propose=False).protected_m, abs=1e-6)
+    assert same.snapped.hydrants["side"].tolist() == ["right"]
+
+
 def test_unknown_datum_and_kinds(tmp_path):
     csv = tmp_path / "h.csv"
     csv.write_text("id,lon,lat\na,113.6,34.7\n")
