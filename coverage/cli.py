@@ -256,18 +256,14 @@ def _read_summary_json(folder: Path, target: str) -> dict:
 
 
 def _cmd_compare(args, progress) -> int:
-    from .compare import compare_summaries, compare_markdown
-    from .report import write_json_atomic, write_text_atomic
+    from .compare import compare_markdown, compare_summaries, write_compare
 
     a = _load_summary(args.a, args, progress)
     b = _load_summary(args.b, args, progress)
     table = compare_summaries(a, b)
     md = compare_markdown(table)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(out / "compare.json", table)
-        write_text_atomic(out / "compare.md", md)
+        write_compare(args.out, table, md)
     print(md)
     return EXIT_OK
 

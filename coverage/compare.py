@@ -1,6 +1,9 @@
 """Compare two plans from their summaries (``covplan compare A B``)."""
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any, Mapping
 
 #: (key, label, path into summary.json, higher is better)
@@ -26,28 +29,175 @@ METRICS = (
     ("proposed_covered_share", "Covered with the proposed sites 加建议站点后覆盖率",
      ("optimise", "covered_share_after"), True),
 )
+#: What each metric depends on besides the plan (see :func:`comparability`); metrics not named
+#: here depend on the standard, the study area and network, and the demand.
+_COVERAGE = ("standard", "area", "demand")
+_DEPENDS = {
+    "stations": (),
+    "response_max_reached_s": _COVERAGE + ("horizon",),
+    "beyond_horizon_share": _COVERAGE + ("horizon",),
+    "stations_over_cap": ("standard", "area"),
+    "hydrants_protected_share": ("area", "hydrant_rules"),
+    "hydrants_shortfall_share": ("area", "hydrant_rules"),
+    "hydrants_shortfall_min_share": ("area", "hydrant_rules"),
+}
+#: How the "better" column names a difference.
+_DIFFER = {"standard": "standards differ", "area": "study areas differ", "demand": "demand differs",
+           "horizon": "drive horizons differ", "hydrant_rules": "hydrant rules differ"}
 #: The metrics a scoring run gives; a side with none of them is not a scored plan.
 _SCORED = ("covered_share",)
 _MISSING = object()
 
 
-def _get(summary: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    """The value at ``path``; :data:`_MISSING` when the summary has no such entry (``None`` is a
-    value: a response time beyond the drive horizon)."""
+def _get(summary: Mapping[str, Any], path: tuple[str, ...], *, count: bool = True) -> Any:
+    """The value at ``path`` (a list as its length, unless not ``count``); :data:`_MISSING` when
+    the summary has no such entry (``None`` is a value: a response time beyond the drive horizon)."""
     value: Any = summary
     for key in path:
         if not isinstance(value, Mapping) or key not in value:
             return _MISSING
         value = value[key]
-    if isinstance(value, list):
+    if count and isinstance(value, list):
         return len(value)
     return value
 
 
+def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
+    """What differs between two summaries besides the plan, so that their metrics do not compare.
+
+    Checks the standard (turnout, travel budget, each class's travel budget), the study area and
+    road network (the network's nodes, edges, road length and CRS; the study area's size and the
+    district names), the demand (kind, units, total weight, roads left out), the drive horizon and
+    the hydrant rules (radius, spacing, roads left out).
+
+    Returns
+    -------
+    differences
+        ``{"check", "field", "a", "b", "text"}`` for each field that differs; ``check`` is one of
+        ``standard``, ``area``, ``demand``, ``horizon``, ``hydrant_rules``.
+    unchecked
+        ``{"check", "field", "missing"}`` for each field a summary lacks (``missing``: the sides
+        lacking it, ``"A"``/``"B"``): whether it differs is unknown. ``field`` is the check's
+        name when a summary lacks the whole section (``standard``, ``demand``, ``network``).
+    """
+    differences: list[dict] = []
+    unchecked: list[dict] = []
+
+    def check(kind: str, field: str, va: Any, vb: Any, text: str) -> None:
+        """Compare one field; ``text`` with ``{a}``/``{b}`` says how it differs."""
+        missing = [side for side, v in (("A", va), ("B", vb)) if v is _MISSING]
+        if missing:
+            unchecked.append({"check": kind, "field": field, "missing": missing})
+        elif not _same(va, vb):
+            differences.append({"check": kind, "field": field, "a": va, "b": vb,
+                                "text": f"{_DIFFER[kind]}: {text.format(a=_show(va), b=_show(vb))}"})
+
+    def section(kind: str, key: str) -> bool:
+        """Whether both summaries hold section ``key``; else one unchecked entry for it."""
+        missing = [side for side, s in (("A", a), ("B", b)) if not isinstance(s.get(key), Mapping)]
+        if missing:
+            unchecked.append({"check": kind, "field": key, "missing": missing})
+        return not missing
+
+    if section("standard", "standard"):
+        sa, sb = a["standard"], b["standard"]
+        for field, what in (("turnout_s", "turnout"), ("travel_s", "travel budget")):
+            check("standard", field, sa.get(field, _MISSING), sb.get(field, _MISSING),
+                  what + " {a} s (A) vs {b} s (B)")
+        # a class without its own budget has the default one (compared above)
+        ca, cb = (s.get("class_travel_s") if isinstance(s.get("class_travel_s"), Mapping) else {}
+                  for s in (sa, sb))
+        for cls in sorted(set(ca) | set(cb), key=str):
+            check("standard", f"class_travel_s.{cls}", ca.get(cls, sa.get("travel_s", _MISSING)),
+                  cb.get(cls, sb.get("travel_s", _MISSING)),
+                  f"travel budget of class {cls} " + "{a} s (A) vs {b} s (B)")
+    if section("area", "network"):
+        check("area", "network", _network(a), _network(b), "road network {a} (A) vs {b} (B)")
+    check("area", "study_area_km2", _study_area(a), _study_area(b), "study area {a} (A) vs {b} (B)")
+    names = [_district_names(s) for s in (a, b)]
+    check("area", "districts", *names, "districts {a} (A) vs {b} (B)")
+    if section("demand", "demand"):
+        for field, what in (("kind", "demand of kind {a} (A) vs {b} (B)"),
+                            ("units", "{a} demand units (A) vs {b} (B)"),
+                            ("total_weight", "total demand {a} (A) vs {b} (B)"),
+                            ("excluded_roads", "roads left out {a} (A) vs {b} (B)")):
+            check("demand", field, _get(a, ("demand", field), count=False),
+                  _get(b, ("demand", field), count=False), what)
+    # set by the standard and the plan's station classes: the rows on demand beyond it do not compare
+    check("horizon", "horizon_s", _get(a, ("horizon_s",)), _get(b, ("horizon_s",)),
+          "{a} s (A) vs {b} s (B), set by the standard and the plans' station classes: demand "
+          "beyond it, and the longest response of reached demand, do not compare")
+    if isinstance(a.get("hydrants"), Mapping) and isinstance(b.get("hydrants"), Mapping):
+        for field, what in (("radius_m", "protection radius {a} m (A) vs {b} m (B)"),
+                            ("spacing_m", "spacing {a} m (A) vs {b} m (B)"),
+                            ("exclude", "roads left out {a} (A) vs {b} (B)")):
+            check("hydrant_rules", field, _get(a, ("hydrants", field), count=False),
+                  _get(b, ("hydrants", field), count=False), what)
+    return differences, unchecked
+
+
+def _same(x: Any, y: Any) -> bool:
+    """Equal: numbers within rounding (summary.json rounds to 3 decimals), lists as sets."""
+    if isinstance(x, (list, tuple, set)) and isinstance(y, (list, tuple, set)):
+        return set(map(str, x)) == set(map(str, y))
+    if (isinstance(x, (int, float)) and isinstance(y, (int, float))
+            and not isinstance(x, bool) and not isinstance(y, bool)):
+        return abs(x - y) <= max(1e-3, 1e-6 * max(abs(x), abs(y)))
+    return x == y
+
+
+def _show(v: Any) -> str:
+    """A compared value as text: numbers without trailing zeros, lists as their items."""
+    if isinstance(v, float):
+        return f"{v:,.3f}".rstrip("0").rstrip(".")
+    if isinstance(v, (list, tuple, set)):
+        items = sorted(map(str, v))
+        return ", ".join(items[:5]) + (f" ... ({len(items)} in all)" if len(items) > 5 else "") or "none"
+    return str(v)
+
+
+def _network(summary: Mapping[str, Any]) -> Any:
+    """The road network's nodes, edges, road length and CRS as one text, or :data:`_MISSING`."""
+    net = summary["network"]
+    if not {"nodes", "edges"} <= set(net):
+        return _MISSING
+    km = net.get("road_km")
+    return (f"{net['nodes']} nodes, {net['edges']} edges"
+            + (f", {km:,.1f} km of road" if isinstance(km, (int, float)) else "")
+            + (f", {net['crs']}" if net.get("crs") else ""))
+
+
+def _study_area(summary: Mapping[str, Any]) -> Any:
+    """The study area's size from a run's requirement, ``"none"`` without a study area, or
+    :data:`_MISSING` (a summary without the requirement)."""
+    by_area = _get(summary, ("requirement", "by_area"))
+    if not isinstance(by_area, Mapping) or "area_source" not in by_area:
+        return _MISSING
+    if by_area["area_source"] != "study area":
+        return "none"
+    km2 = by_area.get("area_km2")
+    return f"{km2:,.1f} km²" if isinstance(km2, (int, float)) else _MISSING
+
+
+def _district_names(summary: Mapping[str, Any]) -> Any:
+    """The names of the scenario's districts (sorted), or :data:`_MISSING`."""
+    rows = summary.get("districts", _MISSING)
+    if not isinstance(rows, list):
+        return _MISSING
+    return sorted({str(r.get("district")) for r in rows if isinstance(r, Mapping)})
+
+
 def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
-    """Side-by-side metrics of two summaries with differences (B - A) and which is better."""
+    """Side-by-side metrics of two summaries with differences (B - A) and which is better.
+
+    A metric that depends on something the two runs differ in (the standard, the study area, the
+    demand ..., see :func:`comparability`) names no better plan: its ``not_comparable`` lists
+    those checks, and the table's ``differences`` say what differs.
+    """
     rows = []
     notes = []
+    differences, unchecked = comparability(a, b)
+    differ = {d["check"] for d in differences}
     for side, summ in (("A", a), ("B", b)):
         if all(_get(summ, (k,)) is _MISSING for k in _SCORED):
             notes.append(f"{side} ({summ.get('scenario', side)}) holds no scoring results (an optimise- "
@@ -63,13 +213,17 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
             continue
         diff = None
         better = None
+        apart = [c for c in _DEPENDS.get(key, _COVERAGE) if c in differ]
         if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
             diff = vb - va
-            if higher_better is not None and diff != 0:
+            if higher_better is not None and diff != 0 and not apart:
                 better = "B" if (diff > 0) == higher_better else "A"
         rows.append({"metric": key, "label": label, "a": va, "b": vb, "b_minus_a": diff, "better": better,
-                     "missing": missing})
-    return {"a": a.get("scenario", "A"), "b": b.get("scenario", "B"), "metrics": rows, "notes": notes,
+                     "missing": missing, "not_comparable": apart})
+    # the horizon follows the plan's station classes too: alone, it leaves the runs comparable
+    comparable = all(d["check"] == "horizon" for d in differences)
+    return {"a": a.get("scenario", "A"), "b": b.get("scenario", "B"), "comparable": comparable,
+            "differences": differences, "unchecked": unchecked, "metrics": rows, "notes": notes,
             "horizon": {"A": _response_horizon(a), "B": _response_horizon(b)}}
 
 
@@ -98,14 +252,74 @@ def compare_markdown(table: Mapping[str, Any]) -> str:
             return f"{v:+,.0f}" if diff else f"{v:,.0f}"
         return f"{v:+,g}" if diff else f"{v:,g}"
 
-    lines = [f"# Compare 方案对比: A = {table['a']} / B = {table['b']}", "",
-             "| metric 指标 | A | B | B − A | better 更优 |", "|---|---|---|---|---|"]
+    lines = [f"# Compare 方案对比: A = {table['a']} / B = {table['b']}", ""]
+    differences = [d for d in table.get("differences") or [] if d.get("check") != "horizon"]
+    if differences:
+        lines += ["> **Not comparable 不可比**: A and B were not measured the same way, so no plan is "
+                  "called better on the rows this affects:", ">"]
+        lines += [f"> - {d['text']}" for d in differences]
+        lines.append("")
+    lines += ["| metric 指标 | A | B | B − A | better 更优 |", "|---|---|---|---|---|"]
     for r in table["metrics"]:
         k = r["metric"]
         gone = r.get("missing") or []
+        apart = r.get("not_comparable") or []
+        better = (f"not comparable: {', '.join(_DIFFER.get(c, c) for c in apart)}" if apart
+                  else r["better"] or "–")
         lines.append(f"| {r['label']} | {fmt(r['a'], k, side=None if 'A' in gone else 'A')} "
                      f"| {fmt(r['b'], k, side=None if 'B' in gone else 'B')} "
-                     f"| {fmt(r['b_minus_a'], k, True)} | {r['better'] or '–'} |")
+                     f"| {fmt(r['b_minus_a'], k, True)} | {better} |")
+    lines += [f"\n> {d['text']}" for d in table.get("differences") or [] if d.get("check") == "horizon"]
+    blind = _unchecked_text(table.get("unchecked") or [])
+    if blind:
+        lines += ["", f"> Not checked 未核对: {blind}: a summary lacks the fields (an older covplan, or "
+                      "a run without scoring?), so whether A and B were measured the same way there "
+                      "is unknown"]
     for note in table.get("notes") or []:
         lines += ["", f"> {note}"]
     return "\n".join(lines) + "\n"
+
+
+def _unchecked_text(unchecked: list[Mapping[str, Any]]) -> str:
+    """The sections (standard, road network, demand) a summary lacks as a whole, by side."""
+    what = {"standard": "the standard", "network": "the road network", "demand": "the demand"}
+    by_sides: dict[tuple, list[str]] = {}
+    for u in unchecked:
+        if u.get("field") in what:
+            by_sides.setdefault(tuple(u["missing"]), []).append(what[u["field"]])
+    return "; ".join(f"{', '.join(names)} ({' and '.join(sides)} "
+                     f"lack{'s' if len(sides) == 1 else ''} {'it' if len(names) == 1 else 'them'})"
+                     for sides, names in by_sides.items())
+
+
+def write_compare(out_dir: str | os.PathLike, table: Mapping[str, Any], markdown: str) -> Path:
+    """Write ``compare.json`` and ``compare.md`` into ``out_dir`` and list them in its manifest.
+
+    ``out_dir`` is a new or empty folder, a covplan report folder or an earlier comparison's (see
+    :func:`coverage.report.check_out_folder`, called here too). The manifest
+    (:data:`coverage.report.MARKER_FILE`) then lists the comparison beside the report's files, so
+    that a later run with the same ``--out`` may replace the folder; files covplan did not write
+    stay unlisted, and that run is still refused.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    from .report import (COMPARE_FILES, MARKER_FILE, REPORT_FILES, _manifest_files, check_out_folder,
+                         write_json_atomic, write_text_atomic)
+
+    out = Path(out_dir).expanduser().absolute()
+    check_out_folder(out, command="compare")
+    out.mkdir(parents=True, exist_ok=True)
+    ours = _manifest_files(out / MARKER_FILE)
+    if ours is None:  # new, empty, an earlier comparison, or a report from before the manifest
+        ours = {e.name for e in out.iterdir() if e.is_file() and e.name in REPORT_FILES | COMPARE_FILES}
+    write_json_atomic(out / "compare.json", table)
+    write_text_atomic(out / "compare.md", markdown)
+    # last, so that it lists every file of the folder
+    write_text_atomic(out / MARKER_FILE, json.dumps({
+        "note": "a folder written by covplan (a report, a comparison); the next run with the same "
+                "--out replaces it as a whole, unless it then holds files other than these",
+        "files": sorted(ours | COMPARE_FILES)}, indent=1) + "\n")
+    return out

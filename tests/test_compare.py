@@ -4,8 +4,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from coverage.cli import main
 from coverage.compare import compare_markdown, compare_summaries
+from coverage.errors import InputError
+from coverage.report import check_out_folder, write_report
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,3 +56,130 @@ def test_unscored_sides_are_named_and_beyond_horizon_responses_kept():
     assert "B (plan B) holds no scoring results" in md and "A (plan A)" not in md
     assert "New stations still needed after the plan" in md
     assert "| Covered with the proposed sites 加建议站点后覆盖率 | – | 70.0% |" in md
+
+
+def _summary(name, **changes):
+    """A scored run's summary (the fields compare checks), with ``changes`` by dotted path."""
+    s = {"scenario": name, "covered_share": 0.876, "horizon_s": 960.0,
+         "response_s": {"p50": 163.0, "max_reached": 470.0, "beyond_horizon_share": 0.1},
+         "standard": {"turnout_s": 60.0, "travel_s": 240.0, "response_s": 300.0,
+                      "class_travel_s": {"small": 180.0}},
+         "network": {"nodes": 589, "edges": 927, "road_km": 84.129, "crs": "EPSG:32651"},
+         "demand": {"kind": "roads", "units": 1684, "total_weight": 64723.956,
+                    "excluded_roads": ["tunnel", "bridge", "motorway"]},
+         "districts": [{"district": "西工区"}, {"district": "涧西区"}],
+         "stations_over_cap": [],
+         "hydrants": {"protected_share": 0.5, "radius_m": 150.0, "spacing_m": 120.0, "exclude": ["tunnel"]}}
+    for path, value in changes.items():
+        *parents, key = path.split(".")
+        d = s
+        for k in parents:
+            d = d[k]
+        d[key] = value
+    return s
+
+
+def test_a_changed_standard_is_not_comparable_and_names_no_better_plan():
+    """The reviewer's repro: only travel_s 240 -> 420, and B was called better."""
+    a = _summary("strict")
+    b = _summary("lax", **{"standard.travel_s": 420.0, "covered_share": 0.888})
+    table = compare_summaries(a, b)
+    assert table["comparable"] is False
+    assert [(d["check"], d["field"], d["a"], d["b"]) for d in table["differences"]] == [
+        ("standard", "travel_s", 240.0, 420.0)]
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["covered_share"]["better"] is None and rows["covered_share"]["not_comparable"] == ["standard"]
+    assert rows["covered_share"]["b_minus_a"] == pytest.approx(0.012)
+    # hydrants do not depend on the fire standard
+    assert rows["hydrants_protected_share"]["not_comparable"] == []
+    md = compare_markdown(table)
+    head = md.split("| metric")[0]  # prominent: before the table
+    assert "Not comparable 不可比" in head
+    assert "standards differ: travel budget 240 s (A) vs 420 s (B)" in head
+    assert "| 87.6% | 88.8% | +1.2 pts | not comparable: standards differ |" in md
+    # a class budget of its own, or the turnout, differs too
+    table = compare_summaries(a, _summary("b", **{"standard.class_travel_s": {"small": 120.0},
+                                                  "standard.turnout_s": 90.0}))
+    assert {d["field"] for d in table["differences"]} == {"turnout_s", "class_travel_s.small"}
+    assert "travel budget of class small 180 s (A) vs 120 s (B)" in compare_markdown(table)
+
+
+def test_other_study_areas_and_demand_are_not_comparable():
+    a = _summary("Hsinchu")
+    net = {"nodes": 372, "edges": 692, "road_km": 29.493, "crs": "EPSG:32635"}
+    b = _summary("Helsinki", **{"network": net, "demand.units": 714, "demand.total_weight": 24842.665,
+                                "districts": [], "covered_share": 0.967})
+    table = compare_summaries(a, b)
+    assert not table["comparable"]
+    assert {(d["check"], d["field"]) for d in table["differences"]} == {
+        ("area", "network"), ("area", "districts"), ("demand", "units"), ("demand", "total_weight")}
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["covered_share"]["not_comparable"] == ["area", "demand"]
+    assert rows["hydrants_protected_share"]["not_comparable"] == ["area"]
+    assert all(r["better"] is None for r in table["metrics"])
+    md = compare_markdown(table)
+    assert "total demand 64,723.956 (A) vs 24,842.665 (B)" in md and "372 nodes, 692 edges" in md
+    assert "| not comparable: study areas differ, demand differs |" in md
+    # the same demand total, rounded in summary.json: comparable, and a better plan is named
+    same = compare_summaries(a, _summary("B", **{"demand.total_weight": 64723.9564, "covered_share": 0.9}))
+    assert same["comparable"] and same["differences"] == []
+    assert next(r for r in same["metrics"] if r["metric"] == "covered_share")["better"] == "B"
+    assert "Not comparable" not in compare_markdown(same)
+
+
+def test_summaries_without_the_fields_still_compare_as_unknown():
+    a = {"scenario": "old", "covered_share": 0.5}
+    b = _summary("new", covered_share=0.6)
+    table = compare_summaries(a, b)
+    assert table["comparable"] and table["differences"] == []
+    assert {"check": "standard", "field": "standard", "missing": ["A"]} in table["unchecked"]
+    assert next(r for r in table["metrics"] if r["metric"] == "covered_share")["better"] == "B"
+    md = compare_markdown(table)
+    assert "Not checked 未核对: the standard, the road network, the demand (A lacks them)" in md
+
+
+def test_comparing_scenarios_with_other_standards_says_so(tmp_path, capsys):
+    import yaml
+
+    data = yaml.safe_load((REPO / "scenarios" / "helsinki.yaml").read_text(encoding="utf-8"))
+    data.pop("hydrants")
+    strict, lax = tmp_path / "strict.yaml", tmp_path / "lax.yaml"
+    strict.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    data["standard"]["travel_s"] = 420
+    lax.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["--quiet", "compare", str(strict), str(lax), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "Not comparable 不可比" in out and "travel budget 240 s (A) vs 420 s (B)" in out
+    table = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    assert table["comparable"] is False and table["differences"][0]["field"] == "travel_s"
+    assert next(r for r in table["metrics"] if r["metric"] == "covered_share")["better"] is None
+
+
+def _report(folder: Path, name: str, share: float) -> Path:
+    write_report(folder, summary={"scenario": name, "covered_share": share})
+    return folder
+
+
+def test_a_run_may_replace_a_report_folder_compare_wrote_into(tmp_path):
+    a = _report(tmp_path / "a", "A", 0.5)
+    b = _report(tmp_path / "b", "B", 0.6)
+    assert main(["--quiet", "compare", str(a), str(b), "--out", str(a)]) == 0
+    assert {"compare.json", "compare.md"} <= {p.name for p in a.iterdir()}
+    check_out_folder(a)  # what `covplan run A --out a` checks first
+    _report(a, "A again", 0.5)  # and the run replaces the folder
+    assert not (a / "compare.json").exists()
+    # a new folder holding only the comparison, and a report from before the manifest, too
+    for out in (tmp_path / "new", tmp_path / "old"):
+        if out.name == "old":
+            out.mkdir()
+            (out / "summary.json").write_text("{}", encoding="utf-8")
+            (out / "summary.md").write_text("", encoding="utf-8")
+        assert main(["--quiet", "compare", str(a), str(b), "--out", str(out)]) == 0
+        check_out_folder(out)
+    # a file covplan did not write still makes the folder no report: the run is refused
+    (a / "notes.md").write_text("mine", encoding="utf-8")
+    assert main(["--quiet", "compare", str(a), str(b), "--out", str(b)]) == 0
+    (b / "budget.csv").write_text("mine", encoding="utf-8")
+    for out, mine in ((a, "notes.md"), (b, "budget.csv")):
+        with pytest.raises(InputError, match=f"it holds {mine}, which covplan did not write"):
+            check_out_folder(out)
