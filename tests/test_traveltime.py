@@ -31,16 +31,29 @@ X0, Y0 = 350_000.0, 3_460_000.0  # metres in UTM 51N (near Shanghai)
 def _net(nodes: dict, edges: list, kmh: float = 36.0, retain_all: bool = True):
     """Hand-built network: ``nodes`` id -> (x, y) metres from (X0, Y0); ``edges`` (u, v, oneway).
     At 36 km/h every metre is 0.1 s."""
+    ways = [(a, b, {"oneway": oneway}) for u, v, oneway in edges
+            for a, b in ((u, v), (v, u))[:1 if oneway else 2]]
+    return network_from_graph(_graph(nodes, ways), speeds={"residential": kmh}, simplify=False,
+                              retain_all=retain_all)
+
+
+def _graph(nodes: dict, ways: list) -> nx.MultiDiGraph:
+    """A graph of ``ways`` (u, v, tags) between nodes given in metres from (X0, Y0); a ``course``
+    tag (list of (x, y) metres) becomes the edge's geometry."""
+    from shapely.geometry import LineString
+
     inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
     g = nx.MultiDiGraph(crs="epsg:4326")
     for n, (x, y) in nodes.items():
         lon, lat = inv.transform(X0 + x, Y0 + y)
         g.add_node(n, x=lon, y=lat)
-    for u, v, oneway in edges:
-        g.add_edge(u, v, highway="residential", oneway=oneway)
-        if not oneway:
-            g.add_edge(v, u, highway="residential", oneway=oneway)
-    return network_from_graph(g, speeds={"residential": kmh}, simplify=False, retain_all=retain_all)
+    for u, v, tags in ways:
+        tags = dict(tags)
+        course = tags.pop("course", None)
+        if course is not None:
+            tags["geometry"] = LineString([inv.transform(X0 + x, Y0 + y) for x, y in course])
+        g.add_edge(u, v, highway="residential", **tags)
+    return g
 
 
 def _edge(net, u, v) -> int:
@@ -468,25 +481,6 @@ def test_bad_seeds_are_input_errors_not_crashes(tiny_csr):
         bounded_reach(tiny_csr, [0, 5], [0], [0.0], 10)
     with pytest.raises(InputError, match="seed time -5.0"):
         bounded_reach(tiny_csr, [0, 1], [0], [-5.0], 10)
-
-
-def _graph(nodes: dict, ways: list) -> nx.MultiDiGraph:
-    """A graph of ``ways`` (u, v, tags) between nodes given in metres from (X0, Y0); a ``course``
-    tag (list of (x, y) metres) becomes the edge's geometry."""
-    from shapely.geometry import LineString
-
-    inv = pyproj.Transformer.from_crs(UTM51, 4326, always_xy=True)
-    g = nx.MultiDiGraph(crs="epsg:4326")
-    for n, (x, y) in nodes.items():
-        lon, lat = inv.transform(X0 + x, Y0 + y)
-        g.add_node(n, x=lon, y=lat)
-    for u, v, tags in ways:
-        tags = dict(tags)
-        course = tags.pop("course", None)
-        if course is not None:
-            tags["geometry"] = LineString([inv.transform(X0 + x, Y0 + y) for x, y in course])
-        g.add_edge(u, v, highway="residential", **tags)
-    return g
 
 
 @pytest.mark.parametrize("simplify", [False, True])
