@@ -1081,6 +1081,8 @@ def min_cover(
     by_free = np.diff(Ac[:, free].tocsr().indptr) > 0 if free.size else np.zeros(n_dem, bool)
     uncoverable = np.flatnonzero(~(by_decided | by_free))
     rows = np.flatnonzero(by_free & ~by_decided)
+    if (opts.hi_free <= 0).any() and free.size and _closed_only(A, opts, rows)[0]:
+        raise InfeasibleError(_max_quota_text(A, opts, rows))  # known before solving
     B = A[rows][:, free].tocsr()
     stats = {"rows": int(n_dem), "cols": int(n_cand), "rows_model0": int(B.shape[0]), "cols_model0": int(B.shape[1])}
     col_group = opts.group_code[free]
@@ -1151,7 +1153,7 @@ def min_cover(
                                       0.0, "optimal", uncoverable, t0, stats)
     if opts.solver == "greedy" or B.shape[1] == 0:
         if not greedy_ok and B.shape[1] == 0:
-            raise InfeasibleError("cannot cover all coverable demand within the group_max quotas")
+            raise InfeasibleError(_max_quota_text(A, opts, rows))
         if not greedy_ok:
             raise NoPlanFoundError(
                 "the greedy heuristic found no cover within the group_max quotas; one may still "
@@ -1176,7 +1178,7 @@ def min_cover(
     )
     stats["mip_seconds"] = time.perf_counter() - t_mip
     if mip.status == "infeasible":
-        raise InfeasibleError("cannot cover all coverable demand within the group_max quotas")
+        raise InfeasibleError(_max_quota_text(A, opts, rows))
     if mip.x is None:
         if not greedy_ok:
             raise NoPlanFoundError(f"HiGHS found no plan within the time limit of {opts.time_limit_s:g} s "
@@ -1191,6 +1193,32 @@ def min_cover(
     gap = _gap(obj, bound, False)
     status = _status(mip, gap) if mip.x is not None else "greedy"
     return _coverage_solution("lscp", A, w, opts, cols[chosen], obj, bound, gap, status, uncoverable, t0, stats)
+
+
+def _closed_only(A: sp.csr_matrix, opts: _Options, rows: np.ndarray) -> tuple[int, str]:
+    """How many of ``rows`` (demand the model must cover) only candidates in districts allowing
+    no new site reach, and those districts (names, comma-separated)."""
+    free = opts.free
+    open_ = free[opts.hi_free[opts.group_code[free]] > 0]
+    stuck = rows[np.diff(A[rows][:, open_].tocsr().indptr) == 0] if open_.size else rows
+    if stuck.size == 0:
+        return 0, ""
+    reach = np.diff(A[stuck][:, free].tocsc().indptr) > 0
+    return int(stuck.size), ", ".join(str(opts.group_label[g]) for g in np.unique(opts.group_code[free[reach]]))
+
+
+def _max_quota_text(A: sp.csr_matrix, opts: _Options, rows: np.ndarray) -> str:
+    """Why set cover is infeasible under the districts' maxima: the maxima, and the demand that
+    only districts allowing no new site reach (:func:`_closed_only`)."""
+    big = np.iinfo(np.int64).max // 8
+    text = ", ".join(f"{opts.group_label[g]} <= {int(opts.hi[g])}" for g in range(opts.hi.size)
+                     if opts.hi[g] < big)
+    out = f"cannot cover all coverable demand within the group_max quotas ({text})"
+    n, where = _closed_only(A, opts, rows)
+    if n:
+        return (out + f": {n} demand unit(s) are reached only from candidates in {where}, which allow "
+                "no new site; raise those maxima")
+    return out + ": together they allow too few new sites; raise or drop a maximum"
 
 
 def _dense(B: sp.csr_matrix) -> bool:

@@ -451,3 +451,19 @@ def test_models_take_every_argument_by_name():
     assert backup_cover(covers=A, weights=w, p=3).objective == pytest.approx(backup_cover(A, w, 3).objective)
     assert max_cover_classes(covers_by_class={"a": A}, weights=w, counts={"a": 2}).objective == pytest.approx(
         max_cover_classes({"a": A}, w, {"a": 2}).objective)
+
+
+@pytest.mark.parametrize("solver", ["highs", "greedy"])
+def test_infeasible_maxima_are_named_with_the_demand_they_cut_off(solver):
+    """'cannot cover all coverable demand within the group_max quotas' named no district."""
+    C = np.array([[1, 0, 0, 0],   # only 'west' candidates reach rows 0 and 1
+                  [1, 1, 0, 0],
+                  [0, 0, 1, 0],
+                  [0, 0, 0, 1]], bool)
+    groups = ["west", "west", "east", "east"]
+    with pytest.raises(InfeasibleError,
+                       match=r"quotas \(west <= 0\): 2 demand unit\(s\) are reached only from "
+                             r"candidates in west, which allow no new site"):
+        min_cover(C, groups=groups, group_max={"west": 0}, solver=solver)
+    with pytest.raises(InfeasibleError, match=r"\(east <= 1\): together they allow too few new sites"):
+        min_cover(C, groups=groups, group_max={"east": 1})
