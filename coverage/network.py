@@ -1068,7 +1068,16 @@ _SAME_COURSE_M = 5.0  # two parallel edges this close all along are one road dra
 
 def _same_way_round(a: LineString, b: LineString) -> bool:
     """Whether two courses of one loop (an edge from a node back to it) run the same way round:
-    the Hausdorff distance cannot tell, and a two-way ring is two loops, one each way."""
+    the Hausdorff distance cannot tell, and a two-way ring is two loops, one each way. By the
+    sign of the area each encloses (clockwise or not), so that a narrow loop counts too; a loop
+    enclosing almost nothing (out and back) by its points a quarter and three quarters round."""
+    def signed_area(line: LineString) -> float:
+        xy = np.asarray(line.coords, float)
+        return 0.5 * float(np.dot(xy[:-1, 0], xy[1:, 1]) - np.dot(xy[1:, 0], xy[:-1, 1]))
+
+    sa, sb = signed_area(a), signed_area(b)
+    if min(abs(sa), abs(sb)) > 1.0:  # m²
+        return (sa > 0) == (sb > 0)
     return all(shapely.distance(shapely.line_interpolate_point(a, f, normalized=True),
                                 shapely.line_interpolate_point(b, f, normalized=True)) <= _SAME_COURSE_M
                for f in (0.25, 0.75))

@@ -156,10 +156,12 @@ def _outside_notes(network: RoadNetwork, stations, area, scenario: Scenario) -> 
 
     area_p = shapely.make_valid(_area_projected(network, area))
     x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))
+    # from the point on the road; the plan's point lies within moved_m of it, so at least this far out
     dist = shapely.distance(area_p, shapely.points(np.asarray(x, float), np.asarray(y, float)))
-    return [f"station {sid!r} ({name}) lies {d / 1000:.2f} km outside {_area_name(scenario)}: it is "
-            "scored, but its district and coverage count only inside the area (a district of 0 km² "
-            "means it reaches nothing there first); check its position and datum, or the area"
+    dist = dist - stations["moved_m"].to_numpy(float)
+    return [f"station {sid!r} ({name}) lies {d / 1000:.2f} km or more outside {_area_name(scenario)}: "
+            "it is scored, but its district and coverage count only inside the area (a district of "
+            "0 km² means it reaches nothing there first); check its position and datum, or the area"
             for sid, name, d in zip(stations["id"], stations["name"], dist) if d > 1.0]
 
 

@@ -9,7 +9,7 @@ import osmnx as ox
 import pytest
 import yaml
 from pyproj import Geod
-from shapely.geometry import box, mapping
+from shapely.geometry import Point, box, mapping
 
 from conftest import lonlat_grid
 from coverage.errors import CoverageWarning
@@ -198,17 +198,22 @@ def test_a_stated_station_district_is_checked(tmp_path):
 def test_a_station_outside_the_study_area_is_warned_about(tmp_path):
     """A station outside the area was scored silently: its district, cut to the area, read 0 km²,
     as if the station were broken."""
-    west = box(LON0 - 0.0005, LAT0 - 0.0005, LON0 + 1.5 * STEP_LON, LAT0 + (N - 1) * STEP_LAT + 0.0005)
+    west = box(LON0 - 0.0005, LAT0 - 0.0005, LON0 + 1.9 * STEP_LON, LAT0 + (N - 1) * STEP_LAT + 0.0005)
     p = _scenario(tmp_path, west)
     data = yaml.safe_load(open(p, encoding="utf-8"))
     data["stations"].append({"id": "east", "name": "东站", "class": "class1", "status": "existing",
                              "at": {"lon": LON0 + (N - 1) * STEP_LON, "lat": LAT0 + STEP_LAT}})
+    # given 2 m inside the edge, snapped to the street 22 m beyond it: the plan put it inside
+    data["stations"].append({"id": "edge", "name": "edge", "class": "class1", "status": "existing",
+                             "at": {"lon": LON0 + 1.9 * STEP_LON - 0.00004, "lat": LAT0 + 0.5 * STEP_LAT}})
     open(p, "w", encoding="utf-8").write(yaml.safe_dump(data, allow_unicode=True))
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         prep = prepare(load_scenario(p))
     said = [w for w in prep.warnings if "outside the study area" in w]
-    assert len(said) == 1 and "station 'east' (东站) lies 0.3" in said[0] and "area.geojson" in said[0]
+    assert len(said) == 1 and "station 'east' (东站) lies 0.2" in said[0] and "area.geojson" in said[0]
+    edge = prep.stations.set_index("id").loc["edge"]
+    assert edge["moved_m"] > 20 and not west.contains(Point(edge["lon"], edge["lat"]))  # snapped outside
 
 
 def test_a_station_clipped_away_with_the_network_says_so(tmp_path):

@@ -113,6 +113,28 @@ def test_a_key_given_twice_is_refused_not_replaced(tmp_path):
         load_scenario(nested)
 
 
+def test_yaml_merge_keys_still_work(tmp_path):
+    """The duplicate-key check built the merge key << itself, which has no constructor: scenarios
+    sharing station fields through an anchor failed to load. A key overriding a merged one is
+    no duplicate."""
+    p = tmp_path / "merge.yaml"
+    p.write_text("name: x\nnetwork: default\n_small: &small {class: small, status: planned}\n"
+                 "_extra: &extra {name: shared}\n"
+                 "stations:\n  - <<: *small\n    id: a\n    at: {lon: 24.94, lat: 60.17}\n"
+                 "  - <<: [*small, *extra]\n    status: existing\n    id: b\n    at: {lon: 24.95, lat: 60.17}\n",
+                 encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:  # read; then the helper keys and the network are refused
+        load_scenario(p)
+    assert not any("YAML" in m for m in err.value.problems), err.value.problems
+    assert any(m.startswith("_small:") for m in err.value.problems)
+    import yaml
+
+    from coverage.scenario import _UniqueKeyLoader
+    data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    assert data["stations"][0] == {"class": "small", "status": "planned", "id": "a", "at": {"lon": 24.94, "lat": 60.17}}
+    assert data["stations"][1]["status"] == "existing" and data["stations"][1]["name"] == "shared"
+
+
 def test_standard_class_budgets_and_caps():
     st = Standard(travel_s=240, class_travel_s={"small": 180})
     assert st.travel_for("small") == 180

@@ -503,6 +503,17 @@ def test_a_two_way_ring_road_stays_two_way(simplify):
         assert len(loops) == 2 and set(net.edge_reverse[loops]) == set(loops)
 
 
+def test_a_narrow_two_way_turning_loop_stays_two_way():
+    """A tear-drop turning loop 4 m wide: its two ways round lie within 5 m of each other all along,
+    so comparing points a quarter and three quarters round took them for one loop drawn twice."""
+    nodes = {1: (0, 0), 2: (60, 2), 3: (64, 0), 4: (60, -2), 5: (-200, 0)}
+    ways = [(a, b, {"oneway": False}) for u, v in [(1, 2), (2, 3), (3, 4), (4, 1), (5, 1)]
+            for a, b in ((u, v), (v, u))]
+    net = network_from_graph(_graph(nodes, ways), speeds={"residential": 36}, simplify=True)
+    loops = np.flatnonzero(net.edge_u == net.edge_v)
+    assert len(loops) == 2 and set(net.edge_reverse[loops]) == set(loops)
+
+
 def test_curved_edges_are_not_simplified_straight():
     """A graph with curved edge courses but no 'simplified' flag (osmnx drops it on a round trip
     through GeoDataFrames): simplifying again drew 1 -> 2 straight along its nodes (200 m instead
