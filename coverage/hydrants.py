@@ -221,7 +221,9 @@ def load_hydrants(
             table = _read_pbf_pois(path)
         elif low.endswith((".csv", ".txt")):
             try:
-                raw = read_csv_table(path)
+                raw = read_csv_table(path, "hydrant")
+            except DataError:
+                raise
             except Exception as exc:
                 raise DataError(f"hydrant file {name!r} could not be read as CSV ({exc})") from None
             table = _from_csv_table(raw, name)

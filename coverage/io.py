@@ -23,13 +23,30 @@ def lonlat_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
     return lon, lat
 
 
-def read_csv_table(path: str | Path) -> pd.DataFrame:
+def read_csv_table(path: str | Path, what: str = "CSV") -> pd.DataFrame:
     """A CSV file as a table: UTF-8 (with or without a byte-order mark), else GB 18030 (GBK, what
-    Excel writes on Chinese Windows). Raises the decoding or parsing error of the last try."""
+    Excel writes on Chinese Windows) with a :class:`CoverageWarning` showing how its text read
+    (a file in another encoding may decode as GB 18030 too, wrongly)."""
+    import io
+    import re
+    import warnings
+
+    from .errors import CoverageWarning
+
+    raw = Path(path).read_bytes()
     try:
-        return pd.read_csv(path, encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="gb18030")
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{what} file {str(path)!r} is neither UTF-8 nor GB 18030 (GBK) text (byte "
+                            f"{exc.start}): save it as UTF-8") from None
+        sample = list(dict.fromkeys(re.findall(r"[^\s,;\"']*[^\x00-\x7f][^\s,;\"']*", text)))[:3]
+        warnings.warn(f"{what} file {str(path)!r} is not UTF-8: read as GB 18030 (GBK, as Excel saves on "
+                      f"Chinese Windows), its text as {', '.join(map(repr, sample))}; if that reads "
+                      "wrong, save the file as UTF-8", CoverageWarning, stacklevel=3)
+    return pd.read_csv(io.StringIO(text))
 
 
 def open_binary(path: str | Path):
@@ -66,7 +83,9 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
         raise DataError(f"{what} file {str(path)!r} is empty (0 bytes)")
     if path.suffix.lower() in (".csv", ".txt"):
         try:
-            df = read_csv_table(path)
+            df = read_csv_table(path, what)
+        except DataError:
+            raise
         except Exception as exc:
             raise DataError(f"{what} file {str(path)!r} is not readable CSV ({exc})") from None
         lon, lat = lonlat_columns(df)

@@ -509,17 +509,38 @@ def test_files_without_geometry_and_bad_columns(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_with_chinese_headers_in_excel_encodings(tmp_path, encoding):
-    """经度/纬度 headers (accepted for demand points, refused for hydrants), and the encodings
-    Excel writes: UTF-8 with a byte-order mark, GBK on Chinese Windows (refused as not UTF-8)."""
+    """经度/纬度 headers (hydrant files refused them; demand points took them), and the encodings
+    Excel writes: UTF-8 with a byte-order mark, and GBK on Chinese Windows (refused as not UTF-8;
+    read now, with a warning showing how its text read)."""
+    import warnings
+
     from coverage.io import read_features
 
     csv = tmp_path / "h.csv"
     csv.write_bytes(" 经度 ,纬度,名称\n121.4737,31.2304,人民广场消火栓\n".encode(encoding))
-    h = load_hydrants(csv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        h = load_hydrants(csv)
+        pts = read_features(csv, what="demand points")
+    said = [str(w.message) for w in caught if "is not UTF-8" in str(w.message)]
+    assert len(said) == (2 if encoding == "gbk" else 0)
+    assert all("'经度'" in w for w in said)  # its text as read
     assert h.geometry.x.iloc[0] == pytest.approx(121.4737) and h.geometry.y.iloc[0] == pytest.approx(31.2304)
-    pts = read_features(csv, what="demand points")
     assert pts.geometry.x.iloc[0] == pytest.approx(121.4737)
     assert pts["名称"].iloc[0] == "人民广场消火栓"
+
+
+def test_a_csv_in_another_encoding_is_never_misread_silently(tmp_path):
+    """A Latin-1 file decodes as GB 18030 too ('Müller' as 'M黮ler'): warned, with the text shown;
+    bytes neither encoding reads are an error naming both."""
+    csv = tmp_path / "latin1.csv"
+    csv.write_bytes("id,lon,lat\nMüller-1,121.47,31.23\n".encode("latin-1"))
+    with pytest.warns(CoverageWarning, match="is not UTF-8: read as GB 18030.*save the file as UTF-8"):
+        load_hydrants(csv)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id,lon,lat\nx\xff,121.47,31.23\n")
+    with pytest.raises(DataError, match="neither UTF-8 nor GB 18030"):
+        load_hydrants(bad)
 
 
 def test_an_osm_extract_without_hydrants_is_zero_existing_when_asked(tmp_path):
