@@ -564,10 +564,14 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
 
     stations = s.get("stations")
     if isinstance(stations, (list, tuple)) and stations:
-        over = [st for st in stations if isinstance(st, Mapping) and st.get("over_cap")]
+        over = [st for st in stations if isinstance(st, Mapping) and st.get("over_cap")
+                and st.get("status") != "candidate"]
+        cands = sum(1 for st in stations if isinstance(st, Mapping) and st.get("status") == "candidate")
         lines += ["## 消防站 Stations", ""]
         lines.append(
-            f"- {len(stations)} 个站 stations; 辖区超标 / over their district cap: **{len(over)}**"
+            f"- {len(stations)} 个站 stations"
+            + (f" ({_count(cands, 'candidate')}, not scored: only the optimiser weighs candidates)" if cands else "")
+            + f"; 辖区超标 / over their district cap: **{len(over)}**"
         )
         rows = [st for st in stations if isinstance(st, Mapping)]
         if rows:
@@ -575,13 +579,14 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                       "|---|---|---|---|---|---|---|"]
             for st in rows:
                 area = st.get("district_km2", st.get("area_km2"))
+                cand = st.get("status") == "candidate"
                 lines.append(
                     "| " + " | ".join(_md_cell(v) for v in (
                         st.get("id", ""), st.get("name", ""), st.get("class", ""),
                         st.get("status", ""),
-                        _num(area, 2) if area is not None else "",
+                        "– (not scored)" if cand else _num(area, 2) if area is not None else "",
                         _num(st.get("cap_km2"), 1) if st.get("cap_km2") is not None else "",
-                        ("是 yes" if st.get("over_cap") else "否 no") if "over_cap" in st else "",
+                        "–" if cand else ("是 yes" if st.get("over_cap") else "否 no") if "over_cap" in st else "",
                     )) + " |"
                 )
         lines.append("")

@@ -470,3 +470,17 @@ def test_markdown_names_each_sites_class_the_quotas_and_the_rule_broken():
     assert "#1 x [class1]" in md and "#2 y [small]" in md
     assert "district quotas: 涧西区: min 2; 老城区: min 1, max 2" in md
     assert "siting rule: candidate station c1 is 150 m from a hazardous site" in md
+
+
+def test_candidate_stations_are_listed_as_not_scored():
+    """A candidate station (never scored) was counted among the stations and shown 'over cap: no'
+    beside a blank district."""
+    stations = [{"id": "a", "name": "A", "class": "class1", "status": "existing", "district_km2": 8.0,
+                 "cap_km2": 7.0, "over_cap": True},
+                {"id": "c", "name": "C", "class": "small", "status": "candidate", "district_km2": None,
+                 "cap_km2": 2.0, "over_cap": False}]
+    md = markdown_summary({"stations": stations})
+    assert "- 2 个站 stations (1 candidate, not scored: only the optimiser weighs candidates); " \
+           "辖区超标 / over their district cap: **1**" in md
+    assert "| c | C | small | candidate | – (not scored) | 2.0 | – |" in md
+    assert "| a | A | class1 | existing | 8.00 | 7.0 | 是 yes |" in md
