@@ -580,7 +580,7 @@ def district_land(
     *,
     cutoff_s: float,
     area=None,
-    fill_m: float = 250.0,
+    fill_m: float | None = 250.0,
     spacing_m: float = 25.0,
     labels: Sequence[Any] | None = None,
 ):
@@ -591,7 +591,8 @@ def district_land(
     ``cutoff_s`` (or none), and the land is divided by the Voronoi diagram of those points: a
     piece of land belongs to the origin of the nearest point of road. The land is everything
     within ``fill_m`` of a road, clipped to ``area`` when given, so that blocks between roads
-    count (the standards' district caps, e.g. 7 km², are land areas).
+    count (the standards' district caps, e.g. 7 km², are land areas); with ``fill_m=None`` and an
+    ``area``, the whole area (land far from any road too: a sparse suburban network).
 
     Parameters
     ----------
@@ -599,8 +600,9 @@ def district_land(
         As in :func:`isochrones`.
     area : shapely geometry in the network's projected CRS, optional
         Study area to clip the land to.
-    fill_m : float
-        How far from a road land still counts (m, > 0); covers blocks up to twice as wide.
+    fill_m : float or None
+        How far from a road land still counts (m, > 0); covers blocks up to twice as wide. None:
+        the whole ``area`` (250 m without one).
     spacing_m : float
         Distance between road points (m, > 0).
 
@@ -614,9 +616,12 @@ def district_land(
     import geopandas as gpd
 
     cutoff = _check_cutoff(cutoff_s)
+    whole = fill_m is None and area is not None
+    if fill_m is None:
+        fill_m = 250.0
     for name, v in (("fill_m", fill_m), ("spacing_m", spacing_m)):
         if not (_is_number(v) and math.isfinite(v) and v > 0):
-            raise InputError(f"{name} {v!r} is invalid: expected metres > 0")
+            raise InputError(f"{name} {v!r} is invalid: expected metres > 0 (or None: the whole area)")
     org = _parse_origins(network, origins, labels)
     cut = _cut(network, _compute_pieces(network, org, cutoff, "split"), cutoff)
     road_m = np.bincount(cut.origin, weights=(cut.f1 - cut.f0) * network.edge_length[cut.edge],
@@ -647,9 +652,12 @@ def district_land(
     pts = shapely.line_interpolate_point(network.edge_geometry[which], frac, normalized=True)
     xy = shapely.get_coordinates(pts)
 
-    land = shapely.union_all(shapely.buffer(network.edge_geometry[roads], fill_m, quad_segs=_QUAD_SEGS))
-    if area is not None:
-        land = shapely.intersection(land, area)
+    if whole:
+        land = shapely.make_valid(area)
+    else:
+        land = shapely.union_all(shapely.buffer(network.edge_geometry[roads], fill_m, quad_segs=_QUAD_SEGS))
+        if area is not None:
+            land = shapely.intersection(land, area)
     polys = [shapely.Polygon()] * org.n
     unreached = 0.0
     if len(xy) and not land.is_empty:

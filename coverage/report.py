@@ -573,6 +573,11 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             + (f" ({_count(cands, 'candidate')}, not scored: only the optimiser weighs candidates)" if cands else "")
             + f"; 辖区超标 / over their district cap: **{len(over)}**"
         )
+        land = s.get("district_land")
+        if isinstance(land, Mapping) and "fill_m" in land:
+            lines.append("- 辖区 district km²: the land each station reaches first (divided by the nearest road), "
+                         + ("the whole study area" if land["fill_m"] is None else
+                            f"within {_num(land['fill_m'], 0)} m of a road (no study area)"))
         rows = [st for st in stations if isinstance(st, Mapping)]
         if rows:
             lines += ["", "| id | 名称 name | 类别 class | 状态 status | 辖区 district km² | 上限 cap km² | 超标 over cap |",

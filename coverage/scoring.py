@@ -140,7 +140,7 @@ def score(
     area=None,
     horizon_s: float | None = None,
     road_width_m: float = 50.0,
-    district_fill_m: float = 250.0,
+    district_fill_m: float | None = None,
     district_names: Sequence[Any] | None = None,
     progress: bool = False,
 ) -> ScoreResult:
@@ -161,7 +161,8 @@ def score(
     district_fill_m
         Land within this distance of a road counts towards station districts
         (``district_km2``, compared with the standard's caps), see
-        :func:`coverage.isochrones.district_land`.
+        :func:`coverage.isochrones.district_land`; None (default): the whole study area, or
+        without one the land within 250 m of a road.
     """
     from .isochrones import district_land, isochrones
     from .traveltime import point_times
@@ -326,7 +327,9 @@ def score(
         "stations_over_cap": [str(s) for s in table.loc[table["over_cap"], "id"]],
         "district_land": {"land_km2": round(dist_attrs.get("land_km2", 0.0), 4),
                           "unreached_km2": round(dist_attrs.get("unreached_km2", 0.0), 4),
-                          "fill_m": float(district_fill_m)},
+                          # None: the whole study area is land (every point to its nearest road)
+                          "fill_m": (None if district_fill_m is None and area is not None
+                                     else float(district_fill_m or 250.0))},
         "stations": [_station_dict(r) for r in pd.DataFrame(table.drop(columns="geometry")).to_dict("records")],
         "districts": [_station_dict(r) for r in by_district.to_dict(orient="records")],
     }

@@ -147,6 +147,34 @@ def test_district_areas_are_land_and_checked_against_caps():
     assert land["land_km2"] == pytest.approx(2 * half, rel=2e-3) and land["unreached_km2"] == pytest.approx(0.0)
 
 
+def test_with_a_study_area_every_point_of_it_is_some_districts_land():
+    """Roads farther apart than 500 m (suburbs): land more than 250 m from a road was in no
+    district, so a station reaching a whole 2 km x 2 km area first had 1.1 km², under a 2 km²
+    cap. With a study area the districts now tile it; the perpendicular bisector halves it."""
+    import shapely
+
+    net = line_net()
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    area = shapely.Polygon([inv.transform(X0 + x, Y0 + y) for x, y in
+                            [(0, -1000), (2000, -1000), (2000, 1000), (0, 1000)]])
+    demand = road_pieces(net, piece_m=50)
+    st = stations_at(net, [(0, 0), (2000, 0)], ["small", "small"], ["existing", "existing"])
+    std = Standard(turnout_s=60, travel_s=100, caps_km2={"small": 1.5})
+    res = score(net, st, demand, std, area=area, road_width_m=20)
+    d = res.stations.set_index("id")
+    assert d["district_km2"].tolist() == pytest.approx([2.0, 2.0], rel=1e-3)
+    assert d["over_cap"].tolist() == [True, True]
+    land = res.summary["district_land"]
+    assert land["land_km2"] == pytest.approx(4.0, rel=1e-3) and land["fill_m"] is None
+    # the old reading, asked for: the land within 250 m of the road only
+    near = score(net, st, demand, std, area=area, road_width_m=20, district_fill_m=250).stations
+    assert near["district_km2"].tolist() == pytest.approx([0.5, 0.5], rel=1e-3)
+    assert near["over_cap"].tolist() == [False, False]
+    from coverage.report import markdown_summary
+    md = markdown_summary(res.summary)
+    assert "district km²: the land each station reaches first (divided by the nearest road), the whole study area" in md
+
+
 def test_response_stats_are_consistent_when_demand_is_beyond_the_horizon():
     # 2 km road at 10 m/s, station at one end, drive horizon 165 s: pieces with midpoints beyond
     # 1,650 m are not reached at all (infinite response); 7 of 40 pieces, a share of 0.175
