@@ -354,7 +354,7 @@ def one_line(out: Outputs) -> str:
     s = out.summary
     bits = [s.get("scenario", "")]
     if "covered_share" in s:
-        from .report import standard_label
+        from .report import _scored_by, standard_label
 
         r = s.get("response_s") or {}
         std = s.get("standard") or {}
@@ -363,7 +363,7 @@ def one_line(out: Outputs) -> str:
         p90 = f"{r['p90']:.0f} s" if r.get("p90") is not None else f"> {limit:.0f} s"
         label = standard_label(std, [st.get("class") for st in s.get("stations") or []
                                      if isinstance(st, dict) and st.get("scored", True)])
-        bits.append(f"reached within the standard{f' ({label})' if label else ''}: "
+        bits.append(f"reached within the standard{f' ({label})' if label else ''}{_scored_by(s.get('comparison'))}: "
                     f"{100 * s['covered_share']:.1f}% (p90 response {p90})")
     if "optimise" in s:
         o = s["optimise"]

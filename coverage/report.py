@@ -469,10 +469,11 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     classes = _scored_classes(s.get("stations"))
 
     cov_lines = []
+    who = _scored_by(s.get("comparison"))
     if s.get("covered_share") is not None:
         label = standard_label(std, classes)
         cov_lines.append(
-            f"- 按标准到达 / reached within the standard{f' ({label})' if label else ''}: "
+            f"- 按标准到达 / reached within the standard{f' ({label})' if label else ''}{who}: "
             f"**{_pct(s['covered_share'])}** of demand"
         )
     if turnout is not None and std.get("travel_s") is not None:
@@ -505,7 +506,7 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
             elif beyond:
                 parts.append(f"{k} {over}")
         if parts:
-            cov_lines.append("- 响应时间 / response time (出动 turnout + 行车 drive): " + ", ".join(parts))
+            cov_lines.append(f"- 响应时间 / response time (出动 turnout + 行车 drive){who}: " + ", ".join(parts))
         if beyond:
             detail = ""
             if horizon is not None:
@@ -771,6 +772,21 @@ def _quota_text(q: Any) -> str:
 def _count(n: int, noun: str) -> str:
     """'1 point', '4 points'."""
     return f"{_num(n, 0)} {noun}{'' if n == 1 else 's'}"
+
+
+def _scored_by(cmp_: Any) -> str:
+    """' by the 3 existing and 2 planned stations' (or ' by the existing stations'): whose
+    coverage the headline figures are, from the summary's ``comparison``; empty when unknown."""
+    if not isinstance(cmp_, Mapping):
+        return ""
+    ex, pl = cmp_.get("existing"), cmp_.get("existing_plus_planned")
+    n_ex = ex.get("stations") if isinstance(ex, Mapping) else None
+    n_pl = pl.get("stations") if isinstance(pl, Mapping) else None
+    if not (isinstance(n_ex, int) and isinstance(n_pl, int)):
+        return ""
+    if n_pl > n_ex:
+        return f" by the {n_ex} existing and {n_pl - n_ex} planned stations"
+    return " by the existing stations"
 
 
 def _competing_text(opt: Mapping[str, Any]) -> str:

@@ -484,3 +484,20 @@ def test_candidate_stations_are_listed_as_not_scored():
            "辖区超标 / over their district cap: **1**" in md
     assert "| c | C | small | candidate | – (not scored) | 2.0 | – |" in md
     assert "| a | A | class1 | existing | 8.00 | 7.0 | 是 yes |" in md
+
+
+def test_headline_coverage_says_which_stations_it_counts():
+    """The headline share and response times are the existing and planned stations together: a
+    planner read them as today's coverage."""
+    from coverage.outputs import Outputs, one_line
+
+    cmp_ = {"existing": {"stations": 3, "covered_share": 0.8},
+            "existing_plus_planned": {"stations": 5, "covered_share": 0.9}}
+    s = {"scenario": "x", "covered_share": 0.9, "response_s": {"p50": 150.0, "p90": 250.0},
+         "standard": {"turnout_s": 60, "travel_s": 240}, "comparison": cmp_}
+    md = markdown_summary(s)
+    assert "reached within the standard (60 s turnout + 240 s drive) by the 3 existing and 2 planned stations: **90.0%**" in md
+    assert "response time (出动 turnout + 行车 drive) by the 3 existing and 2 planned stations: p50 150 s" in md
+    assert "by the 3 existing and 2 planned stations: 90.0%" in one_line(Outputs(summary=s))
+    cmp_["existing_plus_planned"]["stations"] = 3
+    assert "drive) by the existing stations: **90.0%**" in markdown_summary(s)
