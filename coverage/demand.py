@@ -8,6 +8,7 @@ cell area), building footprints (weight = footprint area) or a points file with 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -18,7 +19,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .errors import DataError, InputError
+from .errors import CoverageWarning, DataError, InputError
 from .network import (ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, frontage_edges,
                       snap_xy)
 
@@ -42,6 +43,9 @@ class Demand:
     district: np.ndarray
     exclude: tuple[str, ...] = ()
     excluded_m: Mapping[str, float] = field(default_factory=dict)
+    # grid cells left out as farther than max_access_m from a street: their number and km²
+    far_cells: int = 0
+    far_km2: float = 0.0
 
     def __len__(self) -> int:
         return len(self.weight)
@@ -174,7 +178,8 @@ def grid_cells(
     """A square or hex grid clipped to the area (default: the network's hull); weight = km².
 
     Each cell is served at the road point nearest its centre; cells farther than
-    ``max_access_m`` from any road are left out and counted in a warning-free ``access_m``.
+    ``max_access_m`` from any street are left out (a :class:`CoverageWarning`; counted in
+    ``far_cells`` and ``far_km2``).
     """
     import shapely.ops  # noqa: F401
 
@@ -218,9 +223,16 @@ def grid_cells(
     ok = at.distance_m <= max_access_m
     if not ok.any():
         raise DataError(f"no grid cell lies within {max_access_m} m of a road")
+    far_km2 = float(area_km2[~ok].sum())
+    if (~ok).any():
+        warnings.warn(f"{int((~ok).sum())} grid cell(s), {far_km2:.2f} km² ({far_km2 / area_km2.sum():.1%} of the "
+                      f"area), lie more than {max_access_m:g} m from any street and are left out of demand: "
+                      "coverage shares count the rest (roads missing from the extract, or land without "
+                      "streets: water, parks, fields?)", CoverageWarning, stacklevel=2)
     at = Snapped(*(getattr(at, f)[ok] for f in ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")))
     d = _districts_projected(network, districts, name_field)
-    return Demand("grid", area_km2[ok], at, cells[ok], network.crs, _assign_districts(cx[ok], cy[ok], d))
+    return Demand("grid", area_km2[ok], at, cells[ok], network.crs, _assign_districts(cx[ok], cy[ok], d),
+                  far_cells=int((~ok).sum()), far_km2=far_km2)
 
 
 def from_features(

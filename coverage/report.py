@@ -540,6 +540,9 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     left_out = _left_out(dem.get("excluded_km") if isinstance(dem, Mapping) else None)
     if left_out:
         cov_lines.append(f"- 不计入需求的道路 / roads left out of demand: {left_out}")
+    if isinstance(dem, Mapping) and dem.get("far_cells"):
+        cov_lines.append(f"- 不计入需求的网格 / grid cells left out of demand: {_num(dem['far_cells'], 0)} "
+                         f"({_num(dem.get('far_km2'))} km²), farther than the access distance from any street")
     if cov_lines:
         lines += ["## 覆盖 Coverage", ""] + cov_lines + [""]
 

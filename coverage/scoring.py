@@ -315,7 +315,9 @@ def score(
         "demand": {"kind": demand.kind, "units": int(len(demand)), "total_weight": round(total, 3),
                    "uncovered_units": int((~state.covered).sum()),
                    "excluded_roads": list(getattr(demand, "exclude", ())),
-                   "excluded_km": {k: round(v / 1000.0, 3) for k, v in getattr(demand, "excluded_m", {}).items()}},
+                   "excluded_km": {k: round(v / 1000.0, 3) for k, v in getattr(demand, "excluded_m", {}).items()},
+                   "far_cells": int(getattr(demand, "far_cells", 0)),
+                   "far_km2": round(float(getattr(demand, "far_km2", 0.0)), 4)},
         "horizon_s": horizon,
         "comparison": {
             "existing": {"stations": int(len(existing)), "covered_share": round(share_existing, 6),

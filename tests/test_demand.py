@@ -87,6 +87,24 @@ def test_grid_cells_tile_the_area(tee):
         grid_cells(tee, shape="triangle")
 
 
+def test_grid_cells_far_from_streets_are_counted_and_warned_about(tee):
+    """Cells more than max_access_m from a street were dropped silently (Huangpu as a grid: 21 %
+    of the area), and coverage shares counted the rest as if it were all."""
+    from coverage.errors import CoverageWarning
+    from coverage.report import markdown_summary
+
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    xs, ys = inv.transform([X0 - 100, X0 + 1100, X0 + 1100, X0 - 100], [Y0 - 100, Y0 - 100, Y0 + 900, Y0 + 900])
+    area = shapely.Polygon(zip(xs, ys))
+    with pytest.warns(CoverageWarning, match=r"grid cell\(s\), .* km² \(.*% of the area\), lie more than 250 m"):
+        g = grid_cells(tee, area=area, cell_m=100, max_access_m=250)
+    everything = grid_cells(tee, area=area, cell_m=100, max_access_m=1e9)
+    assert g.far_cells == len(everything) - len(g) > 0
+    assert g.total + g.far_km2 == pytest.approx(everything.total, rel=1e-9)
+    md = markdown_summary({"demand": {"far_cells": g.far_cells, "far_km2": g.far_km2}})
+    assert f"grid cells left out of demand: {g.far_cells}" in md
+
+
 def test_features_snap_or_fail_naming_the_feature(tee):
     inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
     lon, lat = inv.transform([X0 + 100, X0 + 500], [Y0 + 20, Y0 + 10])
