@@ -627,8 +627,8 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
     if isinstance(by_area, Mapping) and by_area.get("stations"):
         req_lines.append(
             f"- 消防站 stations (按辖区面积 by district area): {_num(by_area['area_km2'], 1)} km² "
-            f"{_md_cell(by_area.get('area_source', ''))} / {_num(by_area['cap_km2'], 0)} km² per class-1 "
-            f"district = at least {_num(by_area['stations'], 0)}" + (
+            f"{_md_cell(by_area.get('area_source', ''))} / {_num(by_area['cap_km2'], 0)} km² per "
+            f"{_md_cell(by_area.get('cap_of', 'class-1'))} district = at least {_num(by_area['stations'], 0)}" + (
                 f", existing {_num(st_ex, 0)}" if st_ex is not None else ""))
     hyd = s.get("hydrants")
     if isinstance(hyd, Mapping):

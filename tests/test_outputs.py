@@ -29,10 +29,18 @@ def test_requirement_by_coverage_after_the_plan_and_by_area():
     assert (r["stations_required"], r["new_needed"], r["new_needed_after_plan"]) == (9, 7, 6)
     assert r["stations_planned"] == 2 and r["uncoverable_share"] == 0.175
     # 12.9 km² of study area over the 7 km² class-1 cap: at least 2 districts
-    assert r["by_area"] == {"area_km2": 12.9, "area_source": "study area", "cap_km2": 7.0, "stations": 2}
+    assert r["by_area"] == {"area_km2": 12.9, "area_source": "study area", "cap_km2": 7.0, "cap_of": "class-1",
+                            "stations": 2}
     r2 = requirement(lscp, standard=Standard(), land_km2=14.0)  # no study area: the land by the roads
     assert r2["by_area"]["stations"] == 2 and r2["by_area"]["area_source"].startswith("land")
     assert "new_needed_after_plan" not in r2
+    # suburbs: the 15 km² cap is the suburban one, not class-1's (summary.md said "per class-1 district")
+    from coverage.report import markdown_summary
+
+    r3 = requirement(lscp, standard=Standard(suburban=True), area_km2=31.0)
+    assert (r3["by_area"]["cap_km2"], r3["by_area"]["cap_of"], r3["by_area"]["stations"]) == (15.0, "suburban class-1", 3)
+    md = markdown_summary({"requirement": r3})
+    assert "31.0 km² study area / 15 km² per suburban class-1 district = at least 3" in md
 
 
 def test_a_run_with_restrictive_quotas_still_reports_the_requirement(shared_data):
