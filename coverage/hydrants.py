@@ -48,11 +48,12 @@ Model (GB 50974-2014 defaults, all configurable)
   new positions come from an exact set cover (:func:`coverage.optimise.min_cover`, HiGHS) over
   candidate positions - every road node (crossings, bends, dead ends), points every
   ``candidate_spacing_m`` along every road near a gap (on each side of wide roads), and in each
-  gap piece the points ``radius_m`` and then every ``2 * radius_m`` inside its two ends (the best
-  sites along a street) - covering the elementary pieces of the unprotected road length (the
-  gaps cut at every candidate's reach boundary, so "covers" is exact for the candidate set).
-  ``status`` "optimal" and the bound refer to these candidates: a gap running through several
-  roads may take one hydrant more than the best sites anywhere. Large models stop at ``time_limit_s``
+  gap the points ``radius_m`` and then every ``2 * radius_m`` inside its two ends, along the
+  street through its bends (the best sites along a street) - covering the elementary pieces of
+  the unprotected road length (the gaps cut at every candidate's reach boundary, so "covers" is
+  exact for the candidate set). ``status`` "optimal" and the bound refer to these candidates: a
+  gap spreading over several streets from a crossing may take a hydrant more than the best sites
+  anywhere. Large models stop at ``time_limit_s``
   with the best plan found and a lower bound (``status``, ``gap``); ``solver="greedy"`` skips
   HiGHS and reports a packing lower bound. Crossings are preferred: after solving, each new
   mid-road site is swapped for a crossing that protects everything only it protects (count
@@ -1672,9 +1673,11 @@ def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand
     e_pos = at - roads.off[k]
     inside = ((at > g_lo[np.concatenate([gi, gi])] - _TOL) & (at < g_hi[np.concatenate([gi, gi])] + _TOL)
               & (e_pos > _TOL) & (e_pos < roads.length[e_road] - _TOL) & allowed[e_road])
-    m_road = np.concatenate([m_road, e_road[inside]])
-    m_pos = np.concatenate([m_pos, e_pos[inside]])
-    m_side = np.concatenate([m_side, roads.side_code[k][inside]])
+    s_road, s_pos = _strand_sites(roads, g_lo, g_hi, radius)
+    s_ok = allowed[s_road]
+    m_road = np.concatenate([m_road, e_road[inside], s_road[s_ok]])
+    m_pos = np.concatenate([m_pos, e_pos[inside], s_pos[s_ok]])
+    m_side = np.concatenate([m_side, roads.side_code[k][inside], np.zeros(int(s_ok.sum()), np.int64)])
     deg = roads.node_deg[nodes]
     return _Candidates(
         node=np.concatenate([nodes, np.full(len(m_road), -1)]),
@@ -1683,6 +1686,95 @@ def _candidates(net: RoadNetwork, roads: _Roads, g_lo, g_hi, radius: float, cand
         side=np.concatenate([np.zeros(len(nodes), np.int64), m_side]),
         crossing=np.concatenate([deg >= 3, np.zeros(len(m_road), bool)]),
     )
+
+
+def _strand_sites(roads: _Roads, g_lo: np.ndarray, g_hi: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sites (road, position) ``radius`` and then every ``2 * radius`` inside each end of the gap
+    runs along strands: chains of narrow roads joined at nodes where only they meet (a street
+    drawn as several edges, split where a tag changes). The best sites along such a street, as
+    :func:`_candidates` places them along one road."""
+    ends = np.concatenate([roads.u, roads.v])
+    owner = np.concatenate([np.arange(roads.n), np.arange(roads.n)])
+    order = np.argsort(ends, kind="stable")
+    ends, owner = ends[order], owner[order]
+    link: dict[tuple[int, int], int] = {}  # (road, 0 at u / 1 at v) -> the road joined there
+    start = 0
+    while start < len(ends):
+        stop = start
+        while stop < len(ends) and ends[stop] == ends[start]:
+            stop += 1
+        if stop - start == 2:
+            a, b = int(owner[start]), int(owner[start + 1])
+            if a != b and not roads.wide[a] and not roads.wide[b]:
+                node = int(ends[start])
+                link[(a, int(roads.v[a] == node and roads.u[a] != node))] = b
+                link[(b, int(roads.v[b] == node and roads.u[b] != node))] = a
+        start = stop
+    if not link:
+        return np.zeros(0, np.int64), np.zeros(0)
+    # gap pieces per narrow road, in its own frame
+    gk = _side_of(g_lo, roads.off)
+    g_road = roads.side_road[gk]
+    pieces: dict[int, list[tuple[float, float]]] = {}
+    for r, lo, hi in zip(g_road.tolist(), (g_lo - roads.off[gk]).tolist(), (g_hi - roads.off[gk]).tolist()):
+        if not roads.wide[r]:
+            pieces.setdefault(r, []).append((lo, hi))
+    out_road: list[int] = []
+    out_pos: list[float] = []
+    seen: set[int] = set()
+    for first in sorted({r for r, _ in link}):
+        if first in seen:
+            continue
+        # walk back out of the u end to the strand's start (or once round a ring) ...
+        r, out_end = first, 0
+        for _ in range(roads.n):
+            prev = link.get((r, out_end))
+            if prev is None or prev == first:
+                break
+            node = roads.u[r] if out_end == 0 else roads.v[r]
+            r, out_end = prev, 1 if roads.u[prev] == node else 0  # prev's far end
+        # ... then forward along it, entering the start road at its outer end
+        chain: list[tuple[int, bool]] = []  # (road, walked u -> v)
+        forward = out_end == 0
+        while r not in seen:
+            seen.add(r)
+            chain.append((r, forward))
+            nxt = link.get((r, 1 if forward else 0))
+            if nxt is None:
+                break
+            node = roads.v[r] if forward else roads.u[r]
+            forward = roads.u[nxt] == node
+            r = nxt
+        if len(chain) < 2:
+            continue
+        runs: list[list[float]] = []
+        base = 0.0
+        for r, fwd in chain:
+            L = float(roads.length[r])
+            for lo, hi in sorted(pieces.get(r, ())):
+                a, b = (base + lo, base + hi) if fwd else (base + L - hi, base + L - lo)
+                runs.append([a, b])
+            base += L
+        runs.sort()
+        merged: list[list[float]] = []
+        for a, b in runs:
+            if merged and a <= merged[-1][1] + _TOL:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        offs = np.cumsum([0.0] + [float(roads.length[r]) for r, _ in chain])
+        for a, b in merged:
+            steps = np.arange(radius, b - a + _TOL, 2 * radius)
+            for at in np.concatenate([a + steps, b - steps]):
+                i = min(max(int(np.searchsorted(offs, at, side="right")) - 1, 0), len(chain) - 1)
+                r, fwd = chain[i]
+                local = at - offs[i]
+                out_road.append(r)
+                out_pos.append(local if fwd else float(roads.length[r]) - local)
+    road = np.asarray(out_road, np.int64)
+    pos = np.asarray(out_pos, float)
+    ok = (pos > _TOL) & (pos < roads.length[road] - _TOL) if len(road) else np.zeros(0, bool)
+    return road[ok], pos[ok]
 
 
 def _candidate_intervals(net: RoadNetwork, roads: _Roads, cand: _Candidates, radius: float):

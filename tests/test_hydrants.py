@@ -189,7 +189,7 @@ def test_min_placement_on_a_path_is_ceil_L_over_2R(length):
     assert res.proposals["newly_protected_m"].is_monotonic_decreasing
 
 
-@pytest.mark.parametrize("bends", [(170.0, 599.0), (1195.0,), (33.0, 1195.0)])
+@pytest.mark.parametrize("bends", [(170.0, 599.0), (1195.0,), (33.0, 1195.0), (170.0, 700.0, 1195.0), (100.0, 250.0, 640.0, 1020.0, 1790.0)])
 def test_min_placement_on_a_street_needs_no_fine_candidate_grid(bends):
     """A dead-end street drawn as edges of uneven length (bends at 170 m, ...): the 50 m grid of
     candidates had no site 150 m inside the street's ends, so 599 m took 3 hydrants, reported
@@ -201,6 +201,23 @@ def test_min_placement_on_a_street_needs_no_fine_candidate_grid(bends):
     assert res.required_min_placement == math.ceil(bends[-1] / (2 * R)) and res.status == "optimal"
     again = analyse(net, _built(res.proposals, points([(-3000, 0)])), propose=False)
     assert again.protected_share == pytest.approx(1.0, abs=1e-9)
+
+
+def test_min_placement_along_a_street_of_edges_drawn_either_way_and_around_a_ring():
+    """Strand sites follow a street through its bends whichever way each edge is drawn; a ring of
+    bends hanging off a crossing is one strand too."""
+    xs = (0.0, 170.0, 700.0, 1195.0)
+    net = make_net({i: (x, 0) for i, x in enumerate(xs)}, [(0, 1), (2, 1), (2, 3)])
+    res = analyse(net, points([(-3000, 0)]))
+    assert res.required_min_placement == math.ceil(1195 / (2 * R)) and res.status == "optimal"
+    # a 1,200 m ring (bends at 300 m) hanging off a spur, the hydrant at the spur's far end
+    ring = {0: (0, -150), 1: (0, 0), 2: (300, 0), 3: (300, 300), 4: (0, 300)}
+    net = make_net(ring, [(0, 1), (1, 2), (3, 2), (3, 4), (4, 1)])
+    res = analyse(net, points([(0, -150)]))
+    again = analyse(net, _built(res.proposals, points([(0, -150)])), propose=False)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-9)
+    # the hydrant protects the 150 m spur only: the 1,200 m ring needs 4
+    assert res.required_min_placement - res.existing == math.ceil(1200 / (2 * R))
 
 
 def test_proposals_close_every_gap_and_prefer_crossings():
