@@ -17,7 +17,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -432,8 +432,9 @@ def osmnx_http_cache(folder: Path) -> Iterator[None]:
         if remarks:
             raise _remark_error(remarks) from None
         if _from_cache_read(exc) and _drop_broken_http_cache(Path(folder) / "http"):
-            raise DataError(f"a broken file in the download cache {str(Path(folder) / 'http')!r} (a run "
-                            "stopped while writing it) was deleted: run again to download it anew") from None
+            raise BrokenCacheError(f"a broken file in the download cache {str(Path(folder) / 'http')!r} (a "
+                                   "run stopped while writing it) was deleted: run again to download it "
+                                   "anew") from None
         raise
     else:
         if remarks:
@@ -441,6 +442,22 @@ def osmnx_http_cache(folder: Path) -> Iterator[None]:
     finally:
         _http._parse_response = parse
         ox.settings.cache_folder, ox.settings.use_cache = old
+
+
+class BrokenCacheError(DataError):
+    """A broken file of osmnx's HTTP cache was found and deleted: the same request again downloads
+    it anew (:func:`osmnx_download` does so once)."""
+
+
+def osmnx_download(folder: Path, fetch: Callable[[], Any]) -> Any:
+    """``fetch()`` inside :func:`osmnx_http_cache`, once more when a broken cache file was found
+    and deleted (a killed run left it): the second time osmnx downloads that answer anew."""
+    try:
+        with osmnx_http_cache(folder):
+            return fetch()
+    except BrokenCacheError:
+        with osmnx_http_cache(folder):
+            return fetch()
 
 
 def _remark_error(remarks: list[str]) -> DataError:
@@ -691,13 +708,15 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
         opts = dict(network_type="drive", simplify=False, retain_all=True,
                     custom_filter='["highway"]["area"!~"yes"]["highway"!~"^('
                     + "|".join(sorted(NON_DRIVABLE)) + ')$"]')
-        with osmnx_http_cache(folder), _osmnx_tags():
-            if kind == "place":
-                graph = ox.graph_from_place(key_value, **opts)
-            elif kind == "bbox":
-                graph = ox.graph_from_bbox(tuple(key_value), **opts)
-            else:
-                graph = ox.graph_from_polygon(value, **opts)
+        def fetch():
+            with _osmnx_tags():
+                if kind == "place":
+                    return ox.graph_from_place(key_value, **opts)
+                if kind == "bbox":
+                    return ox.graph_from_bbox(tuple(key_value), **opts)
+                return ox.graph_from_polygon(value, **opts)
+
+        graph = osmnx_download(folder, fetch)
     except (InputError, DataError):
         raise
     except Exception as exc:

@@ -145,16 +145,19 @@ def _download(source: Mapping[str, Any], *, cache, offline: bool) -> gpd.GeoData
             f"OSM features for {kind} {key!r} are not cached in {str(folder)!r} and downloads are off: "
             "run `covplan fetch SCENARIO` where online"
         )
-    from .network import _is_connection_error, osmnx_http_cache, replaced_whole
+    from .network import _is_connection_error, osmnx_download, replaced_whole
+
+    def fetch():
+        if kind == "place":
+            return ox.features_from_place(value, tags=dict(FEATURE_TAGS))
+        if kind == "bbox":
+            return ox.features_from_bbox(tuple(value), tags=dict(FEATURE_TAGS))
+        return ox.features_from_polygon(value, tags=dict(FEATURE_TAGS))
 
     try:
-        with osmnx_http_cache(folder):
-            if kind == "place":
-                g = ox.features_from_place(value, tags=dict(FEATURE_TAGS))
-            elif kind == "bbox":
-                g = ox.features_from_bbox(tuple(value), tags=dict(FEATURE_TAGS))
-            else:
-                g = ox.features_from_polygon(value, tags=dict(FEATURE_TAGS))
+        g = osmnx_download(folder, fetch)
+    except DataError:
+        raise
     except Exception as exc:
         if _is_connection_error(exc):
             raise NetworkUnavailableError(

@@ -8,6 +8,7 @@ The downloaded network is checked against loading the same OSM file directly.
 """
 from __future__ import annotations
 
+import json
 import socket
 import traceback
 
@@ -334,16 +335,31 @@ def test_broken_cache_files_are_never_trusted(osmnx_to, huangpu_elements, tmp_pa
         osmnx_to(server.url)
         load_network({"bbox": BBOX}, cache=tmp_path)
         feats = osm_features({"bbox": BBOX}, cache=tmp_path)
-        # a killed run leaves a truncated file in osmnx's HTTP cache: deleted, the next run downloads
+        # a killed run leaves a truncated file in osmnx's HTTP cache: deleted and downloaded anew
+        # in the same run (the user had to run again)
         for f in tmp_path.glob("network-*.graphml"):
             f.unlink()
         http = sorted((tmp_path / "http").glob("*.json"))
         assert http
         for f in http:
             f.write_text(f.read_text(encoding="utf-8")[:50], encoding="utf-8")
-        with pytest.raises(DataError, match="broken file in the download cache .*run again"):
-            load_network({"bbox": BBOX}, cache=tmp_path)
+        before = len(server.requests)
         assert load_network({"bbox": BBOX}, cache=tmp_path).n_edges > 0
+        assert len(server.requests) > before  # downloaded anew, not read from the broken file
+        assert all(json.loads(f.read_text(encoding="utf-8")) is not None
+                   for f in (tmp_path / "http").glob("*.json"))
+        # twice broken (osmnx reads a broken file again): an error naming the cache, not a traceback
+        from coverage.network import BrokenCacheError, osmnx_download
+
+        calls = []
+
+        def always_broken():
+            calls.append(1)
+            raise BrokenCacheError("broken file in the download cache")
+
+        with pytest.raises(DataError, match="broken file in the download cache"):
+            osmnx_download(tmp_path, always_broken)
+        assert len(calls) == 2
         # a damaged features file: named when offline, fetched again when online
         (cached,) = tmp_path.glob("features-*.geojson")
         cached.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
