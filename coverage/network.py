@@ -407,8 +407,9 @@ def osmnx_http_cache(folder: Path) -> Iterator[None]:
     Overpass answers a query it gave up on (timeout, overload) with HTTP 200, no data and a
     ``remark``; osmnx only logs it, so an incomplete download would look like an empty or a
     smaller area. Any remark turns the download into a :class:`DataError` (nothing is cached).
-    A broken file in osmnx's own HTTP cache (a killed run) is deleted, so the next run
-    downloads it again.
+    A broken file in osmnx's own HTTP cache (a killed run) is deleted and a
+    :class:`BrokenCacheError` raised: the same request again downloads it anew
+    (:func:`osmnx_download` makes it).
     """
     import osmnx as ox
     from osmnx import _http
