@@ -150,7 +150,17 @@ def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field:
                 f"{sorted(gdf[name_field].astype(str).unique())[:20]}"
             )
         gdf = sel
-    geom = shapely.union_all(gdf.geometry.to_numpy())
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise DataError(f"area file {str(path)!r} holds {geom.geom_type}, expected polygons")
+    geom = polygon_union(gdf.geometry.to_numpy())
+    if geom.is_empty:
+        kinds = sorted(set(gdf.geometry.geom_type))
+        raise DataError(f"area file {str(path)!r} holds {', '.join(kinds)}, expected polygons")
     return geom
+
+
+def polygon_union(geoms) -> shapely.Geometry:
+    """The union of the polygonal parts of ``geoms``, each made valid first (a self-touching or
+    bow-tie ring from a hand-drawn boundary would otherwise measure 0 km² or break the union)."""
+    # make_valid may give a GeometryCollection of polygons and stray lines: keep the polygons
+    parts = shapely.get_parts(shapely.make_valid(np.asarray(geoms, dtype=object)))
+    polys = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    return shapely.union_all(polys) if len(polys) else shapely.Polygon()

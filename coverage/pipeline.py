@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from .demand import Demand, make_demand
 from .errors import CoverageWarning, DataError, InputError, OffNetworkError, ResolveError
-from .io import read_area, read_features
+from .io import polygon_union, read_area, read_features
 from .network import RoadNetwork, load_network
 from .scenario import Scenario
 from .stations import place_stations
@@ -98,7 +98,7 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
             if names is not None:
                 districts = _named_districts(districts, field, names, scenario.districts.path)
             if area is None:
-                area = shapely.union_all(districts.geometry.to_numpy())
+                area = polygon_union(districts.geometry.to_numpy())
         bar.update(1)
         net = scenario.network
         source = net["source"]

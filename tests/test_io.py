@@ -1,0 +1,39 @@
+"""Reading vector files: study areas made valid, CSV encodings and column names."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import shapely
+from shapely.geometry import mapping
+
+from coverage.errors import DataError
+from coverage.io import polygon_union, read_area
+
+
+def test_a_bow_tie_study_area_keeps_its_area(tmp_path):
+    """A hand-drawn boundary crossing itself is an invalid polygon whose area measures 0: the
+    by-area requirement read '0.0 km² study area'. It is made valid (two triangles) when read."""
+    bow = shapely.Polygon([(121.46, 31.22), (121.48, 31.24), (121.48, 31.22), (121.46, 31.24)])
+    assert not bow.is_valid and bow.area == 0.0
+    f = tmp_path / "area.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": mapping(bow)}]}), encoding="utf-8")
+    area = read_area(f)
+    assert area.is_valid and area.area == pytest.approx(0.02 * 0.02 / 2, rel=1e-9)
+
+
+def test_polygon_union_keeps_polygons_only():
+    gc = shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (5, 5)])])
+    assert polygon_union([gc, shapely.box(2, 2, 3, 3)]).area == pytest.approx(2.0)
+    assert polygon_union([shapely.LineString([(0, 0), (1, 1)])]).is_empty
+
+
+def test_an_area_file_of_lines_is_refused(tmp_path):
+    f = tmp_path / "lines.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString",
+                                                          "coordinates": [[121.4, 31.2], [121.5, 31.3]]}}]}),
+                 encoding="utf-8")
+    with pytest.raises(DataError, match="holds LineString, expected polygons"):
+        read_area(f)
