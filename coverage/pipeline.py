@@ -148,21 +148,32 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
 
 
 def _outside_notes(network: RoadNetwork, stations, area, scenario: Scenario) -> list[str]:
-    """One line per station placed outside the study area (more than 1 m): it is scored, but its
-    district and what it covers are cut to the area, so it may read as a broken station."""
+    """One line per station standing on a road outside the study area (more than 1 m): it is
+    scored, but its district and what it covers count only inside the area, so it may read as a
+    broken station. The plan's own point lies within ``moved_m`` of the road point: when the road
+    point is farther out than that, the plan put the station outside; else snapping to the
+    nearest road (beyond an edge that follows a street) may have."""
     if area is None or len(stations) == 0:
         return []
     from .demand import _area_projected
 
     area_p = shapely.make_valid(_area_projected(network, area))
     x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))
-    # from the point on the road; the plan's point lies within moved_m of it, so at least this far out
     dist = shapely.distance(area_p, shapely.points(np.asarray(x, float), np.asarray(y, float)))
-    dist = dist - stations["moved_m"].to_numpy(float)
-    return [f"station {sid!r} ({name}) lies {d / 1000:.2f} km or more outside {_area_name(scenario)}: "
-            "it is scored, but its district and coverage count only inside the area (a district of "
-            "0 km² means it reaches nothing there first); check its position and datum, or the area"
-            for sid, name, d in zip(stations["id"], stations["name"], dist) if d > 1.0]
+    moved = stations["moved_m"].to_numpy(float)
+    out = []
+    for sid, name, d, m in zip(stations["id"], stations["name"], dist, moved):
+        if d <= 1.0:
+            continue
+        where = f"station {sid!r} ({name}) stands on a road {d / 1000:.2f} km outside {_area_name(scenario)}"
+        if d > m + 1.0:  # the plan's point is outside too
+            out.append(where + ": it is scored, but its district and coverage count only inside the area "
+                       "(a district of 0 km² means it reaches nothing there first); check its position "
+                       "and datum, or the area")
+        else:
+            out.append(where + f", the road nearest the plan's point ({m:.0f} m away): its district and "
+                       "coverage count only inside the area")
+    return out
 
 
 def _placement_notes(stations) -> list[str]:

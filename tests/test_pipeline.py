@@ -211,9 +211,15 @@ def test_a_station_outside_the_study_area_is_warned_about(tmp_path):
         warnings.simplefilter("always")
         prep = prepare(load_scenario(p))
     said = [w for w in prep.warnings if "outside the study area" in w]
-    assert len(said) == 1 and "station 'east' (东站) lies 0.2" in said[0] and "area.geojson" in said[0]
+    assert len(said) == 2
+    east = next(w for w in said if "'east'" in w)
+    assert "station 'east' (东站) stands on a road 0.2" in east and "area.geojson" in east
+    assert "check its position and datum" in east
+    # given 2 m inside, snapped beyond the edge: said without blaming the position
     edge = prep.stations.set_index("id").loc["edge"]
-    assert edge["moved_m"] > 20 and not west.contains(Point(edge["lon"], edge["lat"]))  # snapped outside
+    assert edge["moved_m"] > 20 and not west.contains(Point(edge["lon"], edge["lat"]))
+    near = next(w for w in said if "'edge'" in w)
+    assert "the road nearest the plan's point" in near and "check its position" not in near
 
 
 def test_a_station_clipped_away_with_the_network_says_so(tmp_path):
