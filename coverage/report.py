@@ -213,8 +213,9 @@ COMPARE_FILES = frozenset({"compare.json", "compare.md"})
 def check_out_folder(out: str | os.PathLike, *, command: str = "run") -> None:
     """Refuse an ``--out`` that is a file, or a folder holding anything but the files of a covplan
     report: a run replaces its folder as a whole (a scenario file or notes kept there would be
-    lost); ``command="compare"`` also accepts an earlier comparison there (``compare.json``, with
-    or without ``compare.md``), which it overwrites.
+    lost), so it also refuses a folder holding a comparison (``compare.json``) even though
+    covplan wrote it; ``command="compare"`` accepts an earlier comparison there (``compare.json``,
+    with or without ``compare.md``), which it overwrites.
     The CLI calls this before any work; :func:`write_report` again before writing.
 
     A folder is accepted when it is empty, carries the manifest :data:`MARKER_FILE` and holds only
@@ -228,6 +229,12 @@ def check_out_folder(out: str | os.PathLike, *, command: str = "run") -> None:
     # compare's own files: only beside its compare.json (a lone compare.md may be the user's)
     earlier = command == "compare" and (out / "compare.json").is_file()
     foreign = _foreign_files(out, COMPARE_FILES if earlier else frozenset())
+    if not foreign and command != "compare" and (out / "compare.json").is_file():
+        # covplan wrote it, but a run would delete a comparison the user may still need
+        raise InputError(
+            f"--out folder {str(out)!r} holds a comparison (compare.json, compare.md from covplan "
+            "compare) that a run would delete with the folder: move it, or choose a new or empty "
+            f"folder, e.g. {str(out / 'report')!r}")
     if not foreign:
         return
     shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")

@@ -160,22 +160,24 @@ def _report(folder: Path, name: str, share: float) -> Path:
     return folder
 
 
-def test_a_run_may_replace_a_report_folder_compare_wrote_into(tmp_path):
+def test_a_run_into_a_folder_compare_wrote_into_is_refused_for_the_right_reason(tmp_path):
+    """A run into a report folder that compare --out wrote into was refused as holding files
+    'covplan did not write'; it is still refused (it would delete the comparison, which the README
+    promises never to do), now saying so. compare itself may write there again."""
     a = _report(tmp_path / "a", "A", 0.5)
     b = _report(tmp_path / "b", "B", 0.6)
     assert main(["--quiet", "compare", str(a), str(b), "--out", str(a)]) == 0
     assert {"compare.json", "compare.md"} <= {p.name for p in a.iterdir()}
-    check_out_folder(a)  # what `covplan run A --out a` checks first
-    _report(a, "A again", 0.5)  # and the run replaces the folder
-    assert not (a / "compare.json").exists()
-    # a new folder holding only the comparison, and a report from before the manifest, too
-    for out in (tmp_path / "new", tmp_path / "old"):
-        if out.name == "old":
-            out.mkdir()
-            (out / "summary.json").write_text("{}", encoding="utf-8")
-            (out / "summary.md").write_text("", encoding="utf-8")
-        assert main(["--quiet", "compare", str(a), str(b), "--out", str(out)]) == 0
-        check_out_folder(out)
+    for folder in (a, tmp_path / "new", tmp_path / "old"):
+        if folder.name == "old":  # a report from before the manifest
+            folder.mkdir()
+            (folder / "summary.json").write_text("{}", encoding="utf-8")
+            (folder / "summary.md").write_text("", encoding="utf-8")
+        assert main(["--quiet", "compare", str(a), str(b), "--out", str(folder)]) == 0
+        check_out_folder(folder, command="compare")  # compare again: fine
+        with pytest.raises(InputError, match="holds a comparison .* that a run would delete"):
+            check_out_folder(folder)  # what `covplan run ... --out folder` checks first
+    assert (a / "compare.json").exists()
     # a file covplan did not write still makes the folder no report: the run is refused
     (a / "notes.md").write_text("mine", encoding="utf-8")
     assert main(["--quiet", "compare", str(a), str(b), "--out", str(b)]) == 0
