@@ -143,13 +143,18 @@ def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field:
         if name_field is None or name_field not in gdf.columns:
             raise InputError(f"area name_field {name_field!r} not in {list(gdf.columns)}")
         wanted = [names] if isinstance(names, str) else list(names)
-        sel = gdf[gdf[name_field].astype(str).isin(wanted)]
-        if len(sel) == 0:
+        have = set(gdf[name_field].astype(str))
+        missing = [str(n) for n in wanted if str(n) not in have]
+        if missing:
+            import difflib
+
+            hints = [f"{n!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(n, have, 1)) else repr(n)
+                     for n in missing]
             raise InputError(
-                f"area names {wanted!r} not found in {str(path)!r}: available "
-                f"{sorted(gdf[name_field].astype(str).unique())[:20]}"
+                f"area names {', '.join(hints)} not found in {name_field!r} of {str(path)!r}: every name "
+                f"must exist; available {sorted(have)[:20]}"
             )
-        gdf = sel
+        gdf = gdf[gdf[name_field].astype(str).isin([str(n) for n in wanted])]
     geom = polygon_union(gdf.geometry.to_numpy())
     if geom.is_empty:
         kinds = sorted(set(gdf.geometry.geom_type))

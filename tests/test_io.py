@@ -37,3 +37,16 @@ def test_an_area_file_of_lines_is_refused(tmp_path):
                  encoding="utf-8")
     with pytest.raises(DataError, match="holds LineString, expected polygons"):
         read_area(f)
+
+
+def test_every_area_name_must_exist(tmp_path):
+    """area.names with one real and one misspelt name ran on the real one alone, silently."""
+    from coverage.errors import InputError
+
+    f = tmp_path / "areas.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": n}, "geometry": mapping(shapely.box(x, 0, x + 1, 1))}
+        for n, x in (("West", 0), ("East", 2))]}), encoding="utf-8")
+    assert read_area(f, names=["West", "East"], name_field="name").area == pytest.approx(2.0)
+    with pytest.raises(InputError, match=r"area names 'Eats' \(did you mean 'East'\?\), 'Nowhere' not found"):
+        read_area(f, names=["West", "Eats", "Nowhere"], name_field="name")
