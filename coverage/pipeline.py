@@ -45,7 +45,9 @@ def needs_osm_features(scenario: Scenario, *, rules: bool = True) -> bool:
     """Whether the scenario reads OSM features of its network source (besides its roads): for
     places, hydrants or stations from OSM, or (``rules``) for siting rules with ``osm: true``."""
     layers = [r for r in (scenario.optimise.hazards, scenario.optimise.venues) if r is not None]
-    return bool(scenario.pois_osm or scenario.osm_stations_class
+    downloaded = not isinstance(scenario.network.get("source"), str)  # a file is read as it is
+    hydrants_osm = bool(scenario.hydrants is not None and scenario.hydrants.get("osm") and downloaded)
+    return bool(scenario.pois_osm or scenario.osm_stations_class or hydrants_osm
                 or (rules and any(r.options.get("osm") for r in layers)))
 
 
@@ -388,12 +390,11 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False, propose: bool =
         )
     if spec.get("osm"):
         source = prep.scenario.network.get("source")
-        if not isinstance(source, str):
-            raise InputError(
-                "hydrants: {osm: true} needs the network from an OSM file (network: {file: ...}); "
-                "for downloaded networks give a hydrants file"
-            )
-        if source == "default":
+        if not isinstance(source, str):  # downloaded: the OSM features of the same area (cached)
+            from .osmfeatures import osm_features
+
+            source = osm_features(source, cache=prep.cache, offline=prep.offline)
+        elif source == "default":
             from .network import default_network_source
 
             source = default_network_source()

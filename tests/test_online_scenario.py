@@ -104,3 +104,25 @@ def test_siting_rules_from_osm_are_fetched_and_read_offline(osmnx_to, shared_dat
         assert len(server.requests) == 2  # roads, then features
     assert len(list((tmp_path / "cache").glob("features-bbox-*.geojson"))) == 1
     assert main(["--offline", "--quiet", "optimise", str(p), "--out", str(tmp_path / "out")]) == 0
+
+
+def test_osm_hydrants_of_a_downloaded_network_are_fetched_and_read_offline(osmnx_to, shared_data, tmp_path,
+                                                                           monkeypatch):  # noqa: F811
+    """hydrants: {osm: true} was refused for downloaded networks (after scoring and optimising),
+    though the README's own example offers it beside a bbox network."""
+    monkeypatch.setenv("COVPLAN_CACHE", str(tmp_path / "cache"))
+    p = tmp_path / "hyd.yaml"
+    p.write_text(yaml.safe_dump({
+        "name": "hydrants", "network": {"bbox": list(BBOX)}, "hydrants": {"osm": True},
+        "stations": [{"id": "s", "class": "small", "status": "existing", "at": {"lon": 121.4725, "lat": 31.2300}}],
+    }, allow_unicode=True), encoding="utf-8")
+    hydrant = {"type": "node", "id": 9_000_000_010, "lat": 31.2310, "lon": 121.4750,  # synthetic, 7 m off a street
+               "tags": {"emergency": "fire_hydrant", "fire_hydrant:type": "pillar"}}
+    elements = osm_xml_elements(shared_data / HUANGPU) + SYNTHETIC + [hydrant]
+    with FakeOsmServer(elements=elements) as server:
+        osmnx_to(server.url)
+        assert main(["--quiet", "fetch", str(p)]) == 0
+        assert len(server.requests) == 2  # roads, then features (hydrants among them)
+    assert main(["--offline", "--quiet", "hydrants", str(p), "--out", str(tmp_path / "out")]) == 0
+    h = json.loads((tmp_path / "out" / "hydrants.json").read_text(encoding="utf-8"))
+    assert h["existing"] == 1 and h["proposed"] > 0
