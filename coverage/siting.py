@@ -182,6 +182,7 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     dropped: list[dict] = []
     removed = {"siting_rules": 0, "off_main_network": 0, "spacing": 0}
     parts, kinds, labels, classes = [], [], [], []
+    stated: list = []  # the district of each of the plan's stations (stated, else where it lies)
     for status in ("existing", "planned", "candidate"):
         rows = st[st["status"] == status]
         if len(rows) == 0:
@@ -221,6 +222,7 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
         kinds += [status] * len(rows)
         labels += ids
         classes += list(rows["class"])
+        stated += list(rows["district"]) if "district" in rows.columns else [None] * len(rows)
     n_fixed_like = sum(len(p) for p in parts)
     street = street_nodes(net)
 
@@ -345,6 +347,11 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     at = _concat(parts)
     d = _districts_projected(net, prep.districts, prep.district_field) if prep.districts is not None else None
     district = _assign_districts(at.x, at.y, d)
+    # the plan's stations count where the plan says (pipeline._label_districts warns when that
+    # is not where they lie), as in the scoring and its per-district table
+    for i, name in enumerate(stated if d is not None else ()):
+        if name is not None and name == name:
+            district[i] = str(name)
     return Candidates(at=at, kind=np.array(kinds, dtype=object), label=np.array(labels, dtype=object),
                       district=district, station_class=np.array(classes, dtype=object),
                       siting_warnings=tuple(siting_warnings), dropped=tuple(dropped),

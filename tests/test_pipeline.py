@@ -193,6 +193,12 @@ def test_a_stated_station_district_is_checked(tmp_path):
         prep = prepare(load_scenario(p))
     assert list(prep.stations["district"]) == ["East"]
     assert any("states district 'East' but lies in 'West'" in w for w in prep.warnings)
+    # the optimiser's quotas count it where the plan says too (they counted it where it lies)
+    from coverage.siting import make_candidates
+
+    cands = make_candidates(prep, spacing_m=150.0, station_class="small")
+    assert list(cands.district[cands.label == "s"]) == ["East"]
+    assert set(cands.district[cands.kind == "crossing"]) == {"West", "East"}  # the rest by position
 
 
 def test_a_station_outside_the_study_area_is_warned_about(tmp_path):
