@@ -36,13 +36,14 @@ _DEPENDS = {
     "stations": (),
     "response_max_reached_s": _COVERAGE + ("horizon",),
     "beyond_horizon_share": _COVERAGE + ("horizon",),
-    "stations_over_cap": ("standard", "area"),
+    "stations_over_cap": ("caps", "standard", "area"),
     "hydrants_protected_share": ("area", "hydrant_rules"),
     "hydrants_shortfall_share": ("area", "hydrant_rules"),
     "hydrants_shortfall_min_share": ("area", "hydrant_rules"),
 }
 #: How the "better" column names a difference.
-_DIFFER = {"standard": "standards differ", "area": "study areas differ", "demand": "demand differs",
+_DIFFER = {"standard": "standards differ", "caps": "district caps or their measure differ",
+           "area": "study areas differ", "demand": "demand differs",
            "horizon": "drive horizons differ", "hydrant_rules": "hydrant rules differ"}
 #: The metrics a scoring run gives; a side with none of them is not a scored plan.
 _SCORED = ("covered_share",)
@@ -65,7 +66,8 @@ def _get(summary: Mapping[str, Any], path: tuple[str, ...], *, count: bool = Tru
 def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
     """What differs between two summaries besides the plan, so that their metrics do not compare.
 
-    Checks the standard (turnout, travel budget, each class's travel budget), the study area and
+    Checks the standard (turnout, travel budget, each class's travel budget, district caps and
+    how district land is measured), the study area and
     road network (the network's nodes, edges, road length and CRS; the study area's size and the
     district names), the demand (kind, units, total weight, roads left out), the drive horizon and
     the hydrant rules (radius, spacing, roads left out).
@@ -74,7 +76,8 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     -------
     differences
         ``{"check", "field", "a", "b", "text"}`` for each field that differs; ``check`` is one of
-        ``standard``, ``area``, ``demand``, ``horizon``, ``hydrant_rules``.
+        ``standard``, ``caps`` (district caps, and what district land measures), ``area``,
+        ``demand``, ``horizon``, ``hydrant_rules``.
     unchecked
         ``{"check", "field", "missing"}`` for each field a summary lacks (``missing``: the sides
         lacking it, ``"A"``/``"B"``): whether it differs is unknown. ``field`` is the check's
@@ -111,6 +114,18 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
             check("standard", f"class_travel_s.{cls}", ca.get(cls, sa.get("travel_s", _MISSING)),
                   cb.get(cls, sb.get("travel_s", _MISSING)),
                   f"travel budget of class {cls} " + "{a} s (A) vs {b} s (B)")
+        # the district caps (summaries from before they were written: not checked)
+        qa, qb = (s.get("caps_km2") if isinstance(s.get("caps_km2"), Mapping) else _MISSING for s in (sa, sb))
+        if qa is _MISSING or qb is _MISSING:
+            check("caps", "caps_km2", qa, qb, "")
+        else:
+            for cls in sorted(set(qa) | set(qb), key=str):
+                check("caps", f"caps_km2.{cls}", qa.get(cls, _MISSING), qb.get(cls, _MISSING),
+                      f"district cap of class {cls} " + "{a} km² (A) vs {b} km² (B)")
+    # what district km² measures: the whole study area, or the land within fill_m of a road
+    fa, fb = (_get(s, ("district_land", "fill_m"), count=False) for s in (a, b))
+    check("caps", "district_land.fill_m", fa, fb,
+          "district land {a} (A) vs {b} (B)".replace("{a}", _land_text(fa)).replace("{b}", _land_text(fb)))
     if section("area", "network"):
         check("area", "network", _network(a), _network(b), "road network {a} (A) vs {b} (B)")
     check("area", "study_area_km2", _study_area(a), _study_area(b), "study area {a} (A) vs {b} (B)")
@@ -134,6 +149,13 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
             check("hydrant_rules", field, _get(a, ("hydrants", field), count=False),
                   _get(b, ("hydrants", field), count=False), what)
     return differences, unchecked
+
+
+def _land_text(fill_m: Any) -> str:
+    """How a summary measured district land, from its ``district_land.fill_m``."""
+    if fill_m is _MISSING:
+        return "unknown"
+    return "over the whole study area" if fill_m is None else f"within {_show(fill_m)} m of a road"
 
 
 def _same(x: Any, y: Any) -> bool:

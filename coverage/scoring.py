@@ -311,7 +311,10 @@ def score(
         "response_s": _response_stats(state, weight),
         "standard": {"turnout_s": standard.turnout_s, "travel_s": standard.travel_s,
                      "response_s": standard.response_s,
-                     "class_travel_s": {str(k): float(v) for k, v in standard.class_travel_s.items()}},
+                     "class_travel_s": {str(k): float(v) for k, v in standard.class_travel_s.items()},
+                     # the district cap each class is held to (the suburban one where it applies)
+                     "caps_km2": {c: standard.cap_for(c) for c in ("special", "class1", "class2", "small")},
+                     "suburban": bool(standard.suburban)},
         "demand": {"kind": demand.kind, "units": int(len(demand)), "total_weight": round(total, 3),
                    "uncovered_units": int((~state.covered).sum()),
                    "excluded_roads": list(getattr(demand, "exclude", ())),

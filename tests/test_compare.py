@@ -63,7 +63,9 @@ def _summary(name, **changes):
     s = {"scenario": name, "covered_share": 0.876, "horizon_s": 960.0,
          "response_s": {"p50": 163.0, "max_reached": 470.0, "beyond_horizon_share": 0.1},
          "standard": {"turnout_s": 60.0, "travel_s": 240.0, "response_s": 300.0,
-                      "class_travel_s": {"small": 180.0}},
+                      "class_travel_s": {"small": 180.0},
+                      "caps_km2": {"special": 7.0, "class1": 7.0, "class2": 4.0, "small": 2.0}},
+         "district_land": {"land_km2": 12.9, "unreached_km2": 0.0, "fill_m": None},
          "network": {"nodes": 589, "edges": 927, "road_km": 84.129, "crs": "EPSG:32651"},
          "demand": {"kind": "roads", "units": 1684, "total_weight": 64723.956,
                     "excluded_roads": ["tunnel", "bridge", "motorway"]},
@@ -102,6 +104,24 @@ def test_a_changed_standard_is_not_comparable_and_names_no_better_plan():
                                                   "standard.turnout_s": 90.0}))
     assert {d["field"] for d in table["differences"]} == {"turnout_s", "class_travel_s.small"}
     assert "travel budget of class small 180 s (A) vs 120 s (B)" in compare_markdown(table)
+
+
+def test_other_district_caps_or_district_measures_are_not_comparable():
+    """Stations over their cap compare only under the same caps and the same measure of district
+    land: plan A was called better with class-1 capped at 2 km² in B, and against a summary from
+    before districts tiled the study area (250 m of a road)."""
+    a = _summary("a")
+    caps = {"special": 7.0, "class1": 2.0, "class2": 1.0, "small": 2.0}
+    for change, text in (({"standard.caps_km2": caps, "stations_over_cap": ["x", "y"]},
+                          "district cap of class class1 7 km² (A) vs 2 km² (B)"),
+                         ({"district_land.fill_m": 250.0, "stations_over_cap": ["x", "y"]},
+                          "district land over the whole study area (A) vs within 250 m of a road (B)")):
+        table = compare_summaries(a, _summary("b", **change))
+        rows = {r["metric"]: r for r in table["metrics"]}
+        assert rows["stations_over_cap"]["better"] is None
+        assert rows["stations_over_cap"]["not_comparable"] == ["caps"]
+        assert rows["covered_share"]["not_comparable"] == []  # coverage does not depend on caps
+        assert text in compare_markdown(table)
 
 
 def test_other_study_areas_and_demand_are_not_comparable():
