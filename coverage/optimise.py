@@ -1211,8 +1211,10 @@ def _max_quota_text(A: sp.csr_matrix, opts: _Options, rows: np.ndarray) -> str:
     """Why set cover is infeasible under the districts' maxima: the maxima, and the demand that
     only districts allowing no new site reach (:func:`_closed_only`)."""
     big = np.iinfo(np.int64).max // 8
-    text = ", ".join(f"{opts.group_label[g]} <= {int(opts.hi[g])}" for g in range(opts.hi.size)
-                     if opts.hi[g] < big)
+    req = opts.req_per_group()
+    text = ", ".join(f"{opts.group_label[g]} <= {int(opts.hi[g])}"
+                     + (f" ({int(req[g])} taken by required sites)" if req[g] else "")
+                     for g in range(opts.hi.size) if opts.hi[g] < big)
     out = f"cannot cover all coverable demand within the group_max quotas ({text})"
     n, where = _closed_only(A, opts, rows)
     if n:

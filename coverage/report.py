@@ -588,7 +588,7 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         if isinstance(land, Mapping) and "fill_m" in land:
             lines.append("- 辖区 district km²: the land each station reaches first (divided by the nearest road), "
                          + ("the whole study area" if land["fill_m"] is None else
-                            f"within {_num(land['fill_m'], 0)} m of a road (no study area)"))
+                            f"within {_num(land['fill_m'], 0)} m of a road"))
         rows = [st for st in stations if isinstance(st, Mapping)]
         if rows:
             lines += ["", "| id | 名称 name | 类别 class | 状态 status | 辖区 district km² | 上限 cap km² | 超标 over cap |",
@@ -795,7 +795,8 @@ def _scored_by(cmp_: Any) -> str:
     if not (isinstance(n_ex, int) and isinstance(n_pl, int)):
         return ""
     if n_pl > n_ex:
-        return f" by the {n_ex} existing and {n_pl - n_ex} planned stations"
+        planned = f"{n_pl - n_ex} planned station{'s' if n_pl - n_ex != 1 else ''}"
+        return f" by the {n_ex} existing and {planned}" if n_ex else f" by the {planned}"
     return " by the existing stations"
 
 

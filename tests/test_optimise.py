@@ -467,3 +467,7 @@ def test_infeasible_maxima_are_named_with_the_demand_they_cut_off(solver):
         min_cover(C, groups=groups, group_max={"west": 0}, solver=solver)
     with pytest.raises(InfeasibleError, match=r"\(east <= 1\): together they allow too few new sites"):
         min_cover(C, groups=groups, group_max={"east": 1})
+    # a required site uses up west's only place: said, so "west <= 1 ... allow no new site" reads right
+    with pytest.raises(InfeasibleError, match=r"west <= 1 \(1 taken by required sites\)"):
+        min_cover(np.column_stack([C, np.array([0, 0, 1, 1], bool)]), groups=groups + ["west"],
+                  group_max={"west": 1}, required=[4], solver=solver)

@@ -501,3 +501,5 @@ def test_headline_coverage_says_which_stations_it_counts():
     assert "by the 3 existing and 2 planned stations: 90.0%" in one_line(Outputs(summary=s))
     cmp_["existing_plus_planned"]["stations"] = 3
     assert "drive) by the existing stations: **90.0%**" in markdown_summary(s)
+    cmp_["existing"]["stations"], cmp_["existing_plus_planned"]["stations"] = 0, 1
+    assert "drive) by the 1 planned station: **90.0%**" in markdown_summary(s)
