@@ -43,12 +43,14 @@ class Prepared:
 
 def needs_osm_features(scenario: Scenario, *, rules: bool = True) -> bool:
     """Whether the scenario reads OSM features of its network source (besides its roads): for
-    places, hydrants or stations from OSM, or (``rules``) for siting rules with ``osm: true``."""
+    places or stations from OSM (what preparing the scenario reads), or (``rules``) also for
+    the later steps: siting rules with ``osm: true``, and the hydrants of a downloaded network
+    with ``hydrants: {osm: true}`` (an OSM file is read for them as it is)."""
     layers = [r for r in (scenario.optimise.hazards, scenario.optimise.venues) if r is not None]
-    downloaded = not isinstance(scenario.network.get("source"), str)  # a file is read as it is
+    downloaded = not isinstance(scenario.network.get("source"), str)
     hydrants_osm = bool(scenario.hydrants is not None and scenario.hydrants.get("osm") and downloaded)
-    return bool(scenario.pois_osm or scenario.osm_stations_class or hydrants_osm
-                or (rules and any(r.options.get("osm") for r in layers)))
+    return bool(scenario.pois_osm or scenario.osm_stations_class
+                or (rules and (hydrants_osm or any(r.options.get("osm") for r in layers))))
 
 
 def _bar(total: int, desc: str, progress: bool):

@@ -126,3 +126,7 @@ def test_osm_hydrants_of_a_downloaded_network_are_fetched_and_read_offline(osmnx
     assert main(["--offline", "--quiet", "hydrants", str(p), "--out", str(tmp_path / "out")]) == 0
     h = json.loads((tmp_path / "out" / "hydrants.json").read_text(encoding="utf-8"))
     assert h["existing"] == 1 and h["proposed"] > 0
+    # scoring needs no features: it reads none (offline, with only the network cached)
+    for f in (tmp_path / "cache").glob("features-*"):
+        f.unlink()
+    assert main(["--offline", "--quiet", "score", str(p), "--out", str(tmp_path / "score")]) == 0
