@@ -320,8 +320,9 @@ def write_compare(out_dir: str | os.PathLike, table: Mapping[str, Any], markdown
     ``out_dir`` is a new or empty folder, a covplan report folder or an earlier comparison's (see
     :func:`coverage.report.check_out_folder`, called here too). The manifest
     (:data:`coverage.report.MARKER_FILE`) then lists the comparison beside the report's files, so
-    that a later run with the same ``--out`` may replace the folder; files covplan did not write
-    stay unlisted, and that run is still refused.
+    that a later comparison may replace it and files covplan did not write stay recognisable. A
+    run with the same ``--out`` is refused while the folder holds the comparison (it would
+    delete it with the folder).
 
     Returns
     -------
@@ -341,7 +342,8 @@ def write_compare(out_dir: str | os.PathLike, table: Mapping[str, Any], markdown
     write_text_atomic(out / "compare.md", markdown)
     # last, so that it lists every file of the folder
     write_text_atomic(out / MARKER_FILE, json.dumps({
-        "note": "a folder written by covplan (a report, a comparison); the next run with the same "
-                "--out replaces it as a whole, unless it then holds files other than these",
+        "note": "a folder written by covplan (a report, a comparison); compare may write into it "
+                "again; a run with the same --out is refused while it holds compare.json, or files "
+                "other than these",
         "files": sorted(ours | COMPARE_FILES)}, indent=1) + "\n")
     return out
