@@ -139,33 +139,38 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
 def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field: str | None = None):
     """A study-area polygon (union of the file's polygons, optionally only the named ones)."""
     gdf = read_features(path, datum=datum, what="area")
-    if names:
+    if names is not None:
         if name_field is None or name_field not in gdf.columns:
             raise InputError(f"area name_field {name_field!r} not in {list(gdf.columns)}")
-        wanted = [names] if isinstance(names, str) else list(names)
+        wanted = list(names) if isinstance(names, (list, tuple)) else [names]  # one name, or a code
+        if not wanted:
+            raise InputError(f"area names of {str(path)!r} is an empty list: expected the names of the "
+                             "features to use (or no names: every feature)")
         have = set(gdf[name_field].astype(str))
         missing = [str(n) for n in wanted if str(n) not in have]
         if missing:
             import difflib
 
-            hints = [f"{n!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(n, have, 1)) else repr(n)
-                     for n in missing]
+            hints = [f"{n!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(n, list(have), 1))
+                     else repr(n) for n in missing]
             raise InputError(
                 f"area names {', '.join(hints)} not found in {name_field!r} of {str(path)!r}: every name "
                 f"must exist; available {sorted(have)[:20]}"
             )
         gdf = gdf[gdf[name_field].astype(str).isin([str(n) for n in wanted])]
-    geom = polygon_union(gdf.geometry.to_numpy())
-    if geom.is_empty:
-        kinds = sorted(set(gdf.geometry.geom_type))
-        raise DataError(f"area file {str(path)!r} holds {', '.join(kinds)}, expected polygons")
-    return geom
+    return polygon_union(gdf.geometry.to_numpy(), what=f"area file {str(path)!r}")
 
 
-def polygon_union(geoms) -> shapely.Geometry:
+def polygon_union(geoms, *, what: str | None = None) -> shapely.Geometry:
     """The union of the polygonal parts of ``geoms``, each made valid first (a self-touching or
-    bow-tie ring from a hand-drawn boundary would otherwise measure 0 km² or break the union)."""
+    bow-tie ring from a hand-drawn boundary would otherwise measure 0 km² or break the union).
+    With ``what`` (e.g. "area file 'x.geojson'"), none with an area is a :class:`DataError`."""
+    geoms = np.asarray(geoms, dtype=object)
     # make_valid may give a GeometryCollection of polygons and stray lines: keep the polygons
-    parts = shapely.get_parts(shapely.make_valid(np.asarray(geoms, dtype=object)))
+    parts = shapely.get_parts(shapely.make_valid(geoms))
     polys = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-    return shapely.union_all(polys) if len(polys) else shapely.Polygon()
+    out = shapely.union_all(polys) if len(polys) else shapely.Polygon()
+    if what is not None and (out.is_empty or out.area == 0):
+        kinds = ", ".join(sorted({g.geom_type for g in geoms if g is not None}))
+        raise DataError(f"{what} holds no polygon with an area (it holds {kinds}): expected polygons")
+    return out

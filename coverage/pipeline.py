@@ -102,7 +102,8 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
             if names is not None:
                 districts = _named_districts(districts, field, names, scenario.districts.path)
             if area is None:
-                area = polygon_union(districts.geometry.to_numpy())
+                area = polygon_union(districts.geometry.to_numpy(),
+                                     what=f"districts file {str(scenario.districts.path)!r}")
         bar.update(1)
         net = scenario.network
         source = net["source"]

@@ -35,8 +35,14 @@ def test_an_area_file_of_lines_is_refused(tmp_path):
         {"type": "Feature", "properties": {}, "geometry": {"type": "LineString",
                                                           "coordinates": [[121.4, 31.2], [121.5, 31.3]]}}]}),
                  encoding="utf-8")
-    with pytest.raises(DataError, match="holds LineString, expected polygons"):
+    with pytest.raises(DataError, match="holds no polygon with an area \\(it holds LineString\\)"):
         read_area(f)
+    flat = tmp_path / "flat.geojson"  # a ring of no area: made valid, nothing is left
+    flat.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [
+            [[121.4, 31.2], [121.5, 31.3], [121.4, 31.2], [121.4, 31.2]]]}}]}), encoding="utf-8")
+    with pytest.raises(DataError, match="holds no polygon with an area"):
+        read_area(flat)
 
 
 def test_every_area_name_must_exist(tmp_path):
@@ -50,3 +56,16 @@ def test_every_area_name_must_exist(tmp_path):
     assert read_area(f, names=["West", "East"], name_field="name").area == pytest.approx(2.0)
     with pytest.raises(InputError, match=r"area names 'Eats' \(did you mean 'East'\?\), 'Nowhere' not found"):
         read_area(f, names=["West", "Eats", "Nowhere"], name_field="name")
+
+
+def test_area_names_one_code_or_an_empty_list(tmp_path):
+    """names: 310101 (a district code) crashed with a TypeError; names: [] used the whole file."""
+    from coverage.errors import InputError
+
+    f = tmp_path / "codes.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": c}, "geometry": mapping(shapely.box(x, 0, x + 1, 1))}
+        for c, x in ((310101, 0), (310104, 2))]}), encoding="utf-8")
+    assert read_area(f, names=310101, name_field="code").area == pytest.approx(1.0)
+    with pytest.raises(InputError, match="empty list"):
+        read_area(f, names=[], name_field="code")

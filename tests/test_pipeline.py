@@ -177,6 +177,20 @@ def test_district_names_must_name_districts(tmp_path, names, match):
     assert list(prep.districts["name"]) == ["West"]
 
 
+def test_a_districts_file_of_lines_is_named(tmp_path):
+    """It gave 'clip area <POLYGON EMPTY> is invalid', naming neither the file nor the problem."""
+    from coverage.errors import DataError
+
+    p = _district_scenario(tmp_path)
+    (tmp_path / "districts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "West"},
+         "geometry": {"type": "LineString", "coordinates": [[LON0, LAT0], [LON0 + STEP_LON, LAT0]]}}]}),
+        encoding="utf-8")
+    with pytest.raises(DataError, match=r"districts file .*districts.geojson' holds no polygon with an area "
+                                        r"\(it holds LineString\)"):
+        prepare(load_scenario(p))
+
+
 def test_a_stated_station_district_is_checked(tmp_path):
     from coverage.errors import InputError
 
