@@ -457,8 +457,13 @@ def osmnx_download(folder: Path, fetch: Callable[[], Any]) -> Any:
         with osmnx_http_cache(folder):
             return fetch()
     except BrokenCacheError:
+        pass
+    try:
         with osmnx_http_cache(folder):
             return fetch()
+    except BrokenCacheError:
+        raise BrokenCacheError(f"the download cache {str(Path(folder) / 'http')!r} gave a broken file twice: "
+                               "delete that folder and run again") from None
 
 
 def _remark_error(remarks: list[str]) -> DataError:

@@ -357,7 +357,7 @@ def test_broken_cache_files_are_never_trusted(osmnx_to, huangpu_elements, tmp_pa
             calls.append(1)
             raise BrokenCacheError("broken file in the download cache")
 
-        with pytest.raises(DataError, match="broken file in the download cache"):
+        with pytest.raises(DataError, match="gave a broken file twice: delete that folder"):
             osmnx_download(tmp_path, always_broken)
         assert len(calls) == 2
         # a damaged features file: named when offline, fetched again when online
