@@ -1,7 +1,9 @@
 """Reading vector files (GeoJSON, GeoPackage, Shapefile, CSV with lon/lat) with a stated datum."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -136,6 +138,16 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
     return gdf
 
 
+def name_text(value: Any) -> str:
+    """A feature name or code as text: "" for a missing one, a whole number without ".0" (a
+    code column holding a blank is read as floats: 310101.0 is "310101")."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field: str | None = None):
     """A study-area polygon (union of the file's polygons, optionally only the named ones)."""
     gdf = read_features(path, datum=datum, what="area")
@@ -146,8 +158,9 @@ def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field:
         if not wanted:
             raise InputError(f"area names of {str(path)!r} is an empty list: expected the names of the "
                              "features to use (or no names: every feature)")
-        have = set(gdf[name_field].astype(str))
-        missing = [str(n) for n in wanted if str(n) not in have]
+        keys = np.array([name_text(v) for v in gdf[name_field]], dtype=object)
+        have = set(keys) - {""}
+        missing = [name_text(n) for n in wanted if name_text(n) not in have]
         if missing:
             import difflib
 
@@ -157,7 +170,7 @@ def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field:
                 f"area names {', '.join(hints)} not found in {name_field!r} of {str(path)!r}: every name "
                 f"must exist; available {sorted(have)[:20]}"
             )
-        gdf = gdf[gdf[name_field].astype(str).isin([str(n) for n in wanted])]
+        gdf = gdf[np.isin(keys, [name_text(n) for n in wanted])]
     return polygon_union(gdf.geometry.to_numpy(), what=f"area file {str(path)!r}")
 
 

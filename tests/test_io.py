@@ -69,3 +69,20 @@ def test_area_names_one_code_or_an_empty_list(tmp_path):
     assert read_area(f, names=310101, name_field="code").area == pytest.approx(1.0)
     with pytest.raises(InputError, match="empty list"):
         read_area(f, names=[], name_field="code")
+
+
+def test_names_with_a_blank_feature_and_codes_read_as_floats(tmp_path):
+    """A feature without a name crashed the did-you-mean (pandas keeps the blank as NaN), and a
+    code column holding a blank reads as floats (310101.0): names: 310101 never matched."""
+    from coverage.errors import InputError
+
+    f = tmp_path / "blank.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Kallio", "code": 310101},
+         "geometry": mapping(shapely.box(0, 0, 1, 1))},
+        {"type": "Feature", "properties": {"name": None, "code": None}, "geometry": mapping(shapely.box(2, 0, 3, 1))}]}),
+        encoding="utf-8")
+    with pytest.raises(InputError, match=r"'Kalio' \(did you mean 'Kallio'\?\) not found"):
+        read_area(f, names=["Kalio"], name_field="name")
+    for code in (310101, "310101"):
+        assert read_area(f, names=[code], name_field="code").area == pytest.approx(1.0)

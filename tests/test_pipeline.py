@@ -177,6 +177,20 @@ def test_district_names_must_name_districts(tmp_path, names, match):
     assert list(prep.districts["name"]) == ["West"]
 
 
+def test_district_names_beside_a_district_without_a_name(tmp_path):
+    """A district without a name made the 'not found' message crash (sorting text and NaN)."""
+    from coverage.errors import InputError
+
+    p = _district_scenario(tmp_path, districts={"names": ["West", "Est"]})
+    f = tmp_path / "districts.geojson"
+    data = json.loads(f.read_text(encoding="utf-8"))
+    data["features"].append({"type": "Feature", "properties": {"name": None},
+                             "geometry": mapping(box(LON0 - 0.01, LAT0 - 0.01, LON0 - 0.005, LAT0 - 0.005))})
+    f.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match=r"\['Est'\] not found .*available \['East', 'West'\]"):
+        prepare(load_scenario(p))
+
+
 def test_a_districts_file_of_lines_is_named(tmp_path):
     """It gave 'clip area <POLYGON EMPTY> is invalid', naming neither the file nor the problem."""
     from coverage.errors import DataError
