@@ -92,6 +92,8 @@ def _assign_districts(x: np.ndarray, y: np.ndarray, districts) -> np.ndarray:
         return out
     pts = shapely.points(x, y)
     for name, geom in zip(districts["name"], districts.geometry):
+        if name is None or name != name or str(name) == "":  # a district without a name: none
+            continue
         inside = shapely.contains(geom, pts) & (out == None)  # noqa: E711
         out[inside] = str(name)
     return out

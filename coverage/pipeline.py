@@ -99,6 +99,8 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
                     f"districts.name_field {field!r} is not a property of "
                     f"{str(scenario.districts.path)!r}: expected one of {list(districts.columns)}"
                 )
+            # names as text once, for every later step: a code column with a blank reads as floats
+            districts[field] = [name_text(v) or None for v in districts[field]]
             names = scenario.districts.options.get("names")
             if names is not None:
                 districts = _named_districts(districts, field, names, scenario.districts.path)

@@ -6,6 +6,7 @@ import re
 import warnings
 
 import osmnx as ox
+import pandas as pd
 import pytest
 import yaml
 from pyproj import Geod
@@ -189,6 +190,24 @@ def test_district_names_beside_a_district_without_a_name(tmp_path):
     f.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InputError, match=r"\['Est'\] not found .*available \['East', 'West'\]"):
         prepare(load_scenario(p))
+
+
+def test_district_codes_stay_codes_beside_a_blank_one(tmp_path):
+    """Codes as the name field, one district without: the column reads as floats, and districts
+    were named '310101.0' (quotas and stated districts keyed 310101 did not match)."""
+    p = _district_scenario(tmp_path, districts={"name_field": "code"})
+    f = tmp_path / "districts.geojson"
+    data = json.loads(f.read_text(encoding="utf-8"))
+    for feat, code in zip(data["features"], (310101, 310104)):
+        feat["properties"]["code"] = code
+    data["features"].append({"type": "Feature", "properties": {"name": "x", "code": None},
+                             "geometry": mapping(box(LON0 - 0.01, LAT0 - 0.01, LON0 - 0.005, LAT0 - 0.005))})
+    f.write_text(json.dumps(data), encoding="utf-8")
+    prep = prepare(load_scenario(p))
+    codes = list(prep.districts["code"])
+    assert codes[:2] == ["310101", "310104"] and pd.isna(codes[2])
+    assert list(prep.stations["district"]) == ["310101"]
+    assert set(prep.demand.district) - {None} == {"310101", "310104"}  # no 'nan' district
 
 
 def test_a_districts_file_of_lines_is_named(tmp_path):
