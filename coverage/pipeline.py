@@ -107,6 +107,12 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
             if area is None:
                 area = polygon_union(districts.geometry.to_numpy(),
                                      what=f"districts file {str(scenario.districts.path)!r}")
+            # a district without a name is no district (its land stays in the study area)
+            named = districts[field].notna()
+            if not named.any():
+                raise DataError(f"no district of {str(scenario.districts.path)!r} has a {field!r}: expected "
+                                "a name (or code) for each district")
+            districts = districts[named]
         bar.update(1)
         net = scenario.network
         source = net["source"]

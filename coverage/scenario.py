@@ -15,6 +15,7 @@ import yaml
 
 from .datum import normalise_datum
 from .errors import InputError, ScenarioError
+from .io import name_text
 # road kinds that demand.exclude / hydrants.exclude may leave out, and their defaults
 from .network import HYDRANT_EXCLUSIONS, ROAD_EXCLUSIONS, ROAD_KINDS  # noqa: F401 (re-exported)
 from .settings import shared_data_dir
@@ -417,7 +418,7 @@ def _stations(p: _Problems, value: Any) -> tuple[Station, ...]:
             continue
         out.append(Station(id=sid, name=str(item.get("name", sid)), station_class=str(cls),
                            status=str(status), at=loc,
-                           district=None if item.get("district") is None else str(item["district"])))
+                           district=None if item.get("district") is None else name_text(item["district"])))
     return tuple(out)
 
 
@@ -595,7 +596,7 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
                 p.add(f"optimise.quotas.{district}.{key}", val, "a whole number >= 0")
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             p.add(f"optimise.quotas.{district}", dict(spec), "min <= max")
-        quotas[str(district)] = (lo, hi)
+        quotas[name_text(district)] = (lo, hi)
     classes: dict[str, int] = {}
     raw_classes = value.get("classes") or {}
     if not isinstance(raw_classes, Mapping):

@@ -287,3 +287,14 @@ def test_a_downloaded_network_covers_the_scenarios_study_area(path, shared_data)
             g = g[g[ref.options["name_field"]].astype(str).isin(names)]
         x0, y0, x1, y1 = g.to_crs(4326).total_bounds
         assert w <= x0 and s <= y0 and x1 <= e and y1 <= n, (path.name, (w, s, e, n), (x0, y0, x1, y1))
+
+
+def test_district_codes_in_quotas_and_stations_are_read_as_the_districts_file_is():
+    """The districts file's codes are made text without '.0'; quota keys and stated districts
+    written 2.0 (or 310101.0) stayed '2.0' and matched no district."""
+    sc = parse_scenario({"name": "x", "network": {"default": "helsinki"},
+                         "stations": [{"id": "a", "district": 2.0, "at": {"lon": 24.94, "lat": 60.17}},
+                                      {"id": "b", "district": 310101, "at": {"lon": 24.95, "lat": 60.17}}],
+                         "optimise": {"new": 2, "quotas": {2.0: {"min": 1}, 310101: {"max": 1}, "西工区": {"min": 1}}}})
+    assert [s.district for s in sc.stations] == ["2", "310101"]
+    assert set(sc.optimise.quotas) == {"2", "310101", "西工区"}
