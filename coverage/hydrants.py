@@ -1174,7 +1174,9 @@ class HydrantResult:
         ceil(road length per side / spacing_m).
     required_min_placement
         The existing hydrants protecting a counted road (``options["existing_useful"]``) + the
-        fewest new hydrants protecting every road (see ``status``/``gap``).
+        fewest new hydrants protecting every road (see ``status``/``gap``); with
+        ``propose_for="spacing"``, reaching every road within half the spacing (those existing
+        hydrants: within half the spacing of a counted road).
     proposals
         GeoDataFrame (WGS-84) of new positions: ``site`` (crossing/road/dead_end), ``road``,
         ``side``, ``position_m``, ``node`` (graph id or -1), ``rank`` (build order, largest gain
@@ -1251,6 +1253,8 @@ class HydrantResult:
             "water_cranes": int(len(self.water_cranes)),
             "radius_m": self.options.get("radius_m"),
             "spacing_m": self.options.get("spacing_m"),
+            # what the minimum placement and the proposals meet: protection or spacing
+            "propose_for": self.options.get("propose_for", "protection"),
             "wide_road_m": self.options.get("wide_road_m"),
         }
 
@@ -1426,6 +1430,7 @@ def analyse_hydrants(
     progress: bool = False,
     exclude: Any = HYDRANT_EXCLUSIONS,
     area: Any = None,
+    propose_for: str = "protection",
 ) -> HydrantResult:
     """Protection of roads by hydrants along roads, required counts and proposed new hydrants.
 
@@ -1465,6 +1470,11 @@ def analyse_hydrants(
         ``"service"`` (``highway=service``) and ``"second_carriageway"`` (one carriageway of a
         divided road), default all five; ``()`` keeps every road. Hose may still run through
         them. See the module notes.
+    propose_for
+        What the minimum placement and the proposals meet: ``"protection"`` (every road point
+        within ``radius_m`` of a hydrant along roads) or ``"spacing"`` (every road point within
+        ``spacing_m / 2``, so that hydrants along a road stand at most ``spacing_m`` apart: the
+        120 m rule, which also meets the protection).
     area
         Study-area polygon (WGS-84 shapely geometry) or None (every road counts). Only the
         roads inside it count (required counts, protected share, gaps, proposals); hydrants
@@ -1482,10 +1492,17 @@ def analyse_hydrants(
     wide_m = _positive("wide_road_m", wide_road_m)
     _positive("lane_width_m", lane_width_m)
     cand_sp = _positive("candidate_spacing_m", candidate_spacing_m)
-    if cand_sp >= 2 * radius:
+    if propose_for not in ("protection", "spacing"):
+        raise InputError(f"propose_for {propose_for!r} is invalid: expected 'protection' (every road within "
+                         "radius_m of a hydrant) or 'spacing' (hydrants at most spacing_m apart)")
+    # the reach the placement must give every road point: the protection radius, or half the spacing
+    reach = radius if propose_for == "protection" else min(radius, spacing / 2.0)
+    if cand_sp >= 2 * reach:
         raise InputError(
-            f"candidate_spacing_m {candidate_spacing_m!r} is too coarse for radius_m {radius_m!r}: "
-            "expected less than 2 x radius so that every road point can be protected"
+            f"candidate_spacing_m {candidate_spacing_m!r} is too coarse for "
+            + (f"radius_m {radius_m!r}" if propose_for == "protection" else f"spacing_m {spacing_m!r}")
+            + ": expected less than 2 x radius (or less than the spacing) so that every road point "
+            "can be reached"
         )
     exclude = check_exclude(exclude, "hydrants exclude")
     area_p = None
@@ -1579,8 +1596,14 @@ def analyse_hydrants(
         existing -= used_outside
     # the area's hydrants that protect some counted road (one on a campus lane far from any
     # street counts in `existing` but protects nothing the requirement counts)
-    useful = _protect_counted(roads, roads.side_road[_side_of(c_lo, roads.off)], h_road, h_pos, radius)
+    useful = _protect_counted(roads, roads.side_road[_side_of(c_lo, roads.off)], h_road, h_pos, reach)
     existing_useful = int((useful & inside).sum())
+    if reach != radius:  # placed for the spacing: the pieces beyond half the spacing of a hydrant
+        q_lo, q_hi = _protection_intervals(roads, h_road, h_pos, h_side, reach)
+        f_lo, f_hi = _complement(q_lo, q_hi, roads.off, side_len)
+        f_lo, f_hi = _intersect(f_lo, f_hi, c_lo, c_hi)
+    else:
+        f_lo, f_hi = g_lo, g_hi
     import geopandas as gpd
 
     empty_props = gpd.GeoDataFrame(
@@ -1588,13 +1611,13 @@ def analyse_hydrants(
          "protects_m": [], "unique_m": [], "lon": [], "lat": []}, geometry=[], crs=4326)
     if not propose:
         props, status, gap, bound, req_min = empty_props, "not_run", math.nan, math.nan, None
-    elif len(g_lo) == 0:
+    elif len(f_lo) == 0:
         props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing_useful
     else:
         road_ok = np.zeros(roads.n, bool)
         road_ok[roads.side_road[_side_of(c_lo, roads.off)]] = True
         props, status, gap, bound = _propose(
-            network, roads, g_lo, g_hi, radius=radius, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
+            network, roads, f_lo, f_hi, radius=reach, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
             time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok,
             stagger_m=spacing / 2.0, existing=(h_road, h_pos, h_side),
             partners=_carriageway_partners(network, roads, why),
@@ -1607,7 +1630,8 @@ def analyse_hydrants(
                "lane_width_m": lane_width_m, "tolerance_m": snapped.tolerance_m,
                "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s,
                "exclude": list(exclude), "area": area is not None, "outside_area": outside,
-               "existing_outside_area": used_outside, "existing_useful": existing_useful}
+               "existing_outside_area": used_outside, "existing_useful": existing_useful,
+               "propose_for": propose_for}
     seconds = {"protection": t_prot - t0, "pieces": t_geo - t_prot, "proposal": t_prop - t_geo,
                "total": time.perf_counter() - t0}
     return HydrantResult(

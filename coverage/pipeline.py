@@ -419,6 +419,8 @@ def hydrants_scenario(prep: Prepared, *, progress: bool = False, propose: bool =
     # them exactly at the boundary), and hydrants beyond reach of the area are ignored there
     exclude = spec.get("exclude")
     kw = {} if exclude is None else {"exclude": tuple(exclude)}
+    if spec.get("propose_for"):
+        kw["propose_for"] = spec["propose_for"]
     risk = spec.get("high_risk")
     if risk is not None:  # water cranes for the scenario's high-risk areas
         kw["high_risk"] = read_features(risk.path, datum=risk.datum, what="high-risk areas")

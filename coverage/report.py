@@ -647,11 +647,15 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         if h_req is not None:
             # the fewest that protect every road keep only the existing ones protecting one
             h_prot = hyd.get("existing_protecting") if hyd.get("required_min_placement") is not None else None
+            spaced = hyd.get("propose_for") == "spacing"
+            label = ("消火栓 hydrants (最少布置 minimum placement"
+                     + (f" at most {_num(hyd.get('spacing_m') or 120, 0)} m apart" if spaced else ""))
             if isinstance(h_prot, int) and isinstance(h_ex, int) and h_prot < h_ex:
-                req_lines.append(_shortfall_line("消火栓 hydrants (最少布置 minimum placement; existing: the "
-                                                 f"{_num(h_prot, 0)} protecting a counted road)", h_req, h_prot))
+                near = "within half the spacing of" if spaced else "protecting"
+                req_lines.append(_shortfall_line(f"{label}; existing: the {_num(h_prot, 0)} {near} a counted road)",
+                                                 h_req, h_prot))
             else:
-                req_lines.append(_shortfall_line("消火栓 hydrants (最少布置 minimum placement)", h_req, h_ex))
+                req_lines.append(_shortfall_line(label + ")", h_req, h_ex))
         elif h_ex is not None:
             req_lines.append(f"- 消火栓 hydrants: {_num(h_ex, 0)} existing")
         cov = hyd.get("protected_share", hyd.get("covered_share"))

@@ -720,8 +720,14 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
                 crane_km2 = None
             if crane_km2 is not None and risk is None:
                 p.add("hydrants.crane_area_km2", crane_km2, "only with hydrants.high_risk (the areas to serve)")
-            extra = {"high_risk": risk, "crane_area_km2": crane_km2}
-            own = ("exclude", "high_risk", "crane_area_km2")
+            # what the proposals meet: the 150 m protection (default) or the 120 m spacing
+            propose_for = hydrants.get("propose_for", "protection")
+            if propose_for not in ("protection", "spacing"):
+                p.add("hydrants.propose_for", propose_for, "protection (every road within 150 m of a hydrant) "
+                      "or spacing (hydrants at most 120 m apart along roads)")
+                propose_for = "protection"
+            extra = {"high_risk": risk, "crane_area_km2": crane_km2, "propose_for": propose_for}
+            own = ("exclude", "high_risk", "crane_area_km2", "propose_for")
             if "osm" in hydrants and _bool(p, "hydrants.osm", hydrants["osm"]):
                 _unknown_keys(p, "hydrants", hydrants, ("osm",) + own, hint=_OSM_ONLY)
                 hydrants = {"osm": True, "exclude": h_exclude, **extra}

@@ -336,3 +336,18 @@ def test_a_warning_repeated_by_the_requirement_run_is_kept_once(tmp_path):
     island = [b for b in bodies if "cannot reach the main road network" in b]
     assert island and all("isl" in b and "#" not in b for b in island), island  # named by its id
     assert len(bodies) == len(set(bodies)), warns
+
+
+def test_hydrant_proposals_for_the_spacing_from_the_scenario(tmp_path, helsinki_run):
+    """hydrants.propose_for: spacing reaches the hydrant step: more proposals than for the
+    protection, and every counted road within 60 m of a hydrant once they are built."""
+    sc = yaml.safe_load(HELSINKI.read_text(encoding="utf-8"))
+    sc["hydrants"] = {"osm": True, "propose_for": "spacing"}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
+    assert main(["--quiet", "hydrants", str(path), "--out", str(tmp_path / "o")]) == 0
+    spaced = json.loads((tmp_path / "o" / "hydrants.json").read_text(encoding="utf-8"))
+    protect = json.loads((helsinki_run / "hydrants.json").read_text(encoding="utf-8"))
+    assert spaced["propose_for"] == "spacing" and protect["propose_for"] == "protection"
+    assert spaced["proposed"] > protect["proposed"]
+    assert spaced["required_min_placement"] <= spaced["required_spacing_rule"] + spaced["existing"]

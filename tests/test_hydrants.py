@@ -220,6 +220,42 @@ def test_min_placement_along_a_street_of_edges_drawn_either_way_and_around_a_rin
     assert res.required_min_placement - res.existing == math.ceil(1200 / (2 * R))
 
 
+@pytest.mark.parametrize("length", [1000.0, 1437.0])
+def test_proposals_for_the_spacing_stand_at_most_120_m_apart(length):
+    """GB 50974 asks both: each hydrant protects at most 150 m, and hydrants stand at most 120 m
+    apart. propose_for="spacing" places for the second (every road point within 60 m)."""
+    net = make_net({1: (0, 0), 2: (length / 3, 0), 3: (length, 0)}, [(1, 2), (2, 3)])
+    ends = points([(0, 0), (length, 0)])
+    protect = analyse(net, ends)
+    spaced = analyse(net, ends, propose_for="spacing")
+    assert protect.proposed == math.ceil((length - 2 * R) / (2 * R))
+    assert spaced.proposed == math.ceil((length - 120) / 120) and spaced.status == "optimal"
+    assert spaced.required_min_placement == 2 + spaced.proposed
+    xs = np.sort(np.concatenate([[0.0, length], net.to_projected(spaced.proposals["lon"].to_numpy(),
+                                                                 spaced.proposals["lat"].to_numpy())[0] - X0]))
+    assert np.diff(xs).max() <= 120 + 1e-6  # measured independently, along the straight street
+    s = spaced.summary()
+    assert s["propose_for"] == "spacing" and protect.summary()["propose_for"] == "protection"
+    from coverage.report import markdown_summary
+    assert "minimum placement at most 120 m apart): 需 required" in markdown_summary({"hydrants": s})
+    with pytest.raises(InputError, match="propose_for 'distance' is invalid"):
+        analyse(net, ends, propose_for="distance")
+
+
+def test_spacing_proposals_on_a_grid_with_a_wide_road_read_back_within_half_the_spacing():
+    nodes = {(i, j): (300 * i, 250 * j) for i in range(3) for j in range(3)}
+    roads = [((i, j), (i + 1, j), {"width": "70"} if j == 1 else {}) for i in range(2) for j in range(3)]
+    roads += [((i, j), (i, j + 1)) for i in range(3) for j in range(2)]
+    ids = {k: n for n, k in enumerate(nodes)}
+    net = make_net({ids[k]: xy for k, xy in nodes.items()},
+                   [(ids[a], ids[b], *rest) for a, b, *rest in roads])
+    ex = points([(0, 0)])
+    res = analyse(net, ex, propose_for="spacing")
+    again = analyse(net, _built(res.proposals, ex), propose=False, radius_m=60.0)
+    assert again.protected_share == pytest.approx(1.0, abs=1e-9)
+    assert {"left", "right"} <= set(res.proposals["side"])  # both sides of the wide road
+
+
 def test_proposals_close_every_gap_and_prefer_crossings():
     # a 3 x 3 grid of 100 m blocks: crossings cover their arms; a mid-road site never beats one
     nodes = {i * 4 + j: (i * 100.0, j * 100.0) for i in range(4) for j in range(4)}

@@ -298,3 +298,12 @@ def test_district_codes_in_quotas_and_stations_are_read_as_the_districts_file_is
                          "optimise": {"new": 2, "quotas": {2.0: {"min": 1}, 310101: {"max": 1}, "西工区": {"min": 1}}}})
     assert [s.district for s in sc.stations] == ["2", "310101"]
     assert set(sc.optimise.quotas) == {"2", "310101", "西工区"}
+
+
+def test_hydrant_proposals_for_the_spacing_are_a_scenario_option(tmp_path):
+    base = {"name": "x", "network": {"default": "helsinki"}, "stations": [{"id": "a", "at": {"lon": 24.94, "lat": 60.17}}]}
+    sc = parse_scenario({**base, "hydrants": {"osm": True, "propose_for": "spacing"}})
+    assert sc.hydrants["propose_for"] == "spacing"
+    assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["propose_for"] == "protection"
+    with pytest.raises(ScenarioError, match="hydrants.propose_for"):
+        parse_scenario({**base, "hydrants": {"osm": True, "propose_for": "120m"}})
