@@ -145,6 +145,7 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     if isinstance(a.get("hydrants"), Mapping) and isinstance(b.get("hydrants"), Mapping):
         for field, what in (("radius_m", "protection radius {a} m (A) vs {b} m (B)"),
                             ("spacing_m", "spacing {a} m (A) vs {b} m (B)"),
+                            ("propose_for", "hydrants placed for the {a} (A) vs the {b} (B)"),
                             ("exclude", "roads left out {a} (A) vs {b} (B)")):
             check("hydrant_rules", field, _get(a, ("hydrants", field), count=False),
                   _get(b, ("hydrants", field), count=False), what)

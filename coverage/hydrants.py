@@ -1175,8 +1175,8 @@ class HydrantResult:
     required_min_placement
         The existing hydrants protecting a counted road (``options["existing_useful"]``) + the
         fewest new hydrants protecting every road (see ``status``/``gap``); with
-        ``propose_for="spacing"``, reaching every road within half the spacing (those existing
-        hydrants: within half the spacing of a counted road).
+        ``propose_for="spacing"``, reaching every road within half the spacing (the existing
+        hydrants within half the spacing of a counted road, ``options["existing_placed"]``).
     proposals
         GeoDataFrame (WGS-84) of new positions: ``site`` (crossing/road/dead_end), ``road``,
         ``side``, ``position_m``, ``node`` (graph id or -1), ``rank`` (build order, largest gain
@@ -1237,8 +1237,12 @@ class HydrantResult:
             "required_min_placement": None if req_m is None else int(req_m),
             "proposed": self.proposed,
             "shortfall_share": _shortfall(req_s, self.existing),
+            # of those, the ones the minimum placement keeps (with propose_for="spacing": within
+            # half the spacing of a counted road)
+            "existing_in_placement": int(self.options.get("existing_placed",
+                                                          self.options.get("existing_useful", self.existing))),
             "shortfall_share_min_placement": None if req_m is None else _shortfall(
-                req_m, int(self.options.get("existing_useful", self.existing))),
+                req_m, int(self.options.get("existing_placed", self.options.get("existing_useful", self.existing)))),
             "road_km": self.road_m / 1000.0,
             "unprotected_km": self.unprotected_m / 1000.0,
             "excluded_km": sum(self.excluded_m.values()) / 1000.0,
@@ -1596,8 +1600,11 @@ def analyse_hydrants(
         existing -= used_outside
     # the area's hydrants that protect some counted road (one on a campus lane far from any
     # street counts in `existing` but protects nothing the requirement counts)
-    useful = _protect_counted(roads, roads.side_road[_side_of(c_lo, roads.off)], h_road, h_pos, reach)
-    existing_useful = int((useful & inside).sum())
+    counted_roads = roads.side_road[_side_of(c_lo, roads.off)]
+    existing_useful = int((_protect_counted(roads, counted_roads, h_road, h_pos, radius) & inside).sum())
+    # ... and those the placement keeps: within its reach of a counted road (half the spacing)
+    existing_placed = existing_useful if reach == radius else int(
+        (_protect_counted(roads, counted_roads, h_road, h_pos, reach) & inside).sum())
     if reach != radius:  # placed for the spacing: the pieces beyond half the spacing of a hydrant
         q_lo, q_hi = _protection_intervals(roads, h_road, h_pos, h_side, reach)
         f_lo, f_hi = _complement(q_lo, q_hi, roads.off, side_len)
@@ -1612,7 +1619,7 @@ def analyse_hydrants(
     if not propose:
         props, status, gap, bound, req_min = empty_props, "not_run", math.nan, math.nan, None
     elif len(f_lo) == 0:
-        props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing_useful
+        props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing_placed
     else:
         road_ok = np.zeros(roads.n, bool)
         road_ok[roads.side_road[_side_of(c_lo, roads.off)]] = True
@@ -1622,7 +1629,7 @@ def analyse_hydrants(
             stagger_m=spacing / 2.0, existing=(h_road, h_pos, h_side),
             partners=_carriageway_partners(network, roads, why),
             snap_edges=(why == "") | (why == "second_carriageway"))
-        req_min = existing_useful + len(props)
+        req_min = existing_placed + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
               if high_risk is not None else _empty_cranes())
@@ -1631,7 +1638,7 @@ def analyse_hydrants(
                "candidate_spacing_m": cand_sp, "solver": solver, "time_limit_s": time_limit_s,
                "exclude": list(exclude), "area": area is not None, "outside_area": outside,
                "existing_outside_area": used_outside, "existing_useful": existing_useful,
-               "propose_for": propose_for}
+               "existing_placed": existing_placed, "propose_for": propose_for}
     seconds = {"protection": t_prot - t0, "pieces": t_geo - t_prot, "proposal": t_prop - t_geo,
                "total": time.perf_counter() - t0}
     return HydrantResult(

@@ -646,7 +646,8 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                                              hyd["required_spacing_rule"], h_ex))
         if h_req is not None:
             # the fewest that protect every road keep only the existing ones protecting one
-            h_prot = hyd.get("existing_protecting") if hyd.get("required_min_placement") is not None else None
+            h_prot = (hyd.get("existing_in_placement", hyd.get("existing_protecting"))
+                      if hyd.get("required_min_placement") is not None else None)
             spaced = hyd.get("propose_for") == "spacing"
             label = ("消火栓 hydrants (最少布置 minimum placement"
                      + (f" at most {_num(hyd.get('spacing_m') or 120, 0)} m apart" if spaced else ""))

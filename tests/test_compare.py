@@ -124,6 +124,16 @@ def test_other_district_caps_or_district_measures_are_not_comparable():
         assert text in compare_markdown(table)
 
 
+def test_hydrants_placed_for_other_rules_are_not_comparable():
+    a = _summary("a", **{"hydrants.propose_for": "protection", "hydrants.shortfall_share_min_placement": 0.75})
+    b = _summary("b", **{"hydrants.propose_for": "spacing", "hydrants.shortfall_share_min_placement": 0.889})
+    table = compare_summaries(a, b)
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["hydrants_shortfall_min_share"]["not_comparable"] == ["hydrant_rules"]
+    assert rows["hydrants_shortfall_min_share"]["better"] is None
+    assert "hydrants placed for the protection (A) vs the spacing (B)" in compare_markdown(table)
+
+
 def test_other_study_areas_and_demand_are_not_comparable():
     a = _summary("Hsinchu")
     net = {"nodes": 372, "edges": 692, "road_km": 29.493, "crs": "EPSG:32635"}

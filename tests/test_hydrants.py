@@ -242,6 +242,22 @@ def test_proposals_for_the_spacing_stand_at_most_120_m_apart(length):
         analyse(net, ends, propose_for="distance")
 
 
+def test_spacing_mode_still_counts_a_hydrant_protecting_a_road_as_protecting():
+    """A hydrant at the end of a 100 m service lane protects the street (150 m) but lies beyond
+    half the spacing: summary.md said it protects no counted road in spacing mode."""
+    from coverage.report import markdown_summary
+
+    net = make_net({1: (0, 0), 2: (600, 0), 3: (300, 0), 4: (300, 100)},
+                   [(1, 3), (3, 2), (3, 4, {"highway": "service"})])
+    h = points([(300, 100)])
+    for mode, placed in (("protection", 1), ("spacing", 0)):
+        s = analyse(net, h, propose_for=mode).summary()
+        assert (s["existing_protecting"], s["existing_in_placement"]) == (1, placed)
+        assert s["required_min_placement"] == placed + s["proposed"]
+        md = markdown_summary({"hydrants": s})
+        assert "protecting no counted road" not in md
+
+
 def test_spacing_proposals_on_a_grid_with_a_wide_road_read_back_within_half_the_spacing():
     nodes = {(i, j): (300 * i, 250 * j) for i in range(3) for j in range(3)}
     roads = [((i, j), (i + 1, j), {"width": "70"} if j == 1 else {}) for i in range(2) for j in range(3)]
