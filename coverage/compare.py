@@ -131,24 +131,25 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     check("area", "study_area_km2", _study_area(a), _study_area(b), "study area {a} (A) vs {b} (B)")
     names = [_district_names(s) for s in (a, b)]
     check("area", "districts", *names, "districts {a} (A) vs {b} (B)")
+    def fields(kind: str, key: str, pairs: tuple) -> None:
+        """Compare the ``(field, text)`` pairs of section ``key`` of both summaries."""
+        for field, what in pairs:
+            check(kind, field, _get(a, (key, field), count=False), _get(b, (key, field), count=False), what)
+
     if section("demand", "demand"):
-        for field, what in (("kind", "demand of kind {a} (A) vs {b} (B)"),
-                            ("units", "{a} demand units (A) vs {b} (B)"),
-                            ("total_weight", "total demand {a} (A) vs {b} (B)"),
-                            ("excluded_roads", "roads left out {a} (A) vs {b} (B)")):
-            check("demand", field, _get(a, ("demand", field), count=False),
-                  _get(b, ("demand", field), count=False), what)
+        fields("demand", "demand", (("kind", "demand of kind {a} (A) vs {b} (B)"),
+                                    ("units", "{a} demand units (A) vs {b} (B)"),
+                                    ("total_weight", "total demand {a} (A) vs {b} (B)"),
+                                    ("excluded_roads", "roads left out {a} (A) vs {b} (B)")))
     # set by the standard and the plan's station classes: the rows on demand beyond it do not compare
     check("horizon", "horizon_s", _get(a, ("horizon_s",)), _get(b, ("horizon_s",)),
           "{a} s (A) vs {b} s (B), set by the standard and the plans' station classes: demand "
           "beyond it, and the longest response of reached demand, do not compare")
     if isinstance(a.get("hydrants"), Mapping) and isinstance(b.get("hydrants"), Mapping):
-        for field, what in (("radius_m", "protection radius {a} m (A) vs {b} m (B)"),
-                            ("spacing_m", "spacing {a} m (A) vs {b} m (B)"),
-                            ("propose_for", "hydrants placed for the {a} (A) vs the {b} (B)"),
-                            ("exclude", "roads left out {a} (A) vs {b} (B)")):
-            check("hydrant_rules", field, _get(a, ("hydrants", field), count=False),
-                  _get(b, ("hydrants", field), count=False), what)
+        fields("hydrant_rules", "hydrants", (("radius_m", "protection radius {a} m (A) vs {b} m (B)"),
+                                             ("spacing_m", "spacing {a} m (A) vs {b} m (B)"),
+                                             ("propose_for", "hydrants placed for the {a} (A) vs the {b} (B)"),
+                                             ("exclude", "roads left out {a} (A) vs {b} (B)")))
     return differences, unchecked
 
 

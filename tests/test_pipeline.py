@@ -6,7 +6,6 @@ import re
 import warnings
 
 import osmnx as ox
-import pandas as pd
 import pytest
 import shapely
 import yaml
