@@ -39,12 +39,16 @@ _DEPENDS = {
     "stations_over_cap": ("caps", "standard", "area"),
     "hydrants_protected_share": ("area", "hydrant_rules"),
     "hydrants_shortfall_share": ("area", "hydrant_rules"),
-    "hydrants_shortfall_min_share": ("area", "hydrant_rules"),
+    "hydrants_shortfall_min_share": ("area", "hydrant_rules", "hydrant_placement"),
 }
+#: Differences that leave the runs comparable but for the rows depending on them (noted under
+#: the table, not in the "not comparable" block).
+_LOCAL = ("horizon", "hydrant_placement")
 #: How the "better" column names a difference.
 _DIFFER = {"standard": "standards differ", "caps": "district caps or their measure differ",
            "area": "study areas differ", "demand": "demand differs",
-           "horizon": "drive horizons differ", "hydrant_rules": "hydrant rules differ"}
+           "horizon": "drive horizons differ", "hydrant_rules": "hydrant rules differ",
+           "hydrant_placement": "hydrants placed for other rules"}
 #: The metrics a scoring run gives; a side with none of them is not a scored plan.
 _SCORED = ("covered_share",)
 _MISSING = object()
@@ -148,8 +152,11 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     if isinstance(a.get("hydrants"), Mapping) and isinstance(b.get("hydrants"), Mapping):
         fields("hydrant_rules", "hydrants", (("radius_m", "protection radius {a} m (A) vs {b} m (B)"),
                                              ("spacing_m", "spacing {a} m (A) vs {b} m (B)"),
-                                             ("propose_for", "hydrants placed for the {a} (A) vs the {b} (B)"),
                                              ("exclude", "roads left out {a} (A) vs {b} (B)")))
+        # the minimum placement's rule only (summaries from before it was written placed for protection)
+        placed = [_get(s, ("hydrants", "propose_for"), count=False) for s in (a, b)]
+        check("hydrant_placement", "propose_for", *[("protection" if v is _MISSING else v) for v in placed],
+              "minimum placement for the {a} (A) vs the {b} (B): only its shortfall does not compare")
     return differences, unchecked
 
 
@@ -244,8 +251,9 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
                 better = "B" if (diff > 0) == higher_better else "A"
         rows.append({"metric": key, "label": label, "a": va, "b": vb, "b_minus_a": diff, "better": better,
                      "missing": missing, "not_comparable": apart})
-    # the horizon follows the plan's station classes too: alone, it leaves the runs comparable
-    comparable = all(d["check"] == "horizon" for d in differences)
+    # the horizon follows the plan's station classes too, and the hydrant placement's rule bears
+    # on one row: alone, they leave the runs comparable
+    comparable = all(d["check"] in _LOCAL for d in differences)
     return {"a": a.get("scenario", "A"), "b": b.get("scenario", "B"), "comparable": comparable,
             "differences": differences, "unchecked": unchecked, "metrics": rows, "notes": notes,
             "horizon": {"A": _response_horizon(a), "B": _response_horizon(b)}}
@@ -277,7 +285,7 @@ def compare_markdown(table: Mapping[str, Any]) -> str:
         return f"{v:+,g}" if diff else f"{v:,g}"
 
     lines = [f"# Compare 方案对比: A = {table['a']} / B = {table['b']}", ""]
-    differences = [d for d in table.get("differences") or [] if d.get("check") != "horizon"]
+    differences = [d for d in table.get("differences") or [] if d.get("check") not in _LOCAL]
     if differences:
         lines += ["> **Not comparable 不可比**: A and B were not measured the same way, so no plan is "
                   "called better on the rows this affects:", ">"]
@@ -293,7 +301,7 @@ def compare_markdown(table: Mapping[str, Any]) -> str:
         lines.append(f"| {r['label']} | {fmt(r['a'], k, side=None if 'A' in gone else 'A')} "
                      f"| {fmt(r['b'], k, side=None if 'B' in gone else 'B')} "
                      f"| {fmt(r['b_minus_a'], k, True)} | {better} |")
-    lines += [f"\n> {d['text']}" for d in table.get("differences") or [] if d.get("check") == "horizon"]
+    lines += [f"\n> {d['text']}" for d in table.get("differences") or [] if d.get("check") in _LOCAL]
     blind = _unchecked_text(table.get("unchecked") or [])
     if blind:
         lines += ["", f"> Not checked 未核对: {blind}: a summary lacks the fields (an older covplan, or "

@@ -43,8 +43,11 @@ Model (GB 50974-2014 defaults, all configurable)
   side (rounded up once for the whole network).
 * Required count by minimum placement: existing hydrants are kept (fixed sites) and the fewest
   new hydrants are added so that every road piece is protected; required = the existing ones
-  that protect some counted road + new (``existing_protecting``; a hydrant on a campus lane far
-  from every street is no part of the fewest that protect the roads). The
+  that protect some counted road + new (``existing_in_placement``, which is
+  ``existing_protecting``; a hydrant on a campus lane far from every street is no part of the
+  fewest that protect the roads). With ``propose_for="spacing"`` the placement reaches every
+  road within ``spacing_m / 2`` instead (hydrants at most ``spacing_m`` apart along a road), and
+  keeps the existing hydrants within that of a counted road (``existing_in_placement``). The
   new positions come from an exact set cover (:func:`coverage.optimise.min_cover`, HiGHS) over
   candidate positions - every road node (crossings, bends, dead ends), points every
   ``candidate_spacing_m`` along every road near a gap (on each side of wide roads), and in each
@@ -65,7 +68,7 @@ Model (GB 50974-2014 defaults, all configurable)
   count and protection unchanged).
 * The shortfall is stated the way the plans state it: (required - existing) / required, with the
   spacing-rule count (``shortfall_share``) and with the minimum placement
-  (``shortfall_share_min_placement``, against ``existing_protecting``); a surplus gives 0.
+  (``shortfall_share_min_placement``, against ``existing_in_placement``); a surplus gives 0.
 
 Kinds (OSM wiki conventions)
 ----------------------------

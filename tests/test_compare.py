@@ -129,9 +129,16 @@ def test_hydrants_placed_for_other_rules_are_not_comparable():
     b = _summary("b", **{"hydrants.propose_for": "spacing", "hydrants.shortfall_share_min_placement": 0.889})
     table = compare_summaries(a, b)
     rows = {r["metric"]: r for r in table["metrics"]}
-    assert rows["hydrants_shortfall_min_share"]["not_comparable"] == ["hydrant_rules"]
+    assert rows["hydrants_shortfall_min_share"]["not_comparable"] == ["hydrant_placement"]
     assert rows["hydrants_shortfall_min_share"]["better"] is None
-    assert "hydrants placed for the protection (A) vs the spacing (B)" in compare_markdown(table)
+    # the protected share and the spacing-rule shortfall do not depend on the placement's rule
+    assert rows["hydrants_protected_share"]["not_comparable"] == [] and table["comparable"] is True
+    md = compare_markdown(table)
+    assert "minimum placement for the protection (A) vs the spacing (B)" in md and "Not comparable" not in md
+    # a summary from before propose_for existed placed for the protection
+    del a["hydrants"]["propose_for"]
+    old = compare_summaries(a, _summary("c", **{"hydrants.propose_for": "protection"}))
+    assert not old["differences"] and not [u for u in old["unchecked"] if u["field"] == "propose_for"]
 
 
 def test_other_study_areas_and_demand_are_not_comparable():
