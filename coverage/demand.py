@@ -259,6 +259,13 @@ def from_features(
     if features.geometry.isna().any() or features.geometry.is_empty.any():
         bad = int((features.geometry.isna() | features.geometry.is_empty).sum())
         raise DataError(f"{kind} file has {bad} feature(s) without geometry: remove or fix them")
+    if kind == "points":
+        other = features.geometry.geom_type != "Point"
+        if other.any():
+            i = int(np.flatnonzero(other.to_numpy())[0])
+            raise DataError(f"the points demand file has {int(other.sum())} feature(s) that are not points, the "
+                            f"first {features.index[i]!r} a {features.geometry.iloc[i].geom_type}: expected one "
+                            "point per demand unit (use kind: buildings for areas)")
     g = features.to_crs(network.crs)
     area_p = _area_projected(network, area)
     if area_p is not None:
@@ -280,6 +287,11 @@ def from_features(
         w = g.geometry.area.to_numpy(float)
     else:
         w = np.ones(len(g))
+    if not float(w.sum()) > 0:
+        raise DataError(f"the {kind} demand weighs nothing (total 0"
+                        + (f" in weight field {weight_field!r}" if weight_field is not None else
+                           ": buildings as points have no area" if kind == "buildings" else "")
+                        + "): coverage shares would be undefined; give weights > 0")
     rep = g.geometry.representative_point()
     at = snap_xy(network, rep.x.to_numpy(), rep.y.to_numpy(), max_distance_m=max_access_m,
                  labels=[f"{kind} feature {i}" for i in g.index], edges=frontage_edges(network))

@@ -484,7 +484,9 @@ def _speeds(p: _Problems, value: Any) -> Mapping[str, Any]:
                 out[k] = c
         elif k == "signal_delay_s":
             d = _num(p, "speeds.signal_delay_s", v, lo=0, hi=600)
-            if d is not None:
+            if d is not None and d >= 600:
+                p.add("speeds.signal_delay_s", v, "seconds in [0, 600)")
+            elif d is not None:
                 out[k] = d
         else:
             s = _num(p, f"speeds.{k}", v, positive=True)
@@ -579,7 +581,8 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
     if cls not in STATION_CLASSES:
         p.add("optimise.class", cls, f"one of {', '.join(STATION_CLASSES)}")
     quotas: dict[str, tuple[int | None, int | None]] = {}
-    q = value.get("quotas") or {}
+    q = value.get("quotas")
+    q = {} if q is None else q
     if not isinstance(q, Mapping):
         p.add("optimise.quotas", q, "a mapping district -> {min: n, max: m}")
         q = {}
@@ -598,7 +601,8 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
             p.add(f"optimise.quotas.{district}", dict(spec), "min <= max")
         quotas[name_text(district)] = (lo, hi)
     classes: dict[str, int] = {}
-    raw_classes = value.get("classes") or {}
+    raw_classes = value.get("classes")
+    raw_classes = {} if raw_classes is None else raw_classes
     if not isinstance(raw_classes, Mapping):
         p.add("optimise.classes", raw_classes, "a mapping class -> number of new stations, e.g. {small: 6, class1: 2}")
         raw_classes = {}
@@ -701,6 +705,10 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
     districts = _file_ref(p, "districts", data.get("districts"), base, allowed=("name_field", "names"))
     if districts is not None and "name_field" not in districts.options:
         p.add("districts.name_field", None, "the property holding each district's name")
+    for what, ref in (("area", area), ("districts", districts)):
+        nf = ref.options.get("name_field") if ref is not None else None
+        if nf is not None and not isinstance(nf, str):
+            p.add(f"{what}.name_field", nf, "the name of one property (text), e.g. name")
     hydrants = data.get("hydrants")
     if hydrants is not None:
         if not isinstance(hydrants, Mapping):
@@ -715,7 +723,7 @@ def parse_scenario(data: Any, *, path: str | Path = "<scenario>", base: Path | N
             risk = _file_ref(p, "hydrants.high_risk", hydrants.get("high_risk"), base)
             crane_km2 = hydrants.get("crane_area_km2")
             if crane_km2 is not None and not (isinstance(crane_km2, (int, float)) and not isinstance(crane_km2, bool)
-                                              and crane_km2 > 0):
+                                              and math.isfinite(crane_km2) and crane_km2 > 0):
                 p.add("hydrants.crane_area_km2", crane_km2, "km² served by one water crane (> 0)")
                 crane_km2 = None
             if crane_km2 is not None and risk is None:

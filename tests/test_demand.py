@@ -292,3 +292,19 @@ def test_stations_open_onto_surface_streets(mixed):
     assert not net.edge_tunnel[int(row["edge"])]
     assert net.edge_highway[int(row["edge"])] in ("primary", "residential", "trunk", "service")
     assert row["moved_m"] > 100 and "surface street" in row["warnings"]
+
+
+def test_demand_that_weighs_nothing_or_is_not_points_is_refused(tee):
+    """All-zero weights gave 'nan%' coverage; a line in a points file was cut to one point."""
+    from shapely.geometry import LineString
+
+    from coverage.errors import DataError
+
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    lon, lat = inv.transform([X0 + 100, X0 + 500], [Y0 + 20, Y0 + 10])
+    zero = gpd.GeoDataFrame({"w": [0, 0]}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    with pytest.raises(DataError, match=r"weighs nothing \(total 0 in weight field 'w'\)"):
+        from_features(tee, zero, kind="points", weight_field="w")
+    line = gpd.GeoDataFrame({"w": [1]}, geometry=[LineString(zip(lon, lat))], crs=4326)
+    with pytest.raises(DataError, match="not points, the first 0 a LineString"):
+        from_features(tee, line, kind="points")

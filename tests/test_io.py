@@ -86,3 +86,20 @@ def test_names_with_a_blank_feature_and_codes_read_as_floats(tmp_path):
         read_area(f, names=["Kalio"], name_field="name")
     for code in (310101, "310101"):
         assert read_area(f, names=[code], name_field="code").area == pytest.approx(1.0)
+
+
+def test_coordinates_out_of_range_are_refused(tmp_path):
+    """An area with latitudes above 90 (or metres without a CRS) crashed deep in GEOS; POIs at
+    latitude 95 were accepted silently."""
+    from coverage.io import read_features
+
+    f = tmp_path / "far.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": mapping(shapely.box(121.45, 111.2, 121.49, 111.25))}]}),
+        encoding="utf-8")
+    with pytest.raises(DataError, match=r"out of range \(bounds \(121.45, 111.2, 121.49, 111.25\)\)"):
+        read_area(f)
+    csv = tmp_path / "pois.csv"
+    csv.write_text("name,lon,lat\nx,121.0,95.0\n", encoding="utf-8")
+    with pytest.raises(DataError, match="pois file .* out of range"):
+        read_features(csv, what="pois")

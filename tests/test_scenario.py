@@ -307,3 +307,20 @@ def test_hydrant_proposals_for_the_spacing_are_a_scenario_option(tmp_path):
     assert parse_scenario({**base, "hydrants": {"osm": True}}).hydrants["propose_for"] == "protection"
     with pytest.raises(ScenarioError, match="hydrants.propose_for"):
         parse_scenario({**base, "hydrants": {"osm": True, "propose_for": "120m"}})
+
+
+def test_wrong_types_that_are_falsy_or_collections_are_named():
+    """A list as name_field crashed (unhashable); quotas: 0 and classes: '' were taken as none;
+    signal_delay_s 600 passed here and failed later; crane_area_km2 .inf passed here too."""
+    base = {"name": "x", "network": {"default": "helsinki"}, "stations": [{"id": "a", "at": {"lon": 24.94, "lat": 60.17}}]}
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario({**base, "districts": {"file": "d.geojson", "name_field": ["name"]},
+                        "area": {"file": "a.geojson", "name_field": {"x": 1}, "names": ["A"]},
+                        "optimise": {"new": 1, "quotas": 0, "classes": ""},
+                        "speeds": {"signal_delay_s": 600},
+                        "hydrants": {"osm": True, "high_risk": {"file": "r.geojson"}, "crane_area_km2": float("inf")}})
+    text = "\n".join(err.value.problems)
+    for frag in ("districts.name_field: got ['name']", "area.name_field", "optimise.quotas: got 0",
+                 "optimise.classes: got ''", "signal_delay_s: got 600, expected seconds in [0, 600)",
+                 "hydrants.crane_area_km2: got inf"):
+        assert frag in text, f"{frag!r} not in:\n{text}"
