@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import CoverageWarning, DataError, InputError
+from .io import name_text
 from .network import (ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, frontage_edges,
                       snap_xy)
 
@@ -92,7 +93,7 @@ def _assign_districts(x: np.ndarray, y: np.ndarray, districts) -> np.ndarray:
         return out
     pts = shapely.points(x, y)
     for name, geom in zip(districts["name"], districts.geometry):
-        if name is None or name != name or str(name) == "":  # a district without a name: none
+        if not name_text(name):  # a district without a name: none
             continue
         inside = shapely.contains(geom, pts) & (out == None)  # noqa: E711
         out[inside] = str(name)

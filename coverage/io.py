@@ -154,6 +154,15 @@ def name_text(value: Any) -> str:
     return str(value)
 
 
+def match_names(values, names) -> tuple[np.ndarray, list[str], set[str]]:
+    """Which of a name column's ``values`` are among ``names`` (both as :func:`name_text`): the
+    mask, the names not found, and the names there are (blanks left out)."""
+    keys = np.array([name_text(v) for v in values], dtype=object)
+    known = set(keys) - {""}
+    wanted = [name_text(n) for n in names]
+    return np.isin(keys, wanted), [n for n in wanted if n not in known], known
+
+
 def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field: str | None = None):
     """A study-area polygon (union of the file's polygons, optionally only the named ones)."""
     gdf = read_features(path, datum=datum, what="area")
@@ -164,9 +173,7 @@ def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field:
         if not wanted:
             raise InputError(f"area names of {str(path)!r} is an empty list: expected the names of the "
                              "features to use (or no names: every feature)")
-        keys = np.array([name_text(v) for v in gdf[name_field]], dtype=object)
-        have = set(keys) - {""}
-        missing = [name_text(n) for n in wanted if name_text(n) not in have]
+        keep, missing, have = match_names(gdf[name_field], wanted)
         if missing:
             import difflib
 
@@ -176,7 +183,7 @@ def read_area(path: str | Path, *, datum: str = "wgs84", names=None, name_field:
                 f"area names {', '.join(hints)} not found in {name_field!r} of {str(path)!r}: every name "
                 f"must exist; available {sorted(have)[:20]}"
             )
-        gdf = gdf[np.isin(keys, [name_text(n) for n in wanted])]
+        gdf = gdf[keep]
     return polygon_union(gdf.geometry.to_numpy(), what=f"area file {str(path)!r}")
 
 

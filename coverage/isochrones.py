@@ -672,6 +672,7 @@ def district_land(
     frame_["origin"] = frame_["origin"].astype(np.int64)
     frame_.attrs["unreached_km2"] = unreached
     frame_.attrs["land_km2"] = float(shapely.area(land)) / 1e6
+    frame_.attrs["fill_m"] = None if whole else float(fill_m)  # None: the whole area is land
     return frame_
 
 

@@ -11,13 +11,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
 from .demand import Demand, make_demand
 from .errors import CoverageWarning, DataError, InputError, OffNetworkError, ResolveError
-from .io import name_text, polygon_union, read_area, read_features
+from .io import match_names, name_text, polygon_union, read_area, read_features
 from .network import RoadNetwork, load_network
 from .scenario import Scenario
 from .stations import place_stations
@@ -299,16 +298,15 @@ def _drop_listed_twice(network: RoadNetwork, stations: gpd.GeoDataFrame, osm_ids
 
 def _named_districts(districts: gpd.GeoDataFrame, field: str, names: Any, path) -> gpd.GeoDataFrame:
     """The districts ``names`` lists (each must exist), or an InputError naming what is wrong."""
-    have = pd.Series([name_text(v) for v in districts[field]], index=districts.index)
     if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
+        example = next((t for t in map(name_text, districts[field]) if t), "")
         raise InputError(f"districts.names {names!r} is invalid: expected a non-empty list of district "
-                         f"names, e.g. [{next((h for h in have if h), '')!r}]")
-    known = set(have) - {""}
-    missing = [name_text(n) for n in names if name_text(n) not in known]
+                         f"names, e.g. [{example!r}]")
+    keep, missing, known = match_names(districts[field], names)
     if missing:
         raise InputError(f"districts.names {missing} not found in {str(path)!r} (property {field!r}): "
                          f"available {sorted(known)}")
-    return districts[have.isin([name_text(n) for n in names])]
+    return districts[keep]
 
 
 def _label_districts(stations: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, field: str) -> gpd.GeoDataFrame:

@@ -800,13 +800,14 @@ def _scored_by(cmp_: Any) -> str:
     if not (isinstance(n_ex, int) and isinstance(n_pl, int)):
         return ""
     if n_pl > n_ex:
-        planned = f"{n_pl - n_ex} planned station{'s' if n_pl - n_ex != 1 else ''}"
+        planned = _count(n_pl - n_ex, "planned station")
         return f" by the {n_ex} existing and {planned}" if n_ex else f" by the {planned}"
     return " by the existing stations"
 
 
 def _competing_text(opt: Mapping[str, Any]) -> str:
-    """' (the plan's 2 planned and 1 candidate stations compete as candidates; 1 is required)':
+    """' (the plan's 2 planned and 1 candidate stations compete as candidates; its 1 required
+    station is built in any case)':
     the plan's sites the optimiser could choose (those ``optimise.excluded`` takes out are not
     counted; those ``optimise.required`` puts in the plan are counted apart); empty when none."""
     counts = [(int(opt.get(k) or 0), what) for k, what in (("planned_candidates", "planned"),

@@ -333,8 +333,7 @@ def score(
         "district_land": {"land_km2": round(dist_attrs.get("land_km2", 0.0), 4),
                           "unreached_km2": round(dist_attrs.get("unreached_km2", 0.0), 4),
                           # None: the whole study area is land (every point to its nearest road)
-                          "fill_m": (None if district_fill_m is None and area is not None
-                                     else float(district_fill_m or 250.0))},
+                          "fill_m": dist_attrs.get("fill_m")},
         "stations": [_station_dict(r) for r in pd.DataFrame(table.drop(columns="geometry")).to_dict("records")],
         "districts": [_station_dict(r) for r in by_district.to_dict(orient="records")],
     }
