@@ -2,8 +2,11 @@
 
 Plans name places the way people do: "南京路" for 南京西路 and 南京东路, full-width letters, stray
 spaces, the old name of a road. Names are compared after normalisation (see :func:`normalise_name`)
-in three tiers -- exact, same name with another road type (路/街/大道 ...), and family (direction
-parts 东/西/南/北/中 and sections 一段/二段 dropped) -- and the best tier that matches wins.
+in four tiers -- exact (``name``, ``name:zh``, ``official_name``, ``ref``), exact on an alternative or
+former name (``alt_name``, ``old_name``, ``loc_name``, ``short_name``), same name with another road
+type (路/街/大道 ...), and family (direction parts 东/西/南/北/中 and sections 一段/二段 dropped) --
+and the best tier that matches wins. A name matched through an alternative tag reads
+"人民路 (old_name)" in warnings and ``matched_names``.
 
 Every answer is a :class:`Resolved`: WGS-84 point, the graph node it snaps to, how it was found,
 how far it may be from what the text names, warnings and the other candidates.
@@ -39,6 +42,8 @@ __all__ = [
 #: Edge (and POI) tags searched for names.
 NAME_TAGS = ("name", "name:zh", "name:zh-Hans", "name:zh-Hant", "alt_name", "old_name",
              "official_name", "loc_name", "short_name", "ref")
+#: Tags that hold another name than the feature's own (matched one tier below its own names).
+ALIAS_TAGS = ("alt_name", "old_name", "loc_name", "short_name")
 #: Meeting points of the same two roads closer than this are one crossing (dual carriageways).
 CLUSTER_M = 150.0
 
@@ -49,7 +54,9 @@ _DIRECTIONS = "东東西南北中"  # 東: traditional characters (Taiwan, Hong 
 _SECTION = re.compile(r"(?:[一二三四五六七八九十]+|\d+)段$")
 # A numbered part after a direction: 中山东一路 is the first stretch of 中山东路.
 _NUMBERED_DIRECTION = re.compile(r"([东東西南北中])(?:[一二三四五六七八九十]+|\d+)$")
-_TIER_TEXT = {0: "exact", 1: "same name, other road type", 2: "family (direction/section dropped)"}
+_TIERS = (0, 1, 2, 3)
+_TIER_TEXT = {0: "exact", 1: "alternative or former name (alt_name, old_name ...)",
+              2: "same name, other road type", 3: "family (direction/section dropped)"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,14 +141,23 @@ def family_key(name: str) -> str:
     """The road family a name belongs to: 南京西路, 南京东路, 南京路 -> 南京.
 
     Drops a trailing section (一段), the road type (路, 街, 大道, 高架路 ...), a number after a
-    direction (中山东一路) and one direction part (东/西/南/北/中) when at least two characters
-    remain (湖南路 stays 湖南).
+    direction (中山东一路; not when the direction starts the name: 北一路 and 北二路 are different
+    roads) and one direction part (东/西/南/北/中) when at least two characters remain (湖南路
+    stays 湖南).
     """
-    core = _core_key(normalise_name(name))
-    core = _NUMBERED_DIRECTION.sub(r"\1", core)
-    if len(core) >= 3 and core[-1] in _DIRECTIONS:
-        core = core[:-1]
+    core, _ = _family_parts(name)
     return core
+
+
+def _family_parts(name: str) -> tuple[str, str]:
+    """(family key, direction part or "") of a road name: 南京东路 -> (南京, 东)."""
+    core = _core_key(normalise_name(name))
+    numbered = _NUMBERED_DIRECTION.search(core)
+    if numbered is not None and numbered.start() >= 2:
+        core = core[: numbered.start() + 1]
+    if len(core) >= 3 and core[-1] in _DIRECTIONS:
+        return core[:-1], core[-1].replace("東", "东")
+    return core, ""
 
 
 def _split_values(value: Any) -> list[str]:
@@ -155,6 +171,31 @@ def _split_values(value: Any) -> list[str]:
             out.extend(_split_values(v))
         return out
     return [p.strip() for p in str(value).split(";") if p.strip()]
+
+
+def _named(data: Any) -> list[tuple[str, str, bool]]:
+    """(key, name, alias) for each name of a feature: its own names keyed as themselves, names
+    only in an :data:`ALIAS_TAGS` tag keyed "name (tag)", so that they match a tier lower."""
+    own = [n for tag in NAME_TAGS if tag not in ALIAS_TAGS for n in _split_values(_get(data, tag))]
+    out: list[tuple[str, str, bool]] = [(n, n, False) for n in dict.fromkeys(own)]
+    for tag in ALIAS_TAGS:
+        for n in _split_values(_get(data, tag)):
+            key = f"{n} ({tag})"
+            if n not in own and all(k != key for k, _, _ in out):
+                out.append((key, n, True))
+    return out
+
+
+def _keys_of(data: Any) -> list[str]:
+    """The name keys of a feature (see :func:`_named`)."""
+    return [k for k, _, _ in _named(data)]
+
+
+def _get(data: Any, tag: str) -> Any:
+    try:
+        return data.get(tag)
+    except AttributeError:
+        return None
 
 
 def _names_of(data: Any) -> list[str]:
@@ -191,32 +232,44 @@ class _Names:
     """Original names of some features, searchable by normalised tiers."""
 
     def __init__(self) -> None:
-        self.items: dict[str, list[Any]] = defaultdict(list)  # original name -> features
+        self.items: dict[str, list[Any]] = defaultdict(list)  # name key -> features
+        self.plain: dict[str, str] = {}  # name key -> the name itself
+        self.alias: set[str] = set()  # keys of names found only in alias tags
 
-    def add(self, name: str, item: Any) -> None:
-        self.items[name].append(item)
+    def add_feature(self, data: Any, item: Any) -> None:
+        """Index feature ``item`` under every name of its tags ``data`` (see :func:`_named`)."""
+        for key, name, alias in _named(data):
+            self.items[key].append(item)
+            self.plain[key] = name
+            if alias:
+                self.alias.add(key)
 
     def match(self, query: str) -> dict[int, list[str]]:
-        """Original names matching ``query`` at each tier (0 exact, 1 other type, 2 family)."""
+        """Name keys matching ``query`` at each tier (0 exact, 1 exact alternative or former
+        name, 2 other type, 3 family)."""
         q = normalise_name(query)
-        qcore, qfam = _core_key(q), family_key(query)
-        tiers: dict[int, list[str]] = {0: [], 1: [], 2: []}
-        for name in self.items:
+        qcore, (qfam, qdir) = _core_key(q), _family_parts(query)
+        tiers: dict[int, list[str]] = {t: [] for t in _TIERS}
+        for key in self.items:
+            name = self.plain[key]
             n = normalise_name(name)
             if not n:
                 continue
             if n == q:
-                tiers[0].append(name)
+                tiers[1 if key in self.alias else 0].append(key)
             elif _core_key(n) == qcore:
-                tiers[1].append(name)
-            elif family_key(name) == qfam:
-                tiers[2].append(name)
+                tiers[2].append(key)
+            else:
+                fam, direction = _family_parts(name)
+                # 南京路 means 南京东路 or 南京西路; 南京东路 never means 南京西路
+                if fam == qfam and (not qdir or not direction or direction == qdir):
+                    tiers[3].append(key)
         return tiers
 
     def close(self, query: str, n: int = 5) -> list[str]:
         by_norm: dict[str, list[str]] = defaultdict(list)
-        for name in self.items:
-            by_norm[normalise_name(name)].append(name)
+        for key in self.items:
+            by_norm[normalise_name(self.plain[key])].append(key)
         q = normalise_name(query)
         close = difflib.get_close_matches(q, list(by_norm), n=n, cutoff=0.3)
         # Names sharing the family, or containing the query, are close too.
@@ -269,8 +322,7 @@ class _Net:
         self.names = _Names()
         self.edges: list[tuple[Any, Any, Any, dict]] = []
         for u, v, k, d in graph.edges(keys=True, data=True):
-            for name in _names_of(d):
-                self.names.add(name, len(self.edges))
+            self.names.add_feature(d, len(self.edges))
             self.edges.append((u, v, k, d))
         self._geoms: dict[int, LineString] = {}
 
@@ -336,7 +388,7 @@ def _road_matches(net: _Net, query: str, what: str) -> dict[int, list[str]]:
 def _cumulative(tiers: dict[int, list[str]]) -> list[tuple[int, list[str]]]:
     """(tier, names up to that tier) for each tier that adds names."""
     out, acc = [], []
-    for t in (0, 1, 2):
+    for t in _TIERS:
         if tiers[t]:
             acc = acc + tiers[t]
             out.append((t, list(acc)))
@@ -412,17 +464,21 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
     combos = sorted(((ta, na, tb, nb) for ta, na in levels_a for tb, nb in levels_b),
                     key=lambda c: (c[0] + c[2], max(c[0], c[2])))
 
-    # 1. shared nodes, 2. crossing lines, at the tightest name tiers that give any.
-    for finder in (_shared_nodes, _line_crossings):
-        for ta, names_a, tb, names_b in combos:
-            ea, eb = net.edges_named(names_a), net.edges_named(names_b)
-            ea, eb = _without_common(ea, eb)
-            if not ea or not eb:
-                continue
-            found = finder(net, ea, eb)
-            if found is not None:
-                res = _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
-                return _off_named(net, res, ((road_a, ta, levels_a[0]), (road_b, tb, levels_b[0])))
+    # 1. shared nodes, 2. crossing lines, at the tightest name tiers that give either: the
+    # named roads crossing on a bridge beat a looser name's junction kilometres away, but not a
+    # junction right beneath the crossing (the surface 延安东路 under the elevated 延安路)
+    for i, (ta, names_a, tb, names_b) in enumerate(combos):
+        ea, eb = _without_common(net.edges_named(names_a), net.edges_named(names_b))
+        if not ea or not eb:
+            continue
+        found = _shared_nodes(net, ea, eb)
+        crossing = _line_crossings(net, ea, eb) if found is None else None
+        if found is None and crossing is None:
+            continue
+        if found is None:
+            found, (ta, names_a, tb, names_b), ea, eb = _junction_beneath(net, crossing, combos[i:])
+        res = _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
+        return _off_named(net, res, ((road_a, ta, levels_a[0]), (road_b, tb, levels_b[0])))
     # 3. an edge carrying both roads' own names (osmnx merged the two ways: they run together
     # there); not one road both names happen to match (西藏路 and 西藏中路 for 西藏中路 alone)
     ta, names_a = levels_a[0]
@@ -430,7 +486,7 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
     all_a, all_b = net.edges_named(names_a), net.edges_named(names_b)
     only_a, only_b = set(names_a) - set(names_b), set(names_b) - set(names_a)
     common = [e for e in sorted(set(all_a) & set(all_b))
-              if only_a & set(_names_of(net.edges[e][3])) and only_b & set(_names_of(net.edges[e][3]))]
+              if only_a & set(_keys_of(net.edges[e][3])) and only_b & set(_keys_of(net.edges[e][3]))]
     if common:
         mids = [net.geom(e).interpolate(0.5, normalized=True) for e in common]
         found = _Found("shared edge", np.array([[p.x, p.y] for p in mids]), (None,) * len(mids), 0.0)
@@ -471,6 +527,25 @@ def _off_named(net: _Net, res: Resolved, parts) -> Resolved:
     if not extra:
         return res
     return replace(res, distance_m=dist, warnings=list(res.warnings) + extra)
+
+
+def _junction_beneath(net: _Net, crossing: _Found, combos: list) -> tuple[_Found, tuple, list[int], list[int]]:
+    """For roads that cross without a junction (``crossing``, at ``combos[0]``'s name tiers): the
+    junctions of looser name matches within :data:`CLUSTER_M` of the crossing, when there are
+    any, else the crossing itself. Returns (found, combo, edges a, edges b)."""
+    first = combos[0]
+    ea0, eb0 = _without_common(net.edges_named(first[1]), net.edges_named(first[3]))
+    for combo in combos[1:]:
+        ea, eb = _without_common(net.edges_named(combo[1]), net.edges_named(combo[3]))
+        found = _shared_nodes(net, ea, eb) if ea and eb else None
+        if found is None:
+            continue
+        near = np.array([np.hypot(*(crossing.xy - xy).T).min() <= CLUSTER_M for xy in found.xy])
+        if near.any():
+            keep = np.flatnonzero(near)
+            return (_Found(found.method, found.xy[keep], tuple(found.nodes[k] for k in keep), 0.0),
+                    combo, ea, eb)
+    return crossing, first, ea0, eb0
 
 
 def _without_common(ea: list[int], eb: list[int]) -> tuple[list[int], list[int]]:
@@ -531,7 +606,7 @@ def _finish(net: _Net, query: str, found: _Found, a: tuple, b: tuple,
     (qa, ta, names_a), (qb, tb, names_b) = a, b
     warnings: list[str] = []
     for q, t, names, edges in ((qa, ta, names_a, ea), (qb, tb, names_b, eb)):
-        used = sorted({n for e in edges for n in _names_of(net.edges[e][3]) if n in names})
+        used = sorted({n for e in edges for n in _keys_of(net.edges[e][3]) if n in names})
         if t > 0:
             warnings.append(f"{q!r} matched by {_TIER_TEXT[t]}: {', '.join(used)}")
     # Nodes to snap to: those of the two roads, preferring ones not on bridges/tunnels.
@@ -585,7 +660,7 @@ def _finish(net: _Net, query: str, found: _Found, a: tuple, b: tuple,
 
 def _names_used(net: _Net, edges: list[int], names: list[str]) -> list[str]:
     wanted = set(names)
-    return [n for e in edges for n in _names_of(net.edges[e][3]) if n in wanted]
+    return [n for e in edges for n in _keys_of(net.edges[e][3]) if n in wanted]
 
 
 def _haversine(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -618,7 +693,7 @@ def resolve_place(network: Any, name: str, *, pois: Any = None) -> Resolved:
         ``method`` ``"poi"`` (the feature's point, polygons by a point inside) or ``"road"``
         (the point of the road nearest its middle), snapped to the nearest node (of the road,
         for roads); ``distance_m`` is the distance from the feature to that node. POIs win over
-        roads at the same name tier; tiers are exact, other road type, family.
+        roads at the same name tier; tiers are exact, alternative or former name, other road type, family.
 
     Raises
     ------
@@ -636,23 +711,22 @@ def resolve_place(network: Any, name: str, *, pois: Any = None) -> Resolved:
     # A POI whose name contains the query (小白楼 in 小白楼消防救援站) is a partial match.
     q = normalise_name(name)
     partial = [n for n in poi_names.items
-               if n not in sum(poi_tiers.values(), []) and len(q) >= 2 and q in normalise_name(n)]
+               if n not in sum(poi_tiers.values(), []) and len(q) >= 2 and q in normalise_name(poi_names.plain[n])]
     options = []
-    for t in (0, 1, 2):
+    for t in _TIERS:
         if poi_tiers[t]:
-            options.append(("poi", t, poi_tiers[t]))
+            options.append(("poi", t, poi_tiers[t], _TIER_TEXT[t]))
         if road_tiers[t]:
-            options.append(("road", t, road_tiers[t]))
-        if t == 1 and partial:
-            options.append(("poi", 2, partial))
+            options.append(("road", t, road_tiers[t], _TIER_TEXT[t]))
+        if t == 2 and partial:
+            options.append(("poi", 3, partial, "partial name"))
     if not options:
         close = (poi_names.close(name) + net.names.close(name))[:8]
         hint = f"; closest names: {', '.join(close)}" if close else "; nothing similar is named"
         raise ResolveError(f"no place or road named {name!r} in the network or POIs{hint}")
-    kind, tier, names = options[0]
+    kind, tier, names, how = options[0]
     warnings: list[str] = []
     if tier > 0:
-        how = _TIER_TEXT[tier] if kind == "road" or tier < 2 else "partial name"
         warnings.append(f"{name!r} matched by {how}: {', '.join(names)}")
     if kind == "poi":
         idx = sorted({i for n in names for i in poi_names.items[n]})
@@ -733,11 +807,10 @@ def _index_pois(net: _Net, pois: Any, names: _Names) -> list[tuple[float, float]
     for row, geom in zip(pois[cols].itertuples(index=False), pois.geometry):
         if geom is None or geom.is_empty:
             continue
-        found = _names_of(dict(zip(cols, row)))
-        if not found:
+        tags = dict(zip(cols, row))
+        if not _names_of(tags):
             continue
         p = geom if geom.geom_type == "Point" else geom.representative_point()
-        for n in found:
-            names.add(n, len(xy))
+        names.add_feature(tags, len(xy))
         xy.append((p.x, p.y))
     return xy

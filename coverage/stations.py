@@ -61,6 +61,11 @@ def place_stations(
                 # match away from the named road counts its distance from that road
                 moved0 = float(res.distance_m) / (2.0 if res.method == "nearest approach" else 1.0)
                 warns += list(res.warnings)
+                if moved0 > max_snap_m:  # no crossing the plan could mean (as coordinates that far)
+                    raise InputError(
+                        f"the point found lies {moved0:.0f} m from the roads named, farther than "
+                        f"{max_snap_m:.0f} m: {'; '.join(res.warnings)}; check the names or give "
+                        "the site by coordinates")
             elif loc.kind == "place":
                 res = resolve_place(network, loc.place, pois=pois)
                 lon, lat, method = res.lon, res.lat, f"place: {res.method}"

@@ -74,6 +74,9 @@ def test_normalisation_and_family_keys():
     assert family_key("中山东一路") == family_key("中山南二路") == "中山"
     assert family_key("龍山東路") == family_key("龍山西路") == "龍山"
     assert family_key("园区一路") == "园区一"  # a number alone is part of the name
+    # a direction starting the name is the name: 北一路, 北二路 and 北路 are three roads
+    assert len({family_key("北一路"), family_key("北二路"), family_key("北路")}) == 3
+    assert family_key("東三路") != family_key("東一路")
 
 
 def test_single_crossing_at_a_shared_node():
@@ -397,3 +400,49 @@ def test_two_names_of_one_road_are_no_crossing():
                     ({"name": "人民大道"}, [(-300, 0), (0, 0)])])
     with pytest.raises(ResolveError, match="same road"):
         resolve_crossing(g, "西藏路", "西藏中路")
+
+
+def test_named_roads_crossing_on_a_bridge_beat_a_looser_junction_far_away():
+    # 人民路 passes over 解放路 on a bridge; 人民大道 (other road type) meets 解放路 2 km north:
+    # the plan means the crossing of the roads it names
+    g = tiny_graph([({"name": "解放路"}, [(0, -500), (0, -100), (0, 100), (0, 2000), (0, 2500)]),
+                    ({"name": "人民路", "bridge": "yes"}, [(-500, 0), (500, 0)]),
+                    ({"name": "人民大道"}, [(-500, 2000), (0, 2000), (500, 2000)])])
+    r = resolve_crossing(g, "人民路", "解放路")
+    assert r.method == "geometric intersection"
+    assert haversine_m(r.lon, r.lat, *_lonlat(0, 0)) < 1.0
+    assert r.matched_names == (("人民路",), ("解放路",))
+    assert not any("itself" in w for w in r.warnings)
+
+
+def test_old_and_alternative_names_rank_below_a_road_own_name():
+    # the real 人民路 meets 解放路 once; 建设路 (old_name 人民路) meets a divided 解放路 at two
+    # nodes 1 km north: the road named 人民路 today wins, the old name is said where it is used
+    g = tiny_graph([({"name": "解放路"}, [(0, -500), (0, 0), (0, 1000), (0, 1500)]),
+                    ({"name": "解放路"}, [(20, 900), (20, 1000), (20, 1100)]),
+                    ({"name": "人民路"}, [(-500, 0), (0, 0), (500, 0)]),
+                    ({"name": "建设路", "old_name": "人民路"}, [(-500, 1000), (0, 1000), (20, 1000), (500, 1000)])])
+    r = resolve_crossing(g, "人民路", "解放路")
+    assert r.node == node_at(g, 0, 0) and r.warnings == []
+    g2 = tiny_graph([({"name": "解放路"}, [(0, -500), (0, 0), (0, 500)]),
+                     ({"name": "建设路", "old_name": "人民路"}, [(-500, 0), (0, 0), (500, 0)])])
+    r2 = resolve_crossing(g2, "人民路", "解放路")
+    assert r2.node == node_at(g2, 0, 0)
+    assert r2.matched_names[0] == ("人民路 (old_name)",)
+    assert any("former name" in w and "人民路 (old_name)" in w for w in r2.warnings)
+
+
+def test_family_match_keeps_the_direction_the_plan_names():
+    g = tiny_graph([({"name": "西藏中路"}, [(0, -500), (0, 0), (0, 1500)]),
+                    ({"name": "南京西路"}, [(-500, 0), (0, 0), (500, 0)]),
+                    ({"name": "和平大街"}, [(2000, -500), (2000, 0), (2000, 1000), (2000, 1500)]),
+                    ({"name": "北二路"}, [(1500, 0), (2000, 0), (2500, 0)]),
+                    ({"name": "北三路"}, [(1500, 1000), (2000, 1000), (2500, 1000)])])
+    # 南京东路 is not 南京西路 (nor is 北一路 北二路): no such road, the close names are listed
+    with pytest.raises(ResolveError, match="no road named '南京东路'.*南京西路"):
+        resolve_crossing(g, "南京东路", "西藏中路")
+    with pytest.raises(ResolveError, match="no road named '北一路'"):
+        resolve_crossing(g, "北一路", "和平大街")
+    # without a direction the plan may mean either part of the family
+    r = resolve_crossing(g, "南京路", "西藏路")
+    assert r.node == node_at(g, 0, 0) and any("family" in w for w in r.warnings)

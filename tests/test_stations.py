@@ -6,6 +6,7 @@ import networkx as nx
 import pyproj
 import pytest
 
+from coverage.errors import InputError
 from coverage.network import network_from_graph
 from coverage.scenario import Location, Station
 from coverage.stations import place_stations
@@ -47,3 +48,19 @@ def test_crossing_moved_m_is_zero_where_the_roads_meet():
     clon, clat = INV.transform(X0 + 500, Y0)
     _, _, d = GEOD.inv(clon, clat, row["lon"], row["lat"])
     assert d < 0.5 and row["moved_m"] < 0.5
+
+
+def test_a_crossing_far_from_both_named_roads_is_refused():
+    # 东风路 and a parallel 建设路 2 km north never meet: the midpoint of their nearest approach is
+    # 1 km from either road (on a third street, 中间路), no crossing the plan could mean
+    net = _net()
+    g = net.graph.copy()
+    for n, x, y in ((11, 0, 2000), (12, 1000, 2000), (13, 0, 1000), (14, 1000, 1000)):
+        lon, lat = INV.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat)
+    for a, b, name in ((11, 12, "建设路"), (13, 14, "中间路")):
+        g.add_edge(a, b, highway="primary", name=name)
+        g.add_edge(b, a, highway="primary", name=name)
+    far = network_from_graph(g, simplify=False, retain_all=True)
+    with pytest.raises(InputError, match=r"station 'c'.*东风路 × 建设路.*do not meet.*2000 m"):
+        place_stations(far, [Station("c", "c", "small", "planned", Location(crossing=("东风路", "建设路")))])
