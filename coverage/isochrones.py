@@ -36,7 +36,7 @@ import shapely
 from shapely.ops import substring
 
 from .errors import CoverageWarning, InputError
-from .network import RoadNetwork, Snapped, check_snapped
+from .network import EXTENT_BUFFER_M, RoadNetwork, Snapped, check_snapped, network_extent
 
 #: Accepted values of ``mode``.
 MODES = ("overlap", "dissolve", "split")
@@ -592,7 +592,9 @@ def district_land(
     piece of land belongs to the origin of the nearest point of road. The land is everything
     within ``fill_m`` of a road, clipped to ``area`` when given, so that blocks between roads
     count (the standards' district caps, e.g. 7 km², are land areas); with ``fill_m=None`` and an
-    ``area``, the whole area (land far from any road too: a sparse suburban network).
+    ``area``, the whole area (land far from any road too: a sparse suburban network). Land beyond
+    the road extract (:func:`coverage.network.network_extent`) is in no district: its roads are
+    unknown.
 
     Parameters
     ----------
@@ -611,7 +613,8 @@ def district_land(
     GeoDataFrame
         WGS-84, one row per origin: ``origin``, ``label``, ``band_s`` (= cutoff), ``area_km2``
         (land), ``road_km`` (road reached first), ``geometry``; ``attrs["unreached_km2"]`` is the
-        land nearest to roads that no origin reaches within the cutoff.
+        land nearest to roads that no origin reaches within the cutoff, ``attrs["beyond_km2"]``
+        the land left out as beyond the road extract.
     """
     import geopandas as gpd
 
@@ -658,6 +661,12 @@ def district_land(
         land = shapely.union_all(shapely.buffer(network.edge_geometry[roads], fill_m, quad_segs=_QUAD_SEGS))
         if area is not None:
             land = shapely.intersection(land, area)
+    # land beyond the extract's extent has unknown roads: no station's district (it made edge
+    # stations read over their cap)
+    asked = float(shapely.area(land))
+    # (without stated bounds: the hull of the nodes, grown to hold all land near the roads)
+    land = shapely.intersection(land, network_extent(network, EXTENT_BUFFER_M if whole else
+                                                     max(EXTENT_BUFFER_M, fill_m)))
     polys = [shapely.Polygon()] * org.n
     unreached = 0.0
     if len(xy) and not land.is_empty:
@@ -672,6 +681,7 @@ def district_land(
     frame_["origin"] = frame_["origin"].astype(np.int64)
     frame_.attrs["unreached_km2"] = unreached
     frame_.attrs["land_km2"] = float(shapely.area(land)) / 1e6
+    frame_.attrs["beyond_km2"] = max(0.0, asked - float(shapely.area(land))) / 1e6
     frame_.attrs["fill_m"] = None if whole else float(fill_m)  # None: the whole area is land
     return frame_
 

@@ -547,7 +547,7 @@ def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
     finally:
         if tmp is not None:
             os.unlink(tmp.name)
-    return graph
+    return _with_extract_area(graph, _xml_bounds(path))
 
 
 def _read_pbf(path: Path) -> nx.MultiDiGraph:
@@ -603,7 +603,7 @@ def _read_pbf(path: Path) -> nx.MultiDiGraph:
     for _, _, data in graph.edges(data=True):
         data.pop("u", None)
         data.pop("v", None)
-    return graph
+    return _with_extract_area(graph, _pbf_bounds(path))
 
 
 def _mark_implied_one_way(edges):
@@ -699,8 +699,9 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
     folder = Path(cache) if cache is not None else default_cache_dir()
     digest = hashlib.sha1(json.dumps([kind, key_value], ensure_ascii=False).encode()).hexdigest()[:16]
     cached = folder / f"network-{kind}-{digest}.graphml"
+    asked = shapely.box(*key_value) if kind == "bbox" else value if kind == "polygon" else None
     if cached.exists():
-        return _read_graphml(cached)
+        return _with_extract_area(_read_graphml(cached), asked)
     if offline:
         raise NetworkUnavailableError(
             f"network {kind} {key_value!r} is not in the cache {str(folder)!r} and downloads are "
@@ -740,7 +741,7 @@ def _download(request: Mapping[str, Any], *, cache, offline: bool) -> nx.MultiDi
     folder.mkdir(parents=True, exist_ok=True)
     with replaced_whole(cached, ".tmp") as tmp:
         ox.save_graphml(graph, tmp)
-    return graph
+    return _with_extract_area(graph, asked)
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -889,6 +890,118 @@ def street_edges(network: RoadNetwork) -> np.ndarray:
     tunnel or bridge, not a road of :data:`NO_FRONTAGE_CLASSES`)."""
     return ~np.asarray(network.edge_tunnel, bool) & ~np.asarray(network.edge_bridge, bool) & ~np.isin(
         network.edge_highway.astype(str), list(NO_FRONTAGE_CLASSES))
+
+
+#: How far beyond its outermost nodes a road extract is taken to describe the land (m).
+EXTENT_BUFFER_M = 200.0
+
+
+def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M):
+    """The land a road extract describes, in the network's projected CRS: beyond it roads are not
+    missing but unknown. The extract's own bounds where the source states them (OSM XML
+    ``<bounds>``, the PBF header's bbox, a downloaded bbox or polygon: the graph attribute
+    ``extract_area``, WKT in lon/lat), else the convex hull of the nodes grown by ``buffer_m``."""
+    hull = _hull(network, buffer_m)
+    wkt = network.graph.graph.get("extract_area") if hasattr(network.graph, "graph") else None
+    if not isinstance(wkt, str):
+        return hull
+    try:
+        area = shapely.segmentize(shapely.from_wkt(wkt), 0.0005)  # (lines of latitude curve)
+    except shapely.errors.GEOSException:
+        return hull
+    fwd = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
+    area = shapely.make_valid(shapely.transform(area, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))))
+    inside = shapely.intersects_xy(area.buffer(1.0), network.x, network.y).mean() if network.n_nodes else 0.0
+    return area if inside >= 0.9 else hull  # bounds that miss the nodes are not the extract's
+
+
+def extent_text(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M) -> str:
+    """What :func:`network_extent` used, in words."""
+    if network_extent(network, buffer_m).equals_exact(_hull(network, buffer_m), 0.0):
+        return f"convex hull of its nodes + {buffer_m:g} m"
+    return "the bounds the extract states"
+
+
+def _hull(network: RoadNetwork, buffer_m: float):
+    return shapely.MultiPoint(np.column_stack([network.x, network.y])).convex_hull.buffer(buffer_m)
+
+
+def _with_extract_area(graph: nx.MultiDiGraph, area) -> nx.MultiDiGraph:
+    """Record the land an extract covers (lon/lat geometry or None) on its graph."""
+    if area is not None and not area.is_empty:
+        graph.graph["extract_area"] = area.wkt
+    return graph
+
+
+def _xml_bounds(path: Path):
+    """The ``<bounds>`` an OSM XML file states near its start (a lon/lat box), or None."""
+    import bz2
+    import re
+
+    opener = bz2.open if path.name.lower().endswith(".bz2") else gzip.open if \
+        path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(65536).decode("utf-8", "replace")
+    except (OSError, EOFError, ValueError):
+        return None
+    tag = re.search(r"<bounds\b([^>]*)>", head)
+    if tag is None:
+        return None
+    vals = dict(re.findall(r"(min(?:lat|lon)|max(?:lat|lon))\s*=\s*[\"']([-+0-9.eE]+)[\"']", tag.group(1)))
+    try:
+        box = [float(vals[k]) for k in ("minlon", "minlat", "maxlon", "maxlat")]
+    except (KeyError, ValueError):
+        return None
+    return shapely.box(*box) if box[0] < box[2] and box[1] < box[3] else None
+
+
+def _pbf_bounds(path: Path):
+    """The bbox an OSM PBF file's header states (a lon/lat box), or None."""
+    import struct
+    import zlib
+
+    def varint(b: bytes, i: int) -> tuple[int, int]:
+        out = shift = 0
+        while True:
+            c = b[i]
+            i += 1
+            out |= (c & 0x7F) << shift
+            shift += 7
+            if not c & 0x80:
+                return out, i
+
+    def fields(b: bytes) -> dict[int, Any]:
+        out, i = {}, 0
+        while i < len(b):
+            key, i = varint(b, i)
+            wire = key & 7
+            if wire == 0:
+                v, i = varint(b, i)
+            elif wire == 2:
+                n, i = varint(b, i)
+                v, i = b[i:i + n], i + n
+            elif wire in (1, 5):
+                n = 8 if wire == 1 else 4
+                v, i = b[i:i + n], i + n
+            else:
+                raise ValueError(f"protobuf wire type {wire}")
+            out.setdefault(key >> 3, v)
+        return out
+
+    try:
+        with open(path, "rb") as fh:
+            n = struct.unpack(">I", fh.read(4))[0]
+            header = fields(fh.read(n))
+            if header.get(1) != b"OSMHeader":
+                return None
+            blob = fields(fh.read(int(header[3])))
+        block = fields(zlib.decompress(blob[3]) if 3 in blob else blob[1])
+        bbox = fields(block[1])
+        left, right, top, bottom = (((v >> 1) ^ -(v & 1)) * 1e-9 for v in (bbox[k] for k in (1, 2, 3, 4)))
+    except (OSError, KeyError, IndexError, ValueError, TypeError, struct.error, zlib.error):
+        return None
+    return shapely.box(left, bottom, right, top) if left < right and bottom < top else None
 
 
 def frontage_edges(network: RoadNetwork) -> np.ndarray:

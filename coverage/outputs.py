@@ -293,7 +293,7 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
         out["status_after_plan"] = after_plan["status"]
     if standard is not None:
         cap = float(standard.cap_for("class1"))
-        size, source = (area_km2, "study area") if area_km2 else (land_km2, "land within 250 m of the roads")
+        size, source = (area_km2, "study area") if area_km2 else (land_km2, "land within 250 m of the roads, inside the extract")
         if size:
             out["by_area"] = {"area_km2": round(float(size), 3), "area_source": source, "cap_km2": cap,
                               "cap_of": "suburban class-1" if standard.suburban else "class-1",

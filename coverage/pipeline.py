@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .demand import Demand, make_demand
 from .errors import CoverageWarning, DataError, InputError, OffNetworkError, ResolveError
 from .io import match_names, name_text, polygon_union, read_area, read_features
-from .network import RoadNetwork, load_network
+from .network import EXTENT_BUFFER_M, RoadNetwork, extent_text, load_network, network_extent
 from .scenario import Scenario
 from .stations import place_stations
 
@@ -202,7 +202,7 @@ def _placement_notes(stations) -> list[str]:
 #: A road network spanning less than this share of the study area gets a warning.
 MIN_NETWORK_AREA_SHARE = 0.8
 #: The network's extent: convex hull of its nodes grown by this many metres.
-NETWORK_EXTENT_BUFFER_M = 200.0
+NETWORK_EXTENT_BUFFER_M = EXTENT_BUFFER_M
 
 
 def network_extent_warning(network: RoadNetwork, area, *, what: str = "the study area",
@@ -223,7 +223,7 @@ def network_extent_warning(network: RoadNetwork, area, *, what: str = "the study
     total = float(area_p.area)
     if total <= 0:
         return None
-    hull = shapely.MultiPoint(np.column_stack([network.x, network.y])).convex_hull.buffer(buffer_m)
+    hull = network_extent(network, buffer_m)
     inside = float(area_p.intersection(hull).area)
     share = inside / total
     if share >= min_share:
@@ -231,9 +231,9 @@ def network_extent_warning(network: RoadNetwork, area, *, what: str = "the study
     src = f" ({source})" if source else ""
     return (
         f"{what} covers {total / 1e6:.1f} km² but the road network{src} spans only "
-        f"{inside / 1e6:.1f} km² of it ({100 * share:.0f}%, extent = convex hull of its nodes + "
-        f"{buffer_m:g} m): roads, stations and demand outside the extract are missing, so coverage "
-        f"describes part of the area only. Use a larger road extract or a smaller study area"
+        f"{inside / 1e6:.1f} km² of it ({100 * share:.0f}%, extent = {extent_text(network, buffer_m)}): "
+        f"roads, stations and demand outside the extract are missing, so coverage describes part "
+        f"of the area only. Use a larger road extract or a smaller study area"
     )
 
 

@@ -586,9 +586,12 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         )
         land = s.get("district_land")
         if isinstance(land, Mapping) and "fill_m" in land:
+            beyond = land.get("beyond_km2")
             lines.append("- 辖区 district km²: the land each station reaches first (divided by the nearest road), "
                          + ("the whole study area" if land["fill_m"] is None else
-                            f"within {_num(land['fill_m'], 0)} m of a road"))
+                            f"within {_num(land['fill_m'], 0)} m of a road")
+                         + (f"; {_num(beyond, 2)} km² beyond the road extract (its roads are unknown) is in "
+                            "no district" if isinstance(beyond, (int, float)) and beyond >= 0.005 else ""))
         rows = [st for st in stations if isinstance(st, Mapping)]
         if rows:
             lines += ["", "| id | 名称 name | 类别 class | 状态 status | 辖区 district km² | 上限 cap km² | 超标 over cap |",

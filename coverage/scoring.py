@@ -332,6 +332,8 @@ def score(
         "stations_over_cap": [str(s) for s in table.loc[table["over_cap"], "id"]],
         "district_land": {"land_km2": round(dist_attrs.get("land_km2", 0.0), 4),
                           "unreached_km2": round(dist_attrs.get("unreached_km2", 0.0), 4),
+                          # study-area land beyond the road extract: in no district
+                          "beyond_km2": round(dist_attrs.get("beyond_km2", 0.0), 4),
                           # None: the whole study area is land (every point to its nearest road)
                           "fill_m": dist_attrs.get("fill_m")},
         "stations": [_station_dict(r) for r in pd.DataFrame(table.drop(columns="geometry")).to_dict("records")],

