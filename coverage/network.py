@@ -1174,8 +1174,52 @@ def network_from_graph(
                         "closed ways joined to no other road?): expected a connected street network")
     if not retain_all:
         largest = max(nx.weakly_connected_components(graph), key=len)
+        _warn_dropped_pieces(graph, largest, source)
         graph = graph.subgraph(largest).copy()
     return _build(graph, model)
+
+
+#: Road pieces left out as unconnected are warned about from this share of the road length.
+DROPPED_PIECES_WARN_SHARE = 0.005
+
+
+def _warn_dropped_pieces(graph: nx.MultiDiGraph, kept: set, source: str) -> None:
+    """Warn when the pieces not joined to the largest one (kept) hold a noticeable share of the
+    roads: they leave demand and station reach unseen."""
+    from .errors import CoverageWarning
+
+    total = dropped = 0.0
+    names: dict[str, float] = {}
+    seen: set = set()
+    for u, v, d in graph.edges(data=True):
+        length = float(d.get("length", 0.0) or 0.0)
+        road = (min(u, v), max(u, v), round(length, 1))  # a two-way road once
+        if road in seen:
+            continue
+        seen.add(road)
+        total += length
+        if u not in kept:
+            dropped += length
+            for tag in ("name", "ref"):
+                vals = d.get(tag)
+                vals = vals if isinstance(vals, list) else [vals]
+                text = [str(x) for x in vals if isinstance(x, str) and x.strip()]
+                if text:
+                    for t in text:
+                        names[t] = names.get(t, 0.0) + length
+                    break
+    if total <= 0 or dropped / total < DROPPED_PIECES_WARN_SHARE:
+        return
+    pieces = nx.number_weakly_connected_components(graph) - 1
+    top = sorted(names, key=lambda n: -names[n])[:5]
+    warnings.warn(
+        f"network from {source!r}: {pieces} road piece(s) not joined to the main network "
+        f"({dropped / 1000.0:.1f} km of road, {100 * dropped / total:.1f}% of the length) are left out "
+        f"of demand and station reach" + (f", among them {', '.join(top)}" if top else "")
+        + ": they join outside the extract or the data has gaps. Use a larger extract, or "
+        "retain_all: true to keep them (unreachable unless a station stands on them)",
+        CoverageWarning, stacklevel=3,
+    )
 
 
 def _drop_duplicate_parallels(graph: nx.MultiDiGraph) -> None:

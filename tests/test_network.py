@@ -857,3 +857,28 @@ def test_extract_bounds_from_xml_pbf_and_graphml_give_the_network_extent(tmp_pat
     minx, miny, maxx, maxy = ext.bounds
     assert (hel.x.max() - hel.x.min()) / (maxx - minx) > 0.9
     assert (hel.y.max() - hel.y.min()) / (maxy - miny) > 0.9
+
+
+def test_road_pieces_left_out_as_unconnected_are_warned_with_their_length():
+    # a 3 km two-way main road, and apart from it a 300 m two-way 新昌路 and a 100 m one-way lane:
+    # 0.4 km of 3.4 km (11.8 %) is left out of demand and reach; the warning says so
+    nodes = {1: (0, 0), 2: (1500, 0), 3: (3000, 0), 4: (0, 500), 5: (300, 500), 6: (0, 800), 7: (100, 800)}
+    edges = []
+    for u, v, tags in ((1, 2, {"name": "主干路"}), (2, 3, {"name": "主干路"}), (4, 5, {"name": "新昌路"})):
+        edges += [(u, v, {"highway": "primary", **tags}), (v, u, {"highway": "primary", **tags})]
+    edges.append((6, 7, {"highway": "residential", "oneway": "yes"}))
+    g = graph(nodes, edges)
+    with pytest.warns(CoverageWarning) as caught:
+        net = network_from_graph(g, simplify=False)
+    text = " ".join(str(w.message) for w in caught)
+    assert "2 road piece(s) not joined to the main network (0.4 km of road, 11.8% of the length)" in text
+    assert "新昌路" in text and "retain_all: true" in text
+    assert sorted(net.node_ids.tolist()) == [1, 2, 3]
+    with warnings.catch_warnings():  # everything kept: nothing to say
+        warnings.simplefilter("error", CoverageWarning)
+        network_from_graph(g, simplify=False, retain_all=True)
+    # a piece under 0.5 % of the roads is not worth a warning
+    small = graph({**nodes, 5: (10, 500)}, [e for e in edges if e[0] not in (6, 7)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoverageWarning)
+        network_from_graph(small, simplify=False)
