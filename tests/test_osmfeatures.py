@@ -80,3 +80,22 @@ def test_an_osm_station_the_scenario_lists_is_not_imported_twice(tmp_path):
     st = prep.stations.set_index("id")
     assert len(st) == 2 and st.loc["newone", "status"] == "planned"
     assert [s for s in st.index if s.startswith("osm-")] and (st["status"] == "existing").sum() == 1
+
+
+def test_fire_stations_from_a_pois_file_take_its_own_id_column():
+    # overpass-turbo / JOSM exports name the id "@id" (the shared Hsinchu POIs); a file without
+    # any id column numbers its rows; a station was imported as "osm-<id>" and crashed before
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    pts = [Point(121.0, 24.78), box(121.01, 24.78, 121.011, 24.781), Point(121.02, 24.78)]
+    tags = {"amenity": ["fire_station", "fire_station", "school"], "name": ["埔頂消防分隊", None, "國小"]}
+    fs = fire_stations(gpd.GeoDataFrame({**tags, "@id": ["node/2606023508", "way/77", "node/1"]},
+                                        geometry=pts, crs=4326))
+    assert fs["osmid"].tolist() == ["node/2606023508", "way/77"]
+    assert fs["name"].tolist()[0] == "埔頂消防分隊"
+    assert fs.geometry.iloc[1].within(pts[1])  # an area's point inside it
+    bare = fire_stations(gpd.GeoDataFrame(tags, geometry=pts, crs=4326))
+    assert bare["osmid"].tolist() == ["row0", "row1"]
+    gaps = fire_stations(gpd.GeoDataFrame({**tags, "osmid": [None, 5, 6]}, geometry=pts, crs=4326))
+    assert gaps["osmid"].tolist() == ["row0", "5"]
