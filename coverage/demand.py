@@ -77,6 +77,14 @@ def _area_projected(network: RoadNetwork, area: BaseGeometry | None) -> BaseGeom
     return shapely.transform(area, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
+def _feature_labels(g, kind: str) -> list[str]:
+    """"points feature 10 '小区10'": the row, and the feature's name or id where it has one."""
+    col = next((c for c in ("name", "id") if c in g.columns), None)
+    vals = g[col].tolist() if col is not None else [None] * len(g)
+    return [f"{kind} feature {i}" + (f" {str(v).strip()!r}" if v is not None and v == v and str(v).strip()
+                                     else "") for i, v in zip(g.index, vals)]
+
+
 def _districts_projected(network: RoadNetwork, districts: gpd.GeoDataFrame | None, name_field: str | None):
     if districts is None:
         return None
@@ -261,6 +269,12 @@ def from_features(
         bad = int((features.geometry.isna() | features.geometry.is_empty).sum())
         raise DataError(f"{kind} file has {bad} feature(s) without geometry: remove or fix them")
     if kind == "points":
+        # a MultiPoint of one point (QGIS / ArcGIS exports type every feature MultiPoint) is a point
+        single = (features.geometry.geom_type == "MultiPoint").to_numpy() & \
+            (shapely.get_num_geometries(features.geometry.to_numpy()) == 1)
+        if single.any():
+            features = features.copy()
+            features.loc[single, "geometry"] = shapely.get_geometry(features.geometry.to_numpy()[single], 0)
         other = features.geometry.geom_type != "Point"
         if other.any():
             i = int(np.flatnonzero(other.to_numpy())[0])
@@ -295,7 +309,7 @@ def from_features(
                         + "): coverage shares would be undefined; give weights > 0")
     rep = g.geometry.representative_point()
     at = snap_xy(network, rep.x.to_numpy(), rep.y.to_numpy(), max_distance_m=max_access_m,
-                 labels=[f"{kind} feature {i}" for i in g.index], edges=frontage_edges(network))
+                 labels=_feature_labels(g, kind), edges=frontage_edges(network))
     d = _districts_projected(network, districts, name_field)
     return Demand(kind, w, at, g.geometry.to_numpy(), network.crs,
                   _assign_districts(rep.x.to_numpy(), rep.y.to_numpy(), d))

@@ -25,10 +25,30 @@ def lonlat_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
     return lon, lat
 
 
+#: Column headers read as ``name`` / ``id`` when a table has no column of that name (Chinese
+#: spreadsheets: 名称, 编号).
+COLUMN_ALIASES = {"name": ("名称", "名字", "站名", "地名", "Name", "NAME"), "id": ("编号", "ID", "Id")}
+
+
+def canonical_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its first :data:`COLUMN_ALIASES` header renamed to ``name`` / ``id`` where
+    it has no such column (spaces around headers ignored)."""
+    rename = {}
+    stripped = {str(c).strip(): c for c in df.columns}
+    for canon, aliases in COLUMN_ALIASES.items():
+        if canon in stripped:
+            continue
+        found = next((stripped[a] for a in aliases if a in stripped), None)
+        if found is not None:
+            rename[found] = canon
+    return df.rename(columns=rename) if rename else df
+
+
 def read_csv_table(path: str | Path, what: str = "CSV") -> pd.DataFrame:
     """A CSV file as a table: UTF-8 (with or without a byte-order mark), else GB 18030 (GBK, what
     Excel writes on Chinese Windows) with a :class:`CoverageWarning` showing how its text read
-    (a file in another encoding may decode as GB 18030 too, wrongly)."""
+    (a file in another encoding may decode as GB 18030 too, wrongly). Chinese headers 名称/编号
+    read as name/id (:func:`canonical_columns`)."""
     import io
     import re
     import warnings
@@ -48,7 +68,7 @@ def read_csv_table(path: str | Path, what: str = "CSV") -> pd.DataFrame:
         warnings.warn(f"{what} file {str(path)!r} is not UTF-8: read as GB 18030 (GBK, as Excel saves on "
                       f"Chinese Windows), its text as {', '.join(map(repr, sample))}; if that reads "
                       "wrong, save the file as UTF-8", CoverageWarning, stacklevel=3)
-    return pd.read_csv(io.StringIO(text))
+    return canonical_columns(pd.read_csv(io.StringIO(text)))
 
 
 def open_binary(path: str | Path):
@@ -113,6 +133,7 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
             ) from None
     if "geometry" not in gdf or len(gdf) == 0:
         raise DataError(f"{what} file {str(path)!r} holds no features")
+    gdf = canonical_columns(gdf)
     missing = gdf.geometry.isna() | gdf.geometry.is_empty
     if missing.any():
         raise DataError(

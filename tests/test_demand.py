@@ -116,6 +116,9 @@ def test_features_snap_or_fail_naming_the_feature(tee):
     far = gpd.GeoDataFrame({"pop": [1]}, geometry=gpd.points_from_xy([far_lon], [far_lat]), crs=4326, index=["school-7"])
     with pytest.raises(OffNetworkError, match="points feature school-7"):
         from_features(tee, far, kind="points")
+    far["name"] = ["小区10"]  # a named feature is named too
+    with pytest.raises(OffNetworkError, match="points feature school-7 '小区10'"):
+        from_features(tee, far, kind="points")
     with pytest.raises(InputError, match="people"):
         from_features(tee, pts, weight_field="people")
     # a bad weight is named with its feature and value
@@ -308,3 +311,14 @@ def test_demand_that_weighs_nothing_or_is_not_points_is_refused(tee):
     line = gpd.GeoDataFrame({"w": [1]}, geometry=[LineString(zip(lon, lat))], crs=4326)
     with pytest.raises(DataError, match="not points, the first 0 a LineString"):
         from_features(tee, line, kind="points")
+    # QGIS / ArcGIS exports type every feature MultiPoint: one point each is a point; two are not
+    from shapely.geometry import MultiPoint
+    mp = gpd.GeoDataFrame({"w": [1.0, 2.0]}, geometry=[MultiPoint([(lon[0], lat[0])]), MultiPoint([(lon[1], lat[1])])],
+                          crs=4326)
+    d = from_features(tee, mp, kind="points", weight_field="w")
+    plain = from_features(tee, gpd.GeoDataFrame({"w": [1.0, 2.0]}, geometry=gpd.points_from_xy(lon, lat), crs=4326),
+                          kind="points", weight_field="w")
+    assert d.total == 3.0 and d.at.distance_m == pytest.approx(plain.at.distance_m)
+    two = gpd.GeoDataFrame({"w": [1]}, geometry=[MultiPoint(list(zip(lon, lat)))], crs=4326)
+    with pytest.raises(DataError, match="not points, the first 0 a MultiPoint"):
+        from_features(tee, two, kind="points")

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import pytest
 import shapely
-from shapely.geometry import mapping
+from shapely.geometry import Point, mapping
 
 from coverage.errors import DataError
-from coverage.io import polygon_union, read_area
+from coverage.io import polygon_union, read_area, read_features
 
 
 def test_a_bow_tie_study_area_keeps_its_area(tmp_path):
@@ -103,3 +104,28 @@ def test_coordinates_out_of_range_are_refused(tmp_path):
     csv.write_text("name,lon,lat\nx,121.0,95.0\n", encoding="utf-8")
     with pytest.raises(DataError, match="pois file .* out of range"):
         read_features(csv, what="pois")
+
+
+def test_chinese_headers_read_as_name_and_id(tmp_path):
+    # a planner's spreadsheet: 编号, 名称, 经度, 纬度 (Excel on Chinese Windows: GBK); a table with
+    # its own name column keeps it
+    import warnings
+
+    import pandas as pd
+
+    from coverage.errors import CoverageWarning
+    from coverage.io import read_csv_table
+
+    f = tmp_path / "sites.csv"
+    f.write_bytes("编号,名称,经度,纬度\nH042,南京西路地块,121.47,31.23\nH008,成都北路地块,121.46,31.23\n".encode("gbk"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)  # (read as GB 18030: warned)
+        g = read_features(f, what="candidates")
+    assert g["name"].tolist() == ["南京西路地块", "成都北路地块"] and g["id"].tolist() == ["H042", "H008"]
+    f2 = tmp_path / "own.csv"
+    pd.DataFrame({"name": ["a"], "名称": ["b"], " 编号 ": ["7"], "lon": [121.0], "lat": [31.0]}).to_csv(f2, index=False)
+    t = read_csv_table(f2)
+    assert t["name"].tolist() == ["a"] and t["名称"].tolist() == ["b"] and t["id"].astype(str).tolist() == ["7"]
+    gj = tmp_path / "pois.geojson"
+    gpd.GeoDataFrame({"名称": ["小白楼"]}, geometry=[Point(117.2, 39.1)], crs=4326).to_file(gj)
+    assert read_features(gj, what="pois")["name"].tolist() == ["小白楼"]
