@@ -34,6 +34,10 @@ DEFAULT_CAPS_KM2: Mapping[str, float] = {
 }
 
 
+#: Classes whose district cap is the suburban one with ``Standard.suburban``.
+_SUBURBAN_CLASSES = ("special", "class1", "class2")
+
+
 @dataclass(frozen=True)
 class Standard:
     """Response standard: turnout + driving within the district, and district area caps."""
@@ -54,7 +58,7 @@ class Standard:
 
     def cap_for(self, station_class: str) -> float:
         """District area cap (km²) for a station class (the suburban cap where set)."""
-        if self.suburban and station_class in ("class1", "class2", "special"):
+        if self.suburban and station_class in _SUBURBAN_CLASSES:
             return float(self.caps_km2.get("suburban", 15.0))
         return float(self.caps_km2.get(station_class, self.caps_km2.get("class1", 7.0)))
 
@@ -442,14 +446,19 @@ def _standard(p: _Problems, value: Any) -> Standard:
         if t is not None:
             class_travel[k] = t
     caps = dict(DEFAULT_CAPS_KM2)
+    suburban = _bool(p, "standard.suburban", value.get("suburban"), False)
     for k, v in _mapping(p, "standard.caps_km2", value.get("caps_km2"), "{class1: 7, small: 2}").items():
         if k not in DEFAULT_CAPS_KM2:
             p.add(f"standard.caps_km2.{k}", k, f"one of {', '.join(DEFAULT_CAPS_KM2)}")
         c = _num(p, f"standard.caps_km2.{k}", v, positive=True)
         if c is not None:
             caps[k] = c
+            if suburban and k in _SUBURBAN_CLASSES:  # would be silently replaced by the suburban cap
+                p.add(f"standard.caps_km2.{k}", v, "no cap for special/class1/class2 with standard.suburban: "
+                      "true (they all take caps_km2.suburban, 15 km² by default): set caps_km2.suburban, "
+                      "or drop suburban")
     return Standard(turnout_s=turnout, travel_s=travel, class_travel_s=class_travel, caps_km2=caps,
-                    suburban=_bool(p, "standard.suburban", value.get("suburban"), False))
+                    suburban=suburban)
 
 
 def _speeds(p: _Problems, value: Any) -> Mapping[str, Any]:
@@ -599,7 +608,11 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
                 p.add(f"optimise.quotas.{district}.{key}", val, "a whole number >= 0")
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             p.add(f"optimise.quotas.{district}", dict(spec), "min <= max")
-        quotas[name_text(district)] = (lo, hi)
+        key = name_text(district)
+        if key in quotas:  # 2: and "2": are two YAML keys but one district
+            p.add(f"optimise.quotas.{district}", dict(spec), f"each district once: {key!r} is given twice "
+                  f"({', '.join(repr(d) for d in q if name_text(d) == key)})")
+        quotas[key] = (lo, hi)
     classes: dict[str, int] = {}
     raw_classes = value.get("classes")
     raw_classes = {} if raw_classes is None else raw_classes

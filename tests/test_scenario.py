@@ -324,3 +324,28 @@ def test_wrong_types_that_are_falsy_or_collections_are_named():
                  "optimise.classes: got ''", "signal_delay_s: got 600, expected seconds in [0, 600)",
                  "hydrants.crane_area_km2: got inf"):
         assert frag in text, f"{frag!r} not in:\n{text}"
+
+
+def test_class_caps_with_suburban_are_refused_not_silently_replaced(tmp_path):
+    # suburban: true gives special/class1/class2 the suburban cap: a class1 cap beside it was
+    # silently replaced by 15 km²; the small station's own cap and the suburban one still apply
+    text = _problems(tmp_path, {"standard": {"suburban": True, "caps_km2": {"class1": 5, "class2": 3}}})
+    assert "standard.caps_km2.class1: got 5" in text and "standard.caps_km2.class2: got 3" in text
+    assert "set caps_km2.suburban" in text
+    sc = load_scenario(write(tmp_path, {"name": "x", "network": {"default": "helsinki"},
+                                        "standard": {"suburban": True, "caps_km2": {"suburban": 12, "small": 1.5}}}))
+    assert sc.standard.cap_for("class1") == 12 and sc.standard.cap_for("small") == 1.5
+    sc = load_scenario(write(tmp_path, {"name": "x", "network": {"default": "helsinki"},
+                                        "standard": {"caps_km2": {"class1": 5}}}))
+    assert sc.standard.cap_for("class1") == 5
+
+
+def test_a_district_quota_given_twice_as_number_and_text_is_refused(tmp_path):
+    # YAML keeps 2: and "2": apart; as district names both are "2", and one quota vanished
+    p = tmp_path / "q.yaml"
+    p.write_text('name: x\nnetwork: {default: helsinki}\noptimise:\n  quotas:\n    2: {min: 2}\n    "2": {max: 1}\n',
+                 encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p)
+    text = "\n".join(info.value.problems)
+    assert "'2' is given twice (2, '2')" in text
