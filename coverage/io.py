@@ -152,10 +152,13 @@ def read_features(path: str | Path, *, datum: str = "wgs84", what: str = "featur
     gdf = gdf.to_crs(4326)
     x0, y0, x1, y1 = gdf.total_bounds
     if not (np.isfinite([x0, y0, x1, y1]).all() and -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
+        swapped = np.isfinite([x0, y0, x1, y1]).all() and -90 <= x0 and x1 <= 90 and -180 <= y0 and y1 <= 180
         raise DataError(
             f"{what} file {str(path)!r} has coordinates out of range (bounds "
             f"{tuple(round(float(v), 3) for v in (x0, y0, x1, y1))}): expected longitude/latitude in "
-            "[-180, 180] x [-90, 90]; a projected file (metres) needs its CRS stated in the file")
+            "[-180, 180] x [-90, 90]; " + ("longitude and latitude look swapped (the latitudes are "
+                                           "beyond 90): check which column is which" if swapped else
+                                           "a projected file (metres) needs its CRS stated in the file"))
     if datum.lower().replace("-", "") != "wgs84":
         def conv(xy: np.ndarray) -> np.ndarray:
             lon, lat = to_wgs84(xy[:, 0], xy[:, 1], datum)

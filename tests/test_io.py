@@ -104,6 +104,11 @@ def test_coordinates_out_of_range_are_refused(tmp_path):
     csv.write_text("name,lon,lat\nx,121.0,95.0\n", encoding="utf-8")
     with pytest.raises(DataError, match="pois file .* out of range"):
         read_features(csv, what="pois")
+    # lon and lat columns swapped (a latitude of 121): said so, not blamed on a missing CRS
+    csv.write_text("name,lon,lat\nA,31.2304,121.4737\n", encoding="utf-8")
+    with pytest.raises(DataError, match="look swapped") as info:
+        read_features(csv, what="candidates", datum="gcj02")
+    assert "projected" not in str(info.value)
 
 
 def test_chinese_headers_read_as_name_and_id(tmp_path):
