@@ -30,13 +30,14 @@ METRICS = (
      ("optimise", "covered_share_after"), True),
 )
 #: What each metric depends on besides the plan (see :func:`comparability`); metrics not named
-#: here depend on the standard, the study area and network, and the demand.
-_COVERAGE = ("standard", "area", "demand")
+#: here depend on the standard, the study area and network, the road speeds, and the demand.
+_COVERAGE = ("standard", "area", "speeds", "demand")
 _DEPENDS = {
     "stations": (),
     "response_max_reached_s": _COVERAGE + ("horizon",),
     "beyond_horizon_share": _COVERAGE + ("horizon",),
-    "stations_over_cap": ("caps", "standard", "area"),
+    # network districts: the land each station reaches first, by travel time
+    "stations_over_cap": ("caps", "standard", "area", "speeds"),
     "hydrants_protected_share": ("area", "hydrant_rules"),
     "hydrants_shortfall_share": ("area", "hydrant_rules"),
     "hydrants_shortfall_min_share": ("area", "hydrant_rules", "hydrant_placement"),
@@ -46,9 +47,18 @@ _DEPENDS = {
 _LOCAL = ("horizon", "hydrant_placement")
 #: How the "better" column names a difference.
 _DIFFER = {"standard": "standards differ", "caps": "district caps or their measure differ",
-           "area": "study areas differ", "demand": "demand differs",
+           "area": "study areas differ", "speeds": "road speeds differ", "demand": "demand differs",
            "horizon": "drive horizons differ", "hydrant_rules": "hydrant rules differ",
            "hydrant_placement": "hydrants placed for other rules"}
+#: How the speed model's options (summary.json ``speeds``, see :func:`coverage.pipeline.speed_summary`)
+#: read; ``{a}``/``{b}`` are values as :func:`_speed_show` shows them. Options not named here read
+#: by their own name.
+_SPEED_TEXT = {"congestion": "congestion factor {a} (A) vs {b} (B)",
+               "signal_delay_s": "signal delay {a} (A) vs {b} (B)",
+               "use_maxspeed": "OSM maxspeed used: {a} (A) vs {b} (B)",
+               "max_kmh": "speed cap {a} (A) vs {b} (B)",
+               "maxspeed_class_factor": "maxspeed capped at the class speed × {a} (A) vs × {b} (B)",
+               "unknown_kmh": "roads of unknown classes {a} (A) vs {b} (B)"}
 #: The metrics a scoring run gives; a side with none of them is not a scored plan.
 _SCORED = ("covered_share",)
 _MISSING = object()
@@ -73,19 +83,21 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     Checks the standard (turnout, travel budget, each class's travel budget, district caps and
     how district land is measured), the study area and
     road network (the network's nodes, edges, road length and CRS; the study area's size and the
-    district names), the demand (kind, units, total weight, roads left out), the drive horizon and
-    the hydrant rules (radius, spacing, roads left out).
+    district names), the road speeds (each class's km/h, congestion, signal delay, the maxspeed
+    rule and caps, roads of unknown classes), the demand (kind, units, total weight, roads left
+    out), the drive horizon and the hydrant rules (radius, spacing, roads left out).
 
     Returns
     -------
     differences
         ``{"check", "field", "a", "b", "text"}`` for each field that differs; ``check`` is one of
         ``standard``, ``caps`` (district caps, and what district land measures), ``area``,
-        ``demand``, ``horizon``, ``hydrant_rules``.
+        ``speeds``, ``demand``, ``horizon``, ``hydrant_rules``.
     unchecked
         ``{"check", "field", "missing"}`` for each field a summary lacks (``missing``: the sides
         lacking it, ``"A"``/``"B"``): whether it differs is unknown. ``field`` is the check's
-        name when a summary lacks the whole section (``standard``, ``demand``, ``network``).
+        name when a summary lacks the whole section (``standard``, ``demand``, ``network``,
+        ``speeds``).
     """
     differences: list[dict] = []
     unchecked: list[dict] = []
@@ -135,6 +147,10 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     check("area", "study_area_km2", _study_area(a), _study_area(b), "study area {a} (A) vs {b} (B)")
     names = [_district_names(s) for s in (a, b)]
     check("area", "districts", *names, "districts {a} (A) vs {b} (B)")
+    # the speeds travel times were computed with (summaries from before they were written: not checked)
+    if section("speeds", "speeds"):
+        for field, va, vb, text in _speed_pairs(a["speeds"], b["speeds"]):
+            check("speeds", field, va, vb, text)
     def fields(kind: str, key: str, pairs: tuple) -> None:
         """Compare the ``(field, text)`` pairs of section ``key`` of both summaries."""
         for field, what in pairs:
@@ -158,6 +174,38 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
         check("hydrant_placement", "propose_for", *[("protection" if v is _MISSING else v) for v in placed],
               "minimum placement for the {a} (A) vs the {b} (B): only its shortfall does not compare")
     return differences, unchecked
+
+
+def _speed_pairs(sa: Mapping[str, Any], sb: Mapping[str, Any]) -> list[tuple[str, Any, Any, str]]:
+    """``(field, a, b, text)`` for each class's km/h and each option of two ``speeds`` sections;
+    ``text`` names the values already (a class one side gives no speed of its own: ``none``)."""
+    ka, kb = (s.get("speeds_kmh") if isinstance(s.get("speeds_kmh"), Mapping) else _MISSING for s in (sa, sb))
+    if ka is _MISSING or kb is _MISSING:
+        pairs = [("speeds_kmh", ka, kb, "")]
+    else:
+        pairs = [(f"speeds_kmh.{cls}", ka.get(cls), kb.get(cls), f"speed of class {cls} " + "{a} (A) vs {b} (B)")
+                 for cls in sorted(set(ka) | set(kb), key=str)]
+    others = sorted((set(sa) | set(sb)) - set(_SPEED_TEXT) - {"speeds_kmh"}, key=str)
+    pairs += [(field, sa.get(field, _MISSING), sb.get(field, _MISSING),
+               _SPEED_TEXT.get(field, field + " {a} (A) vs {b} (B)")) for field in [*_SPEED_TEXT, *others]]
+    return [(field, va, vb, text.replace("{a}", _speed_show(field, va)).replace("{b}", _speed_show(field, vb)))
+            for field, va, vb, text in pairs]
+
+
+def _speed_show(field: str, v: Any) -> str:
+    """A speed model value as text, with its unit (km/h, s); ``None`` is ``dropped`` for roads of
+    unknown classes, else ``none``."""
+    if v is _MISSING:
+        return "unknown"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if v is None:
+        return "dropped" if field == "unknown_kmh" else "none"
+    if field == "unknown_kmh":
+        return f"at {_show(v)} km/h"
+    if field.endswith("_kmh") or field.startswith("speeds_kmh."):
+        return f"{_show(v)} km/h"
+    return _show(v) + (" s" if field.endswith("_s") else "")
 
 
 def _land_text(fill_m: Any) -> str:
@@ -313,8 +361,10 @@ def compare_markdown(table: Mapping[str, Any]) -> str:
 
 
 def _unchecked_text(unchecked: list[Mapping[str, Any]]) -> str:
-    """The sections (standard, road network, demand) a summary lacks as a whole, by side."""
-    what = {"standard": "the standard", "network": "the road network", "demand": "the demand"}
+    """The sections (standard, road network, road speeds, demand) a summary lacks as a whole, by
+    side."""
+    what = {"standard": "the standard", "network": "the road network", "speeds": "the road speeds",
+            "demand": "the demand"}
     by_sides: dict[tuple, list[str]] = {}
     for u in unchecked:
         if u.get("field") in what:

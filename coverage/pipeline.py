@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ from .errors import CoverageWarning, DataError, InputError, OffNetworkError, Res
 from .io import match_names, name_text, polygon_union, read_area, read_features
 from .network import EXTENT_BUFFER_M, RoadNetwork, extent_text, load_network, network_extent
 from .scenario import Scenario
+from .speeds import SpeedModel
 from .stations import place_stations
 
 
@@ -358,6 +360,8 @@ def summary_header(prep: Prepared) -> dict:
         "network": {"nodes": int(prep.network.n_nodes), "edges": int(prep.network.n_edges),
                     "road_km": round(_road_km(prep.network), 3),
                     "crs": prep.network.crs.to_string()},
+        # the speeds travel times were computed with (covplan compare checks them)
+        "speeds": speed_summary(prep.network.speed_model),
         "warnings": list(prep.warnings),
         "stations_placed": [
             {k: (None if isinstance(v, float) and v != v else v)
@@ -365,6 +369,23 @@ def summary_header(prep: Prepared) -> dict:
             for row in prep.stations.drop(columns="geometry").to_dict("records")
         ],
     }
+
+
+def speed_summary(model: SpeedModel) -> dict:
+    """Every field of the speed model, JSON-friendly: the per-class km/h as ``speeds_kmh``
+    (defaults merged in, sorted by class), the options as numbers, booleans or ``None``."""
+    out: dict[str, Any] = {}
+    for f in fields(model):
+        value = getattr(model, f.name)
+        if isinstance(value, Mapping):
+            out[f.name] = {str(k): float(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        elif isinstance(value, bool) or value is None:
+            out[f.name] = value
+        elif isinstance(value, (int, float)):
+            out[f.name] = float(value)
+        else:  # a later option of another kind: as text, still compared
+            out[f.name] = str(value)
+    return out
 
 
 def _road_km(network) -> float:

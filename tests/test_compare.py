@@ -67,6 +67,9 @@ def _summary(name, **changes):
                       "caps_km2": {"special": 7.0, "class1": 7.0, "class2": 4.0, "small": 2.0}},
          "district_land": {"land_km2": 12.9, "unreached_km2": 0.0, "fill_m": None},
          "network": {"nodes": 589, "edges": 927, "road_km": 84.129, "crs": "EPSG:32651"},
+         "speeds": {"speeds_kmh": {"primary": 45.0, "secondary": 40.0, "residential": 20.0, "service": 15.0},
+                    "use_maxspeed": True, "max_kmh": 80.0, "maxspeed_class_factor": 1.5, "congestion": 0.8,
+                    "signal_delay_s": 0.0, "unknown_kmh": None},
          "demand": {"kind": "roads", "units": 1684, "total_weight": 64723.956,
                     "excluded_roads": ["tunnel", "bridge", "motorway"]},
          "districts": [{"district": "西工区"}, {"district": "涧西区"}],
@@ -172,7 +175,99 @@ def test_summaries_without_the_fields_still_compare_as_unknown():
     assert {"check": "standard", "field": "standard", "missing": ["A"]} in table["unchecked"]
     assert next(r for r in table["metrics"] if r["metric"] == "covered_share")["better"] == "B"
     md = compare_markdown(table)
-    assert "Not checked 未核对: the standard, the road network, the demand (A lacks them)" in md
+    assert "Not checked 未核对: the standard, the road network, the road speeds, the demand (A lacks them)" in md
+
+
+def test_other_road_speeds_are_not_comparable_and_name_no_better_plan():
+    """The reviewers' repro: only the congestion factor differs (0.8 vs 0.5), and coverage 84.1% vs
+    57.2% called A better on every row."""
+    a = _summary("free", covered_share=0.841, **{"response_s.p50": 150.0})
+    b = _summary("jammed", **{"speeds.congestion": 0.5, "covered_share": 0.572, "response_s.p50": 240.0})
+    table = compare_summaries(a, b)
+    assert table["comparable"] is False
+    assert [(d["check"], d["field"], d["a"], d["b"]) for d in table["differences"]] == [
+        ("speeds", "congestion", 0.8, 0.5)]
+    rows = {r["metric"]: r for r in table["metrics"]}
+    for key in ("covered_share", "response_p50_s", "response_max_reached_s", "beyond_horizon_share",
+                "stations_over_cap"):  # network districts follow travel times too
+        assert rows[key]["better"] is None and "speeds" in rows[key]["not_comparable"], key
+    assert rows["hydrants_protected_share"]["not_comparable"] == []  # along roads, by length
+    md = compare_markdown(table)
+    head = md.split("| metric")[0]
+    assert "Not comparable 不可比" in head and "road speeds differ: congestion factor 0.8 (A) vs 0.5 (B)" in head
+    assert "| 84.1% | 57.2% | -26.9 pts | not comparable: road speeds differ |" in md
+    # each class's speed and the other options name their values and units
+    table = compare_summaries(a, _summary("b", **{
+        "speeds.speeds_kmh": {"primary": 30.0, "secondary": 40.0, "residential": 20.0, "track": 10.0},
+        "speeds.signal_delay_s": 15.0, "speeds.use_maxspeed": False, "speeds.unknown_kmh": 25.0}))
+    assert {d["field"] for d in table["differences"]} == {
+        "speeds_kmh.primary", "speeds_kmh.service", "speeds_kmh.track", "signal_delay_s", "use_maxspeed",
+        "unknown_kmh"}
+    md = compare_markdown(table)
+    for text in ("speed of class primary 45 km/h (A) vs 30 km/h (B)", "speed of class track none (A) vs 10 km/h (B)",
+                 "signal delay 0 s (A) vs 15 s (B)", "OSM maxspeed used: yes (A) vs no (B)",
+                 "roads of unknown classes dropped (A) vs at 25 km/h (B)"):
+        assert f"road speeds differ: {text}" in md
+
+
+def test_the_same_road_speeds_compare_as_before():
+    a = _summary("a")
+    b = _summary("b", **{"covered_share": 0.9, "speeds.max_kmh": 80.0004})  # rounding only
+    table = compare_summaries(a, b)
+    assert table["comparable"] is True and table["differences"] == []
+    assert not [u for u in table["unchecked"] if u["check"] == "speeds"]
+    assert next(r for r in table["metrics"] if r["metric"] == "covered_share")["better"] == "B"
+    assert "Not comparable" not in compare_markdown(table)
+
+
+def test_a_summary_from_before_the_road_speeds_were_written_leaves_them_not_checked():
+    old = _summary("old", covered_share=0.5)
+    del old["speeds"]
+    table = compare_summaries(old, _summary("new", covered_share=0.6))
+    assert table["comparable"] is True and table["differences"] == []
+    assert [u for u in table["unchecked"] if u["check"] == "speeds"] == [
+        {"check": "speeds", "field": "speeds", "missing": ["A"]}]
+    assert next(r for r in table["metrics"] if r["metric"] == "covered_share")["better"] == "B"
+    assert "Not checked 未核对: the road speeds (A lacks it)" in compare_markdown(table)
+
+
+def test_the_summary_records_every_field_of_the_speed_model():
+    from dataclasses import fields
+
+    from coverage.pipeline import speed_summary
+    from coverage.speeds import DEFAULT_SPEEDS_KMH, SpeedModel
+
+    s = speed_summary(SpeedModel(speeds_kmh={"primary": 50}, congestion=0.5, signal_delay_s=10))
+    assert set(s) == {f.name for f in fields(SpeedModel)}
+    assert json.loads(json.dumps(s)) == s  # JSON as it is
+    assert s["speeds_kmh"] == {**DEFAULT_SPEEDS_KMH, "primary": 50.0} and list(s["speeds_kmh"]) == sorted(s["speeds_kmh"])
+    assert (s["congestion"], s["signal_delay_s"], s["unknown_kmh"], s["use_maxspeed"]) == (0.5, 10.0, None, True)
+
+
+def test_comparing_scenarios_with_other_road_speeds_says_so(tmp_path, capsys):
+    """End to end: the same scenario with congestion 0.5 is not comparable; the default speeds
+    given explicitly are the same speeds."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "scenarios" / "helsinki.yaml").read_text(encoding="utf-8"))
+    data.pop("hydrants")
+    files = {}
+    for name, speeds in (("free", None), ("explicit", {"primary": 45, "congestion": 1}),
+                         ("jammed", {"congestion": 0.5})):
+        data.pop("speeds", None)
+        if speeds:
+            data["speeds"] = speeds
+        files[name] = tmp_path / f"{name}.yaml"
+        files[name].write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["--quiet", "compare", str(files["free"]), str(files["jammed"]), "--out", str(tmp_path / "cmp")]) == 0
+    assert "road speeds differ: congestion factor 1 (A) vs 0.5 (B)" in capsys.readouterr().out
+    table = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    assert table["comparable"] is False
+    assert [(d["field"], d["a"], d["b"]) for d in table["differences"]] == [("congestion", 1.0, 0.5)]
+    assert all(r["better"] is None for r in table["metrics"] if r["metric"] != "stations")
+    assert main(["--quiet", "compare", str(files["free"]), str(files["explicit"])]) == 0
+    out = capsys.readouterr().out
+    assert "Not comparable" not in out and "Not checked" not in out
 
 
 def test_comparing_scenarios_with_other_standards_says_so(tmp_path, capsys):
