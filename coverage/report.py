@@ -385,6 +385,13 @@ def _left_out(km_by_kind: Any) -> str:
                      for k, v in km_by_kind.items() if v is not None and float(v) > 0)
 
 
+def _no_district(st: Mapping) -> bool:
+    """A station of a class with no district (logistics support): listed, not scored."""
+    from .scenario import NO_DISTRICT_CLASSES
+
+    return st.get("class") in NO_DISTRICT_CLASSES and st.get("status") != "candidate"
+
+
 def _num(x: Any, digits: int = 1) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
@@ -578,10 +585,13 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         over = [st for st in stations if isinstance(st, Mapping) and st.get("over_cap")
                 and st.get("status") != "candidate"]
         cands = sum(1 for st in stations if isinstance(st, Mapping) and st.get("status") == "candidate")
+        logistics = sum(1 for st in stations if isinstance(st, Mapping) and _no_district(st))
         lines += ["## 消防站 Stations", ""]
         lines.append(
             f"- {len(stations)} 个站 stations"
             + (f" ({_count(cands, 'candidate')}, not scored: only the optimiser weighs candidates)" if cands else "")
+            + (f" ({logistics} 战勤保障站 logistics-support, not scored: they supply the other stations and "
+               "have no district, 建标152-2017)" if logistics else "")
             + f"; 辖区超标 / over their district cap: **{len(over)}**"
         )
         land = s.get("district_land")
@@ -598,13 +608,13 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
                       "|---|---|---|---|---|---|---|"]
             for st in rows:
                 area = st.get("district_km2", st.get("area_km2"))
-                cand = st.get("status") == "candidate"
+                cand = st.get("status") == "candidate" or _no_district(st)
                 lines.append(
                     "| " + " | ".join(_md_cell(v) for v in (
                         st.get("id", ""), st.get("name", ""), st.get("class", ""),
                         st.get("status", ""),
                         "– (not scored)" if cand else _num(area, 2) if area is not None else "",
-                        _num(st.get("cap_km2"), 1) if st.get("cap_km2") is not None else "",
+                        "–" if _no_district(st) else _num(st.get("cap_km2"), 1) if st.get("cap_km2") is not None else "",
                         "–" if cand else ("是 yes" if st.get("over_cap") else "否 no") if "over_cap" in st else "",
                     )) + " |"
                 )

@@ -22,6 +22,9 @@ from .settings import shared_data_dir
 from .speeds import DEFAULT_SPEEDS_KMH, NON_DRIVABLE
 
 STATION_CLASSES = ("special", "class1", "class2", "small", "logistics", "water", "metro")
+#: Classes that do not answer calls in a district of their own: a logistics-support station
+#: (战勤保障站) supplies the others and 建标152-2017 gives it no district. Listed, not scored.
+NO_DISTRICT_CLASSES = ("logistics",)
 STATUSES = ("existing", "planned", "candidate")
 DATUMS = ("wgs84", "gcj02", "bd09")
 DEMAND_KINDS = ("roads", "grid", "buildings", "points")
@@ -589,6 +592,8 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
     cls = value.get("class", "class1")
     if cls not in STATION_CLASSES:
         p.add("optimise.class", cls, f"one of {', '.join(STATION_CLASSES)}")
+    elif cls in NO_DISTRICT_CLASSES:
+        p.add("optimise.class", cls, "a class that covers a district (a logistics station has none)")
     quotas: dict[str, tuple[int | None, int | None]] = {}
     q = value.get("quotas")
     q = {} if q is None else q
@@ -622,6 +627,8 @@ def _optimise(p: _Problems, value: Any, base: Path) -> OptimiseSpec:
     for k, v in raw_classes.items():
         if k not in STATION_CLASSES:
             p.add(f"optimise.classes.{k}", k, f"a station class ({', '.join(STATION_CLASSES)})")
+        elif k in NO_DISTRICT_CLASSES:
+            p.add(f"optimise.classes.{k}", k, "a class that covers a district (a logistics station has none)")
         elif isinstance(v, bool) or not isinstance(v, int) or v < 0:
             p.add(f"optimise.classes.{k}", v, "a whole number of new stations >= 0")
         else:

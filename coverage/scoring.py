@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from .demand import Demand
 from .errors import InputError
 from .network import RoadNetwork
-from .scenario import Standard
+from .scenario import NO_DISTRICT_CLASSES, Standard
 from .stations import stations_snapped
 
 
@@ -189,9 +189,14 @@ def score(
     total = float(weight.sum())
 
     status = stations["status"].to_numpy()
-    existing = np.flatnonzero(status == "existing")
-    plan = np.flatnonzero(np.isin(status, ["existing", "planned"]))
-    scored = plan if len(plan) else np.arange(len(stations))
+    # logistics-support stations answer no calls of their own: listed, not scored
+    responds = ~stations["class"].isin(NO_DISTRICT_CLASSES).to_numpy()
+    existing = np.flatnonzero((status == "existing") & responds)
+    plan = np.flatnonzero(np.isin(status, ["existing", "planned"]) & responds)
+    scored = plan if len(plan) else np.flatnonzero(responds)
+    if len(scored) == 0:
+        raise InputError("the scenario has only logistics-support stations (战勤保障站): they cover no "
+                         "district; add fire stations of another class to score")
     state = coverage_state(times, budgets, standard.turnout_s, scored)
 
     # per-station figures (within the scored set: existing + planned)

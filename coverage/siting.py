@@ -32,6 +32,7 @@ from .errors import CoverageWarning, DataError, InputError
 from .network import RoadNetwork, Snapped, snap_xy, street_edges, street_nodes
 from .places import crossing_name
 from .pipeline import Prepared
+from .scenario import NO_DISTRICT_CLASSES
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +185,8 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     parts, kinds, labels, classes = [], [], [], []
     stated: list = []  # the district of each of the plan's stations (stated, else where it lies)
     for status in ("existing", "planned", "candidate"):
-        rows = st[st["status"] == status]
+        # a logistics-support station covers no district: not fixed, not a site
+        rows = st[(st["status"] == status) & ~st["class"].isin(NO_DISTRICT_CLASSES)]
         if len(rows) == 0:
             continue
         at = stations_snapped(net, rows)

@@ -349,3 +349,8 @@ def test_a_district_quota_given_twice_as_number_and_text_is_refused(tmp_path):
         load_scenario(p)
     text = "\n".join(info.value.problems)
     assert "'2' is given twice (2, '2')" in text
+
+
+def test_new_stations_of_a_class_without_a_district_are_refused(tmp_path):
+    text = _problems(tmp_path, {"optimise": {"model": "mclp", "class": "logistics", "classes": {"logistics": 1}}})
+    assert "optimise.class: got 'logistics'" in text and "optimise.classes.logistics" in text

@@ -312,3 +312,28 @@ def test_a_horizon_below_the_driving_budget_is_an_error(horizon):
         score(net, st, demand, Standard(turnout_s=60, travel_s=100), horizon_s=horizon)
     ok = score(net, st, demand, Standard(turnout_s=60, travel_s=100), horizon_s=100)
     assert ok.summary["covered_share"] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_a_logistics_support_station_is_listed_not_scored():
+    # 战勤保障站 supplies the other stations and has no district (建标152-2017): beside a class-1
+    # station it added coverage and took half the land; now the figures are the class-1's alone
+    from coverage.errors import InputError
+    from coverage.report import markdown_summary
+
+    net = line_net()
+    demand = road_pieces(net, piece_m=50)
+    std = Standard(turnout_s=60, travel_s=100)
+    alone = score(net, stations_at(net, [(0, 0)], ["class1"], ["existing"]), demand, std, road_width_m=20)
+    both = score(net, stations_at(net, [(0, 0), (2000, 0)], ["class1", "logistics"], ["existing", "existing"]),
+                 demand, std, road_width_m=20)
+    assert both.summary["covered_share"] == pytest.approx(alone.summary["covered_share"])
+    assert both.summary["covered_share"] < 0.6  # the far end stays uncovered
+    d = both.stations.set_index("id")
+    assert d.loc["s0", "district_km2"] == pytest.approx(alone.stations["district_km2"].iloc[0])
+    assert not d.loc["s1", "scored"] and np.isnan(d.loc["s1", "district_km2"])
+    assert both.summary["comparison"]["existing"]["stations"] == 1
+    md = markdown_summary(both.summary)
+    assert "1 战勤保障站 logistics-support, not scored" in md
+    assert "| s1 | s1 | logistics | existing | – (not scored) | – | – |" in md
+    with pytest.raises(InputError, match="only logistics-support stations"):
+        score(net, stations_at(net, [(0, 0)], ["logistics"], ["existing"]), demand, std, road_width_m=20)

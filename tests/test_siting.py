@@ -739,3 +739,19 @@ def test_osm_siting_rules_read_osm_not_the_users_pois_file(helsinki, tmp_path, m
     with pytest.warns(CoverageWarning, match="hakaniemi: 30 m from a hazardous site"):
         propose_sites(prep, model="mclp", new=1)
     assert calls and calls[0].get("offline") is False
+
+
+def test_a_logistics_station_is_neither_fixed_nor_a_site(helsinki):
+    # the Helsinki station made a logistics-support one: it covers nothing, so the optimiser
+    # fixes no station and the best single site is the brute-force best from scratch
+    st = helsinki.stations.copy()
+    st.loc[st["status"] == "existing", "class"] = "logistics"
+    prep = replace(helsinki, stations=st)
+    res = propose_sites(prep, model="mclp", new=1)
+    assert "existing" not in set(res.candidates.kind) and res.summary["fixed_existing"] == 0
+    c = res.candidates
+    budget = np.array([prep.scenario.standard.travel_for(k) for k in c.station_class])
+    t = point_times(prep.network, c.at, prep.demand.at, cutoff_s=budget.max()).toarray()
+    reach = (t > 0) & (t <= budget[:, None] + 1e-9)
+    w = prep.demand.weight
+    assert res.solution.objective == pytest.approx(max(w[reach[j]].sum() for j in range(len(budget))), rel=1e-9)
