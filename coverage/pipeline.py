@@ -150,7 +150,8 @@ def _prepare(scenario: Scenario, *, offline: bool, progress: bool, cache: str | 
             raise type(exc)(f"{exc} (if the station lies outside {_area_name(scenario)} plus clip_buffer_m "
                             f"= {buffer:g} m, the network was clipped away there: raise clip_buffer_m)") from None
         stations = _drop_listed_twice(network, stations, {s.id for s in osm_list})
-        for note in _placement_notes(stations) + _outside_notes(network, stations, area, scenario):
+        for note in (_placement_notes(stations) + _outside_notes(network, stations, area, scenario)
+                     + _close_pair_notes(network, stations)):
             warnings.warn(note, CoverageWarning, stacklevel=2)  # they were in stations.csv only
         if districts is not None and len(stations):
             stations = _label_districts(stations, districts, field)
@@ -188,6 +189,29 @@ def _outside_notes(network: RoadNetwork, stations, area, scenario: Scenario) -> 
         else:
             out.append(where + f", the road nearest the plan's point ({m:.0f} m away): its district and "
                        "coverage count only inside the area")
+    return out
+
+
+#: Two of the plan's stations closer than this are warned about: the same station twice?
+CLOSE_STATIONS_M = 50.0
+
+
+def _close_pair_notes(network: RoadNetwork, stations) -> list[str]:
+    """One line per pair of existing/planned stations within :data:`CLOSE_STATIONS_M` of each
+    other (one station given twice, e.g. in two datums, splits its district in two)."""
+    plan = stations[stations["status"].isin(["existing", "planned"])] if len(stations) else stations
+    if len(plan) < 2:
+        return []
+    from scipy.spatial import cKDTree
+
+    x, y = network.to_projected(plan["lon"].to_numpy(float), plan["lat"].to_numpy(float))
+    xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+    out = []
+    for i, j in sorted(cKDTree(xy).query_pairs(CLOSE_STATIONS_M)):
+        a, b = plan.iloc[i], plan.iloc[j]
+        out.append(f"stations {a['id']!r} ({a['status']}) and {b['id']!r} ({b['status']}) stand "
+                   f"{float(np.hypot(*(xy[i] - xy[j]))):.0f} m apart: the same station given twice (in "
+                   "two datums?) splits its district and its coverage between the two; remove one")
     return out
 
 

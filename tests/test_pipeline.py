@@ -301,3 +301,28 @@ def test_siting_rules_from_osm_do_not_burden_other_commands(tmp_path):
         warnings.simplefilter("ignore")
         prep = prepare(load_scenario(p), offline=True)
     assert prep.pois is None and len(prep.stations) == 1
+
+
+def test_the_same_station_given_twice_is_warned_about(tmp_path):
+    # one station written once in WGS-84 and again (planned) in GCJ-02 (equal outside China): they
+    # split one district between them, unnoticed; a planned station 200 m away is no duplicate
+    from coverage.datum import wgs84_to_gcj02
+
+    p = _scenario(tmp_path, FITS)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    first = data["stations"][0]
+    lon, lat = first["at"]["lon"], first["at"]["lat"]
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    data["stations"] += [
+        {"id": "again", "name": "again", "class": "small", "status": "planned",
+         "at": {"lon": float(glon), "lat": float(glat), "datum": "gcj02"}},
+        {"id": "next", "name": "next", "class": "small", "status": "planned",
+         "at": {"lon": lon + STEP_LON, "lat": lat}}]
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    pairs = [w for w in prep.warnings if "apart: the same station given twice" in w]
+    assert pairs == [f"stations {first['id']!r} (existing) and 'again' (planned) stand 0 m apart: the same "
+                     "station given twice (in two datums?) splits its district and its coverage between "
+                     "the two; remove one"]
