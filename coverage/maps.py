@@ -295,6 +295,21 @@ def _fmt(col: str, value: Any) -> str:
     return _plain_number(v)
 
 
+def _as_float(value: Any) -> float:
+    """``value`` as a number, NaN where it is none."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _present(value: Any) -> bool:
+    """A value worth showing: not None, NaN or blank text."""
+    if value is None or (isinstance(value, (float, np.floating)) and not math.isfinite(float(value))):
+        return False
+    return bool(str(value).strip())
+
+
 def _esc(value: Any) -> str:
     if value is None:
         return ""
@@ -639,6 +654,13 @@ def reviewer_map(
     if isochrones is not None:
         g = _to_wgs84(isochrones, "isochrones")
         _require_columns(g, "isochrones", ["band_s"])
+        band = np.array([_as_float(v) for v in g["band_s"]], float)
+        if not np.isfinite(band).all():
+            i = int(np.flatnonzero(~np.isfinite(band))[0])
+            v = g["band_s"].iloc[i]
+            shown = repr(v) if isinstance(v, str) else str(v)
+            raise InputError(f"isochrones row {g.index[i]!r} has band_s {shown}: expected "
+                             "the seconds of its time band (a finite number)")
         note_bounds(g)
         bands = sorted({float(b) for b in g["band_s"].dropna()})
         colour = {b: _BAND_COLOURS[min(i, len(_BAND_COLOURS) - 1)] for i, b in enumerate(bands)}
@@ -792,8 +814,9 @@ def reviewer_map(
                  "fillOpacity": 0.9}
         popups, tips = [], []
         for _, row in g.iterrows():
-            label = row["name"] if "name" in g.columns else row["id"] if "id" in g.columns else ""
-            rank = f"#{row['rank']} " if "rank" in g.columns else ""
+            label = next((str(row[c]).strip() for c in ("name", "id") if c in g.columns
+                          and _present(row[c])), "")
+            rank = f"#{_fmt('rank', row['rank'])} " if "rank" in g.columns and _present(row["rank"]) else ""
             title_txt = f"{t('建议站址', 'Proposed site')} {rank}{label}".strip()
             popups.append(_popup(title_txt, _fields(row, {g.geometry.name}, t)))
             adds = [f"{_label(k, t)} {_fmt(k, row[k])}" for k in ("adds_weight", "adds_km2", "adds_km")

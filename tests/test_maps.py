@@ -238,6 +238,12 @@ def test_bad_inputs_name_the_problem():
         reviewer_map(area=[Point(1, 2)])
     with pytest.raises(InputError, match="band_s"):
         reviewer_map(isochrones=_layers()["isochrones"].drop(columns="band_s"))
+    iso = _layers()["isochrones"]
+    for bad, shown in ((float("nan"), "nan"), ("4 min", "'4 min'")):  # was a bare KeyError: nan
+        band = iso["band_s"].astype(object)
+        band.iloc[-1] = bad
+        with pytest.raises(InputError, match=f"isochrones row .* has band_s {shown}: expected the seconds"):
+            reviewer_map(isochrones=iso.assign(band_s=band))
     with pytest.raises(InputError, match="lang"):
         reviewer_map(lang="fr")
 
@@ -442,3 +448,15 @@ def test_empty_and_missing_geometries_are_dropped_without_a_library_warning():
         warnings.simplefilter("error")
         out = _to_wgs84(g, "stations")
     assert out["a"].tolist() == [1]
+
+
+def test_proposed_site_title_with_a_float_rank_and_no_name():
+    # "Proposed site #1.0 nan" read as a site named nan
+    import numpy as np
+
+    g = gpd.GeoDataFrame({"name": [np.nan, "小白楼"], "id": ["p1", "p2"], "rank": [1.0, 2.0]},
+                         geometry=[Point(121.47, 31.23), Point(121.48, 31.23)], crs=4326)
+    html = map_html(reviewer_map(proposed=g))
+    text = json.loads('"' + "".join(re.findall(r'"p":"(.*?)"', html)) + '"') if '"p":"' in html else html
+    assert "Proposed site #1 p1" in text and "Proposed site #2 小白楼" in text
+    assert "nan" not in text and "#1.0" not in text
