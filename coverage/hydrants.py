@@ -14,7 +14,10 @@ Model (GB 50974-2014 defaults, all configurable)
   only its own side of that road directly (side = the side of the centreline its mapped point
   lies on; a point exactly on the centreline counts as left). Proposals on such a road stand on
   their side, half the tagged width from the centreline (at most 40 m, less where another road
-  would be nearer). Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
+  would be nearer, not below 1.25 m). No two proposals, nor a proposal and an existing hydrant,
+  stand within ``duplicate_m`` of each other (read back they would be one duplicate): one of a
+  pair too close is moved sideways.
+  Hose may cross a wide road at its ends (crossings, i.e. network nodes): everything a
   hydrant reaches through a node is protected on both sides of the roads meeting there, so a
   hydrant AT a crossing protects both sides of the wide roads meeting there.
 * Road pieces are exact: a partially protected road is cut at the exact point (from the
@@ -67,8 +70,10 @@ Model (GB 50974-2014 defaults, all configurable)
   fall least short of ``spacing_m / 2`` apart along it (an exact second solve, at most 10 s;
   count and protection unchanged).
 * The shortfall is stated the way the plans state it: (required - existing) / required, with the
-  spacing-rule count (``shortfall_share``) and with the minimum placement
-  (``shortfall_share_min_placement``, against ``existing_in_placement``); a surplus gives 0.
+  spacing-rule count (``shortfall_share``, against ``existing_in_spacing_rule``: the existing
+  hydrants protecting a counted road, ``existing_protecting``, since the count is of counted road
+  length only) and with the minimum placement (``shortfall_share_min_placement``, against
+  ``existing_in_placement``); a surplus gives 0.
 
 Kinds (OSM wiki conventions)
 ----------------------------
@@ -1174,7 +1179,9 @@ class HydrantResult:
         within ``radius_m`` of a counted road (a hydrant on a campus lane far from any counted
         street is existing but protects nothing the requirement counts).
     required_spacing_rule
-        ceil(road length per side / spacing_m).
+        ceil(road length per side / spacing_m), of the counted roads only; the existing hydrants
+        set against it are those protecting a counted road (``options["existing_useful"]``,
+        ``summary()["existing_in_spacing_rule"]``).
     required_min_placement
         The existing hydrants protecting a counted road (``options["existing_useful"]``) + the
         fewest new hydrants protecting every road (see ``status``/``gap``); with
@@ -1230,22 +1237,25 @@ class HydrantResult:
         """Plain numbers for ``hydrants.json``."""
         req_s = self.required_spacing_rule
         req_m = self.required_min_placement
+        useful = int(self.options.get("existing_useful", self.existing))
+        placed = int(self.options.get("existing_placed", useful))
         return {
             "protected_share": float(self.protected_share),
             "existing": int(self.existing),
             "existing_outside_area": int(self.options.get("existing_outside_area", 0)),
             # of `existing`, those within reach of a road the requirement counts
-            "existing_protecting": int(self.options.get("existing_useful", self.existing)),
+            "existing_protecting": useful,
             "required_spacing_rule": int(req_s),
             "required_min_placement": None if req_m is None else int(req_m),
             "proposed": self.proposed,
-            "shortfall_share": _shortfall(req_s, self.existing),
+            # the spacing rule counts the counted road length only, so the existing hydrants that
+            # meet it are those protecting a counted road (not one on a campus or service lane)
+            "existing_in_spacing_rule": useful,
+            "shortfall_share": _shortfall(req_s, useful),
             # of those, the ones the minimum placement keeps (with propose_for="spacing": within
             # half the spacing of a counted road)
-            "existing_in_placement": int(self.options.get("existing_placed",
-                                                          self.options.get("existing_useful", self.existing))),
-            "shortfall_share_min_placement": None if req_m is None else _shortfall(
-                req_m, int(self.options.get("existing_placed", self.options.get("existing_useful", self.existing)))),
+            "existing_in_placement": placed,
+            "shortfall_share_min_placement": None if req_m is None else _shortfall(req_m, placed),
             "road_km": self.road_m / 1000.0,
             "unprotected_km": self.unprotected_m / 1000.0,
             "excluded_km": sum(self.excluded_m.values()) / 1000.0,
@@ -1277,6 +1287,32 @@ def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise InputError(f"{name} {value!r} is invalid: expected a number of metres > 0")
     return float(value)
+
+
+def _projected_xy(net: RoadNetwork, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Network-CRS (x, y) of WGS-84 shapely points."""
+    if len(points) == 0:
+        return np.zeros(0), np.zeros(0)
+    x, y = net.to_projected(shapely.get_x(points), shapely.get_y(points))
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def _check_candidate_spacing(cand_sp: float, radius: float, spacing: float, propose_for: str) -> None:
+    """Refuse candidates too far apart to reach every road point: ``cand_sp`` must be below twice
+    the placement's reach, ``radius`` or (``propose_for="spacing"``) the smaller of ``radius``
+    and ``spacing / 2``. The message names the value that binds."""
+    if propose_for == "protection":
+        reach, why = radius, f"radius_m {radius:g}"
+    else:
+        both = (f"with propose_for='spacing' the placement reaches the smaller of radius_m {radius:g} and "
+                f"half of spacing_m {spacing:g} = {spacing / 2.0:g} m")
+        if radius < spacing / 2.0:
+            reach, why = radius, f"radius_m {radius:g} ({both}: radius_m binds)"
+        else:
+            reach, why = spacing / 2.0, f"spacing_m {spacing:g} ({both}: half the spacing binds)"
+    if cand_sp >= 2.0 * reach:
+        raise InputError(f"candidate_spacing_m {cand_sp:g} is too coarse for {why}: expected less than "
+                         f"2 x {reach:g} = {2.0 * reach:g} m so that every road point can be reached")
 
 
 def _protect_counted(roads: _Roads, counted_roads: np.ndarray, h_road: np.ndarray, h_pos: np.ndarray,
@@ -1460,8 +1496,9 @@ def analyse_hydrants(
     propose
         Compute the minimum placement and proposals (set cover).
     candidate_spacing_m
-        Spacing of candidate positions along roads (besides every road node); must be below
-        ``2 * radius_m`` so that every gap can be protected.
+        Spacing of candidate positions along roads (besides every road node); with ``propose``,
+        must be below twice the placement's reach (``radius_m``, or with ``propose_for="spacing"``
+        the smaller of ``radius_m`` and ``spacing_m / 2``) so that every gap can be protected.
     crossing_bonus
         Swap new mid-road sites for crossings that protect the same gap pieces.
     time_limit_s, solver
@@ -1504,13 +1541,8 @@ def analyse_hydrants(
                          "radius_m of a hydrant) or 'spacing' (hydrants at most spacing_m apart)")
     # the reach the placement must give every road point: the protection radius, or half the spacing
     reach = radius if propose_for == "protection" else min(radius, spacing / 2.0)
-    if cand_sp >= 2 * reach:
-        raise InputError(
-            f"candidate_spacing_m {candidate_spacing_m!r} is too coarse for "
-            + (f"radius_m {radius_m!r}" if propose_for == "protection" else f"spacing_m {spacing_m!r}")
-            + ": expected less than 2 x radius (or less than the spacing) so that every road point "
-            "can be reached"
-        )
+    if propose:  # candidates are only used by the placement
+        _check_candidate_spacing(cand_sp, radius, spacing, propose_for)
     exclude = check_exclude(exclude, "hydrants exclude")
     area_p = None
     outside = 0
@@ -1540,6 +1572,7 @@ def analyse_hydrants(
                     "it, so the hydrants lie outside the area; use the hydrants of the study area"
                 )
             hydrants = hydrants.loc[near].reset_index(drop=True)
+    _check_snap_metres(tolerance_m, duplicate_m)  # duplicate_m also keeps the proposals apart
     why = _hydrant_exclusions(network, exclude, wide_m, lane_width_m)
     roads = _roads(network, wide_road_m=wide_m, lane_width_m=lane_width_m)
     settings = _snap_settings(wide_m, lane_width_m, exclude)
@@ -1554,7 +1587,6 @@ def analyse_hydrants(
                              + ", ".join(f"{k} {a!r} there, {b!r} here" for k, (a, b) in differ.items())
                              + "): pass the same options, or the hydrant frame (snapped.hydrants)")
     else:
-        _check_snap_metres(tolerance_m, duplicate_m)
         snapped = _snap_frame(network, _check_hydrant_frame(hydrants), why, roads, tolerance_m=tolerance_m,
                               duplicate_m=duplicate_m, crossing_m=_CROSSING_M, stacklevel=2, settings=settings)
     side_why = why[roads.edge][roads.side_road]  # "" = counted
@@ -1631,7 +1663,9 @@ def analyse_hydrants(
             time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok,
             stagger_m=spacing / 2.0, existing=(h_road, h_pos, h_side),
             partners=_carriageway_partners(network, roads, why),
-            snap_edges=(why == "") | (why == "second_carriageway"))
+            snap_edges=(why == "") | (why == "second_carriageway"),
+            apart_m=duplicate_m + _APART_MARGIN_M if duplicate_m > 0 else 0.0,
+            existing_xy=_projected_xy(network, H.geometry.to_numpy()[use]))
         req_min = existing_placed + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
@@ -1851,7 +1885,11 @@ def _candidate_intervals(net: RoadNetwork, roads: _Roads, cand: _Candidates, rad
 
 
 def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_limit_s, solver, progress,
-             road_ok=None, stagger_m=0.0, existing=None, partners=None, snap_edges=None):
+             road_ok=None, stagger_m=0.0, existing=None, partners=None, snap_edges=None, apart_m=0.0,
+             existing_xy=None):
+    """New sites closing the gaps ``[g_lo, g_hi]``: the proposals frame, status, gap and bound.
+    Built where proposed, they stand more than ``apart_m`` apart and from the existing hydrants
+    at ``existing_xy`` (x, y), so that none reads back as a duplicate (:func:`_keep_apart`)."""
     import geopandas as gpd
 
     cand = _candidates(net, roads, g_lo, g_hi, radius, cand_sp, road_ok)
@@ -1910,9 +1948,13 @@ def _propose(net, roads, g_lo, g_hi, *, radius, cand_sp, crossing_bonus, time_li
         e = roads.edge[road[m]]
         pts = shapely.line_interpolate_point(net.edge_geometry[e], pos[m])
         x[m], y[m] = shapely.get_x(pts), shapely.get_y(pts)
+        base = (x.copy(), y.copy())
         # on a wide road a proposal stands on its own side, not on the centreline (where its side
         # would be undecided when the point is read back)
         x[m], y[m] = _on_their_side(net, roads, road[m], pos[m], cand.side[ci][m], x[m], y[m], snap_edges)
+        if existing_xy is None:
+            existing_xy = (np.zeros(0), np.zeros(0))
+        x, y = _keep_apart(net, roads, road, pos, cand.side[ci], base, x, y, existing_xy, apart_m, snap_edges)
     lon, lat = net.to_wgs84(x, y)
     deg = np.where(node >= 0, roads.node_deg[np.maximum(node, 0)], 2)
     site = np.where(node < 0, "road", np.where(deg >= 3, "crossing", np.where(deg == 1, "dead_end", "node")))
@@ -1946,25 +1988,62 @@ def _carriageway_partners(net: RoadNetwork, roads: _Roads, why: np.ndarray) -> d
     return {k: np.array(sorted(v), np.int64) for k, v in partners.items()}
 
 
-def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
-                   x: np.ndarray, y: np.ndarray, snap_edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Points ``(x, y)`` at ``pos`` along ``road`` moved to their ``side`` (1 left, 2 right of
-    u -> v; 0 stays): half the tagged width (at most 40 m, at most a quarter of the way to another
-    road but not below 1.25 m for that), halved while another road would be nearer than their own
-    (a street leaving at a sharp angle), down to 0.5 m. Other roads are those a hydrant read back
-    may snap to (``snap_edges``, bool per edge: counted roads and second carriageways, as in
-    :func:`_prefer_counted`; a bridge passing over is not one)."""
-    if not (side > 0).any():
-        return x, y
+#: Wide-road proposals stand at least this far to their side (when the road's half width allows):
+#: a left/right pair at one position stays more than the 2 m duplicate distance apart.
+_SIDE_FLOOR_M = 1.25
+#: A wide-road proposal no offset of which (down to the floor) reads back on its own road stands
+#: this far to its side instead: on the centreline for a planner, but its side reads back.
+_SIDE_FALLBACK_M = 0.01
+#: Proposals are kept this much farther apart than the duplicate distance.
+_APART_MARGIN_M = 0.1
+#: Step of the sideways nudges tried for a narrow-road proposal too near another one.
+_NUDGE_STEP_M = 0.5
+
+
+def _left_normals(net: RoadNetwork, roads: _Roads, road: np.ndarray,
+                  pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit normals to the left of u -> v of ``road`` at ``pos`` (from the chord +-0.5 m)."""
     g = net.edge_geometry[roads.edge[road]]
     a = shapely.line_interpolate_point(g, np.maximum(pos - 0.5, 0))
     b = shapely.line_interpolate_point(g, np.minimum(pos + 0.5, shapely.length(g)))
     tx, ty = shapely.get_x(b) - shapely.get_x(a), shapely.get_y(b) - shapely.get_y(a)
     t = np.hypot(tx, ty)
     t = np.where(t > 0, t, 1.0)
-    nx_, ny_ = -ty / t, tx / t  # unit normal to the left
-    sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))
+    return -ty / t, tx / t
+
+
+def _read_back(net: RoadNetwork, roads: _Roads, x: np.ndarray, y: np.ndarray,
+               snap_edges: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(road, position along it) where points ``(x, y)`` snap back to, among ``snap_edges``."""
+    sn = snap_xy(net, x, y, max_distance_m=math.inf, edges=snap_edges)
+    road = roads.edge_road[sn.edge]
+    frac = np.where(roads.edge_flip[sn.edge], 1.0 - sn.fraction, sn.fraction)
+    return road, frac * roads.length[road]
+
+
+def _side_offsets(roads: _Roads, road: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wanted, floor) side offsets of wide-road proposals: half the tagged width (5 m untagged)
+    within 0.5-40 m, and :data:`_SIDE_FLOOR_M` (or the wanted offset, when smaller)."""
     off = np.clip(np.nan_to_num(roads.width_m[road] / 2.0, nan=5.0), 0.5, 40.0)
+    return off, np.minimum(off, _SIDE_FLOOR_M)
+
+
+def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
+                   x: np.ndarray, y: np.ndarray, snap_edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``(x, y)`` at ``pos`` along ``road`` moved to their ``side`` (1 left, 2 right of
+    u -> v; 0 stays): half the tagged width (at most 40 m, at most a quarter of the way to another
+    road), halved while another road would be nearer than their own (a street leaving at a sharp
+    angle), never below the floor (:func:`_side_offsets`: 1.25 m); a point that would still read
+    back on another road there falls back to its unoffset position, moved only
+    :data:`_SIDE_FALLBACK_M` to its side (an unnoded crossing or a road end: its own road and side
+    read back). Other roads are those a hydrant read back may snap to (``snap_edges``, bool per
+    edge: counted roads and second carriageways, as in :func:`_prefer_counted`; a bridge passing
+    over is not one)."""
+    if not (side > 0).any():
+        return x, y
+    nx_, ny_ = _left_normals(net, roads, road, pos)
+    sgn = np.where(side == 1, 1.0, np.where(side == 2, -1.0, 0.0))
+    off, floor = _side_offsets(roads, road)
     # at most a quarter of the way to the nearest other road (the other carriageway of a divided
     # road: proposals facing each other across its median stay apart)
     pts = shapely.points(x, y)
@@ -1975,17 +2054,105 @@ def _on_their_side(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.nd
     if other.any():
         d = np.full(len(x), np.inf)
         np.minimum.at(d, pi[other], shapely.distance(net.edge_geometry[ei[other]], pts[pi[other]]))
-        # ... but not below 1.25 m for that: a left/right pair at one position (a road passing
+        # ... but not below the floor for that: a left/right pair at one position (a road passing
         # over or under, with no shared node) stays apart by more than the 2 m duplicate distance
-        off = np.minimum(off, np.maximum(d / 4.0, 1.25))
-    for _ in range(8):
-        near = snap_xy(net, x + sgn * off * nx_, y + sgn * off * ny_, max_distance_m=math.inf,
-                       edges=snap_edges).edge
-        wrong = (roads.edge_road[near] != road) & (off > 0.5) & (sgn != 0)
-        if not wrong.any():
+        off = np.minimum(off, np.maximum(d / 4.0, floor))
+    while True:  # ends: each round halves an offset, down to its floor
+        back = _read_back(net, roads, x + sgn * off * nx_, y + sgn * off * ny_, snap_edges)[0]
+        wrong = (sgn != 0) & (back != road)
+        shrink = wrong & (off > floor)
+        if not shrink.any():
             break
-        off = np.where(wrong, np.maximum(off / 2.0, 0.5), off)
+        off = np.where(shrink, np.maximum(off / 2.0, floor), off)
+    off = np.where(wrong, _SIDE_FALLBACK_M, off)
     return x + sgn * off * nx_, y + sgn * off * ny_
+
+
+def _keep_apart(net: RoadNetwork, roads: _Roads, road: np.ndarray, pos: np.ndarray, side: np.ndarray,
+                base: tuple[np.ndarray, np.ndarray], x: np.ndarray, y: np.ndarray,
+                fixed: tuple[np.ndarray, np.ndarray], apart_m: float,
+                snap_edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Proposals at ``(x, y)`` moved sideways so that no two of them, nor one and an existing
+    hydrant (``fixed``: x, y), stand within ``apart_m`` (read back, they would be one duplicate).
+
+    Of a pair too close, one proposal is moved along its road's normal (from its centreline point
+    ``base``), the smallest move first: a proposal on a narrow road nudged off its centreline
+    (either way, in steps of :data:`_NUDGE_STEP_M` up to ``apart_m`` + 1 m), one on a wide road's
+    side to another offset between the floor and the wanted offset of :func:`_side_offsets`
+    (0.25 m steps); else a side proposal falls back to its unoffset position
+    (:data:`_SIDE_FALLBACK_M` to its side). A move is taken only when the point reads back on its
+    own road at its position and clears every other point by more than ``apart_m``. Proposals at
+    nodes (``road`` -1) stay.
+    """
+    n = len(x)
+    if apart_m <= 0 or n == 0 or not (road >= 0).any():
+        return x, y
+    from scipy.spatial import cKDTree
+
+    x, y = x.copy(), y.copy()
+    bx, by = base
+    on_road = road >= 0
+    nx_, ny_ = np.zeros(n), np.zeros(n)
+    nx_[on_road], ny_[on_road] = _left_normals(net, roads, road[on_road], pos[on_road])
+    for _ in range(n):  # each round moves at least one proposal, or stops
+        ax, ay = np.concatenate([x, fixed[0]]), np.concatenate([y, fixed[1]])
+        pairs = cKDTree(np.column_stack([ax, ay])).query_pairs(apart_m, output_type="ndarray")
+        pairs = pairs[pairs.min(axis=1) < n] if len(pairs) else pairs
+        moved = False
+        for i, j in pairs.tolist():
+            if math.hypot(ax[i] - ax[j], ay[i] - ay[j]) > apart_m:
+                continue  # an earlier move settled it
+            movable = [k for k in (i, j) if k < n and on_road[k]]
+            best = _apart_move(net, roads, movable, road, pos, side, (bx, by), (nx_, ny_), ax, ay,
+                               apart_m, snap_edges)
+            if best is not None:
+                k, x[k], y[k] = best
+                ax[k], ay[k] = x[k], y[k]
+                moved = True
+        if not moved:
+            break
+    return x, y
+
+
+def _apart_options(roads: _Roads, road: int, side: int, apart_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(signed offsets along the left normal, harm) a proposal may move to: harm 0 keeps the
+    offset rules, 1 is a side proposal's fallback to its unoffset position."""
+    if side == 0:
+        mags = np.arange(_NUDGE_STEP_M, apart_m + 1.0 + 1e-9, _NUDGE_STEP_M)
+        return np.concatenate([mags, -mags]), np.zeros(2 * len(mags))
+    sgn = 1.0 if side == 1 else -1.0
+    wanted, floor = (float(v[0]) for v in _side_offsets(roads, np.array([road])))
+    mags = np.append(np.arange(floor, wanted, 0.25), wanted)
+    return sgn * np.append(mags, _SIDE_FALLBACK_M), np.append(np.zeros(len(mags)), 1.0)
+
+
+def _apart_move(net: RoadNetwork, roads: _Roads, ks: list[int], road: np.ndarray, pos: np.ndarray,
+                side: np.ndarray, base: tuple[np.ndarray, np.ndarray], normal: tuple[np.ndarray, np.ndarray],
+                ax: np.ndarray, ay: np.ndarray, apart_m: float,
+                snap_edges: np.ndarray | None) -> tuple[int, float, float] | None:
+    """The least harmful, then smallest, move (proposal, x, y) among :func:`_apart_options` of
+    proposals ``ks`` that reads back on its road at its position and clears every other point
+    (``ax, ay``: every proposal, then every existing hydrant) by more than ``apart_m``, or None."""
+    rows = []
+    for k in ks:
+        cur = (ax[k] - base[0][k]) * normal[0][k] + (ay[k] - base[1][k]) * normal[1][k]
+        offs, harm = _apart_options(roads, int(road[k]), int(side[k]), apart_m)
+        keep = np.abs(offs - cur) > 1e-9
+        rows += [(h, abs(o - cur), k, base[0][k] + o * normal[0][k], base[1][k] + o * normal[1][k])
+                 for o, h in zip(offs[keep].tolist(), harm[keep].tolist())]
+    if not rows:
+        return None
+    rows.sort()
+    k = np.array([r[2] for r in rows], np.int64)
+    px, py = np.array([r[3] for r in rows]), np.array([r[4] for r in rows])
+    d = np.hypot(ax[None, :] - px[:, None], ay[None, :] - py[:, None])
+    d[np.arange(len(k)), k] = np.inf  # itself
+    back_road, back_pos = _read_back(net, roads, px, py, snap_edges)
+    ok = (d.min(axis=1) > apart_m) & (back_road == road[k]) & (np.abs(back_pos - pos[k]) <= _TOL)
+    if not ok.any():
+        return None
+    t = int(np.argmax(ok))
+    return int(k[t]), float(px[t]), float(py[t])
 
 
 def _stagger(net: RoadNetwork, roads: _Roads, A: sp.csc_matrix, chosen: np.ndarray, cand: _Candidates,

@@ -596,7 +596,7 @@ def test_csv_with_chinese_headers_in_excel_encodings(tmp_path, encoding):
     assert all("'经度'" in w for w in said)  # its text as read
     assert h.geometry.x.iloc[0] == pytest.approx(121.4737) and h.geometry.y.iloc[0] == pytest.approx(31.2304)
     assert pts.geometry.x.iloc[0] == pytest.approx(121.4737)
-    assert pts["名称"].iloc[0] == "人民广场消火栓"
+    assert pts["name"].iloc[0] == "人民广场消火栓"  # 名称 reads as name
 
 
 def test_a_csv_in_another_encoding_is_never_misread_silently(tmp_path):
@@ -706,6 +706,27 @@ def test_bad_options():
         analyse(net, points([(0, 0)]), candidate_spacing_m=400)
     with pytest.raises(InputError, match="GeoDataFrame"):
         analyse(net, [(0, 0)])
+
+
+def test_candidate_spacing_check_names_the_binding_limit_and_skips_without_proposals():
+    """With propose_for="spacing" the placement reaches min(radius_m, spacing_m / 2): a 50 m
+    radius binds, but the message blamed spacing_m 120 ("100 is too coarse for spacing_m 120").
+    Without proposals no candidate is used, yet the check refused the run."""
+    net = make_net({1: (0, 0), 2: (600, 0)}, [(1, 2)])
+    h = points([(0, 0)])
+    with pytest.raises(InputError, match=r"candidate_spacing_m 100 is too coarse for radius_m 50 \(.*radius_m "
+                                         r"binds\): expected less than 2 x 50 = 100 m"):
+        analyse(net, h, radius_m=50, spacing_m=120, candidate_spacing_m=100, propose_for="spacing")
+    with pytest.raises(InputError, match=r"candidate_spacing_m 130 is too coarse for spacing_m 120 \(.*half "
+                                         r"the spacing binds\): expected less than 2 x 60 = 120 m"):
+        analyse(net, h, radius_m=150, spacing_m=120, candidate_spacing_m=130, propose_for="spacing")
+    with pytest.raises(InputError, match=r"too coarse for radius_m 150: expected less than 2 x 150 = 300 m"):
+        analyse(net, h, candidate_spacing_m=300)
+    # below twice the binding limit the placement runs (99 m < 2 x 50 m)
+    assert analyse(net, h, radius_m=50, candidate_spacing_m=99, propose_for="spacing").status == "optimal"
+    res = analyse(net, h, radius_m=150, spacing_m=120, candidate_spacing_m=130, propose=False,
+                  propose_for="spacing")
+    assert res.status == "not_run" and res.required_min_placement is None
 
 
 def test_water_cranes_one_per_polygon_or_per_area():
@@ -822,6 +843,21 @@ def test_hsinchu_motorways_carry_no_hydrants(hsinchu):
     assert p2 / total2 == pytest.approx(1.0, abs=1e-6)
 
 
+def test_hsinchu_spacing_rule_shortfall_counts_the_hydrants_protecting_counted_roads(hsinchu):
+    """Hsinchu: 38 hydrants exist but 26 stand on campus/service lanes farther than 150 m from
+    any counted road; the spacing-rule shortfall (417 required) counted all 38 (0.909)."""
+    net, hyd = hsinchu
+    res = analyse(net, hyd, propose=False)
+    s = res.summary()
+    # independent: a hydrant serves the counted roads when networkx finds it protecting some
+    counted = _counted_by_tags(net)
+    h = hyd.iloc[res.snapped.used()]
+    serving = sum(nx_protected_m(net, [g.x], [g.y], counted=counted)[0] > 0 for g in h.geometry)
+    assert (s["existing"], serving, s["required_spacing_rule"]) == (38, 12, 417)
+    assert s["existing_in_spacing_rule"] == s["existing_protecting"] == serving
+    assert s["shortfall_share"] == pytest.approx((417 - 12) / 417)
+
+
 def test_hsinchu_gcj_like_shift_warns(hsinchu):
     # Taiwan lies inside the rectangle the GCJ-02 formula shifts, so the real hydrants can be
     # shifted as a Chinese web map would (~0.5 km)
@@ -893,6 +929,26 @@ def test_existing_hydrants_that_protect_no_counted_road_are_counted_apart():
     assert "existing hydrants protecting no counted road: 1 of 3" in md
     # keeping service lanes in the count, every hydrant protects a counted road
     assert analyse(net, hyd, propose=False, exclude=()).summary()["existing_protecting"] == 3
+
+
+def test_spacing_rule_shortfall_counts_only_hydrants_protecting_a_counted_road():
+    """The spacing rule counts the street's 400 m only (the service lane is left out), so the
+    hydrant 400 m into the lane, protecting no counted road, cannot meet it: the shortfall set 3
+    existing against the 4 required (0.25) instead of the 2 that serve the street (0.5)."""
+    nodes = {1: (0, 0), 2: (400, 0), 3: (400, 300), 4: (400, 600)}
+    net = make_net(nodes, [(1, 2), (2, 3, {"highway": "service"}), (3, 4, {"highway": "service"})])
+    hyd = points([(200, 0), (400, 100), (400, 400)])
+    for propose in (False, True):
+        s = analyse(net, hyd, propose=propose).summary()
+        assert s["required_spacing_rule"] == math.ceil(400 / 120) == 4
+        assert s["existing"] == 3 and s["existing_in_spacing_rule"] == s["existing_protecting"] == 2
+        assert s["shortfall_share"] == pytest.approx((4 - 2) / 4)
+    assert s["shortfall_share_min_placement"] == pytest.approx(
+        (s["required_min_placement"] - s["existing_in_placement"]) / s["required_min_placement"])
+    # every road counted: all 3 protect a counted road and count against the rule
+    s = analyse(net, hyd, propose=False, exclude=()).summary()
+    assert s["existing_in_spacing_rule"] == 3
+    assert s["shortfall_share"] == pytest.approx(1 - 3 / s["required_spacing_rule"])
 
 
 def _roads_net(nodes: dict, ways: list) -> object:
@@ -1245,3 +1301,55 @@ def test_a_left_right_pair_under_an_overpass_stays_two_hydrants(bx):
     again = analyse(net, back, propose=False, wide_road_m=5)
     assert len(again.snapped.duplicates) == 0
     assert again.protected_share == pytest.approx(1.0, abs=1e-6)
+
+
+def _read_back_apart(net, ex, mode: str, **kw):
+    """Proposals for ``mode`` built where proposed and read back (radius: the rule's reach), and
+    the smallest distance between two of the built hydrants (existing ones too), in metres."""
+    res = analyse(net, ex, propose_for=mode, **kw)
+    built = _built(res.proposals, ex)
+    again = analyse(net, built, propose=False, radius_m=R if mode == "protection" else 60.0, **kw)
+    x, y = net.to_projected(shapely.get_x(built.geometry.to_numpy()), shapely.get_y(built.geometry.to_numpy()))
+    d = np.hypot(np.subtract.outer(x, x), np.subtract.outer(y, y)) + np.eye(len(built)) * 1e9
+    return res, again, float(d.min())
+
+
+def _side_offsets_read_back(res, again) -> np.ndarray:
+    """Distance from the centreline of the side proposals, read back on their road and side."""
+    props = res.proposals
+    h = again.snapped.hydrants.set_index("id").loc[[f"p{i}" for i in range(len(props))]]
+    on_side = (props["side"] != "both").to_numpy()
+    assert (h["road"].to_numpy()[on_side] == props["road"].to_numpy()[on_side]).all()
+    assert list(h["side"].to_numpy()[on_side]) == list(props["side"].to_numpy()[on_side])
+    return h["distance_m"].to_numpy()[on_side]
+
+
+@pytest.mark.parametrize("mode", ["protection", "spacing"])
+def test_wide_road_proposals_beside_a_street_at_an_acute_angle_read_back_apart(mode):
+    """Two 70 m avenues crossing without a shared node; a street leaves one avenue's end at 3
+    degrees. Offset towards that street, a right-side proposal stood 1.60 m from the street's own
+    proposal: read back as one duplicate (spacing: share 0.9612, 114 m unprotected)."""
+    nodes = {1: (517.9, 404.4), 2: (756.2, 227.6), 3: (1163.5, 289.1), 4: (455.4, 381.1), 5: (295.5, 261.0)}
+    net = make_net(nodes, [(1, 2, {"width": "70"}), (1, 3), (4, 3, {"width": "70"}), (1, 5)])
+    res, again, closest = _read_back_apart(net, points([(295.5, 261.0)]), mode)
+    assert {"left", "right"} <= set(res.proposals["side"])
+    assert len(again.snapped.duplicates) == 0 and closest > 2.0
+    assert again.protected_share == pytest.approx(1.0, abs=1e-9)
+    assert (_side_offsets_read_back(res, again) >= 1.25 - 1e-6).all()  # the floor holds
+
+
+@pytest.mark.parametrize("mode", ["protection", "spacing"])
+def test_side_offsets_are_not_halved_below_the_floor_beside_a_lane_2m_off_the_centreline(mode):
+    """A street drawn 2 m beside a 70 m avenue's centreline: the north offsets were halved to
+    0.625 m (below the 1.25 m floor) so that they read back on the avenue, 1.875 m from the
+    south ones: each pair read back as one duplicate (spacing: share 0.822)."""
+    nodes = {1: (0, 0), 2: (600, 0), 3: (100, 2), 4: (500, 2), 5: (100, 200), 6: (500, 200), 7: (0, 200)}
+    net = make_net(nodes, [(1, 2, {"width": "70"}), (3, 4), (3, 5), (4, 6), (5, 6), (7, 5), (7, 1)])
+    res, again, closest = _read_back_apart(net, points([(0, 0)]), mode)
+    assert {"left", "right"} <= set(res.proposals["side"])
+    assert len(again.snapped.duplicates) == 0 and closest > 2.0
+    assert again.protected_share == pytest.approx(1.0, abs=1e-9)
+    # at or beyond the floor; or, where no offset there reads back on the avenue (the street is
+    # nearer), at the unoffset position moved 1 cm to its side so that the side reads back
+    off = _side_offsets_read_back(res, again)
+    assert ((off >= 1.25 - 1e-6) | (off <= 0.011)).all()
