@@ -373,6 +373,10 @@ def one_line(out: Outputs) -> str:
                     f" ({o.get('status')})")
     if "hydrants" in s:
         h = s["hydrants"]
-        bits.append(f"hydrants: {h.get('existing')} exist, {h.get('required_min_placement')} required, "
-                    f"{100 * (h.get('protected_share') or 0):.1f}% of road protected")
+        kept = h.get("existing_in_placement", h.get("existing_protecting", h.get("existing")))
+        near = "within half the spacing of" if h.get("propose_for") == "spacing" else "protecting"
+        of_them = f" ({kept} {near} a counted road)" if kept != h.get("existing") else ""
+        new = f" = {kept} + {h.get('proposed')} new" if h.get("required_min_placement") is not None else ""
+        bits.append(f"hydrants: {h.get('existing')} exist{of_them}, {h.get('required_min_placement')} "
+                    f"required{new}, {100 * (h.get('protected_share') or 0):.1f}% of road protected")
     return " | ".join(b for b in bits if b)

@@ -655,8 +655,12 @@ def markdown_summary(summary: Mapping[str, Any]) -> str:
         h_req = hyd.get("required", hyd.get("required_min_placement"))
         h_ex = hyd.get("existing")
         if hyd.get("required_spacing_rule") is not None:
-            req_lines.append(_shortfall_line("消火栓 hydrants (间距规则 spacing rule)",
-                                             hyd["required_spacing_rule"], h_ex))
+            # the rule counts the counted road length only: the existing hydrants protecting one meet it
+            h_sp = hyd.get("existing_in_spacing_rule", h_ex)
+            label = "消火栓 hydrants (间距规则 spacing rule"
+            if isinstance(h_sp, int) and isinstance(h_ex, int) and h_sp < h_ex:
+                label += f"; existing: the {_num(h_sp, 0)} protecting a counted road"
+            req_lines.append(_shortfall_line(label + ")", hyd["required_spacing_rule"], h_sp))
         if h_req is not None:
             # the fewest that protect every road keep only the existing ones protecting one
             h_prot = (hyd.get("existing_in_placement", hyd.get("existing_protecting"))

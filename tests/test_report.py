@@ -503,3 +503,23 @@ def test_headline_coverage_says_which_stations_it_counts():
     assert "drive) by the existing stations: **90.0%**" in markdown_summary(s)
     cmp_["existing"]["stations"], cmp_["existing_plus_planned"]["stations"] = 0, 1
     assert "drive) by the 1 planned station: **90.0%**" in markdown_summary(s)
+
+
+def test_hydrant_counts_say_which_existing_hydrants_they_count():
+    """Hsinchu read "38 exist, 134 required", so a reader expected 96 short where 122 are
+    proposed: only 12 of the 38 protect a counted road; the spacing rule set all 38 against road
+    length counting none of the 26 others' roads."""
+    from coverage.outputs import Outputs, one_line
+
+    h = {"existing": 38, "existing_protecting": 12, "existing_in_placement": 12, "existing_in_spacing_rule": 12,
+         "required_spacing_rule": 417, "required_min_placement": 134, "proposed": 122,
+         "protected_share": 0.032, "shortfall_share": (417 - 12) / 417,
+         "shortfall_share_min_placement": 122 / 134, "propose_for": "protection"}
+    line = one_line(Outputs(summary={"scenario": "x", "hydrants": h}))
+    assert "hydrants: 38 exist (12 protecting a counted road), 134 required = 12 + 122 new, 3.2% of road" in line
+    md = markdown_summary({"hydrants": h})
+    assert "spacing rule; existing: the 12 protecting a counted road): 需 required 417, 现有 existing 12, " \
+           "缺口 short 405 (97.1%)" in md
+    h.update(existing_protecting=38, existing_in_placement=38, existing_in_spacing_rule=38, proposed=96)
+    line = one_line(Outputs(summary={"scenario": "x", "hydrants": h}))
+    assert "hydrants: 38 exist, 134 required = 38 + 96 new" in line
