@@ -269,10 +269,13 @@ def _from_csv_table(raw: pd.DataFrame, name: str):
     lat = pd.to_numeric(raw[lat_c], errors="coerce").to_numpy(float)
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
+        rows = np.flatnonzero(bad)[:5]
+        ids = raw["id"].iloc[rows].tolist() if "id" in raw.columns else [None] * len(rows)
+        where = ", ".join(f"line {r + 2}" + (f" ({v})" if v is not None and v == v else "")
+                          for r, v in zip(rows.tolist(), ids))  # line 1 holds the headers
         raise DataError(
             f"hydrant table {name!r}: {int(bad.sum())} row(s) without numeric {lon_c}/{lat_c} "
-            f"(rows {rows}); every hydrant needs coordinates"
+            f"({where}); every hydrant needs coordinates"
         )
     return gpd.GeoDataFrame(raw.drop(columns=[lon_c, lat_c]), geometry=gpd.points_from_xy(lon, lat),
                             crs=4326)

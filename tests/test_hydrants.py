@@ -569,8 +569,8 @@ def test_files_without_geometry_and_bad_columns(tmp_path):
     with pytest.raises(DataError, match="'lon' and 'lat'"):
         load_hydrants(csv)
     bad = tmp_path / "h2.csv"
-    bad.write_text("id,lon,lat\na,113.6,\n")
-    with pytest.raises(DataError, match="without numeric"):
+    bad.write_text("编号,lon,lat\nH001,113.6,34.7\nH999,113.6,\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"without numeric lon/lat \(line 3 \(H999\)\)"):  # as the file counts
         load_hydrants(bad)
     with pytest.raises(DataError, match="does not exist"):
         load_hydrants(tmp_path / "missing.geojson")
