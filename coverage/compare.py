@@ -39,17 +39,18 @@ _DEPENDS = {
     # network districts: the land each station reaches first, by travel time
     "stations_over_cap": ("caps", "standard", "area", "speeds"),
     "hydrants_protected_share": ("area", "hydrant_rules"),
-    "hydrants_shortfall_share": ("area", "hydrant_rules"),
+    "hydrants_shortfall_share": ("area", "hydrant_rules", "hydrant_counting"),
     "hydrants_shortfall_min_share": ("area", "hydrant_rules", "hydrant_placement"),
 }
 #: Differences that leave the runs comparable but for the rows depending on them (noted under
 #: the table, not in the "not comparable" block).
-_LOCAL = ("horizon", "hydrant_placement")
+_LOCAL = ("horizon", "hydrant_placement", "hydrant_counting")
 #: How the "better" column names a difference.
 _DIFFER = {"standard": "standards differ", "caps": "district caps or their measure differ",
            "area": "study areas differ", "speeds": "road speeds differ", "demand": "demand differs",
            "horizon": "drive horizons differ", "hydrant_rules": "hydrant rules differ",
-           "hydrant_placement": "hydrants placed for other rules"}
+           "hydrant_placement": "hydrants placed for other rules",
+           "hydrant_counting": "shortfalls count other hydrants"}
 #: How the speed model's options (summary.json ``speeds``, see :func:`coverage.pipeline.speed_summary`)
 #: read; ``{a}``/``{b}`` are values as :func:`_speed_show` shows them. Options not named here read
 #: by their own name.
@@ -173,6 +174,11 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
         placed = [_get(s, ("hydrants", "propose_for"), count=False) for s in (a, b)]
         check("hydrant_placement", "propose_for", *[("protection" if v is _MISSING else v) for v in placed],
               "minimum placement for the {a} (A) vs the {b} (B): only its shortfall does not compare")
+        # summaries from before existing_in_spacing_rule set the spacing rule against every hydrant
+        counted = ["all existing hydrants" if _get(s, ("hydrants", "existing_in_spacing_rule"), count=False)
+                   is _MISSING else "the existing hydrants protecting a counted road" for s in (a, b)]
+        check("hydrant_counting", "existing_in_spacing_rule", *counted,
+              "spacing-rule shortfall set against {a} (A) vs {b} (B): only that shortfall does not compare")
     return differences, unchecked
 
 

@@ -74,7 +74,8 @@ def _summary(name, **changes):
                     "excluded_roads": ["tunnel", "bridge", "motorway"]},
          "districts": [{"district": "西工区"}, {"district": "涧西区"}],
          "stations_over_cap": [],
-         "hydrants": {"protected_share": 0.5, "radius_m": 150.0, "spacing_m": 120.0, "exclude": ["tunnel"]}}
+         "hydrants": {"protected_share": 0.5, "radius_m": 150.0, "spacing_m": 120.0, "exclude": ["tunnel"],
+                      "existing_in_spacing_rule": 12, "shortfall_share": 0.971}}
     for path, value in changes.items():
         *parents, key = path.split(".")
         d = s
@@ -142,6 +143,22 @@ def test_hydrants_placed_for_other_rules_are_not_comparable():
     del a["hydrants"]["propose_for"]
     old = compare_summaries(a, _summary("c", **{"hydrants.propose_for": "protection"}))
     assert not old["differences"] and not [u for u in old["unchecked"] if u["field"] == "propose_for"]
+
+
+def test_a_spacing_rule_shortfall_from_before_it_counted_protecting_hydrants_does_not_compare():
+    """Summaries before existing_in_spacing_rule set the spacing rule against every existing
+    hydrant (Hsinchu 0.909 with 38) where now only those protecting a counted road count (0.971
+    with 12): the same plan read as worse."""
+    a = _summary("a")
+    b = _summary("b", **{"hydrants.shortfall_share": 0.909})
+    del b["hydrants"]["existing_in_spacing_rule"]
+    table = compare_summaries(a, b)
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["hydrants_shortfall_share"]["not_comparable"] == ["hydrant_counting"]
+    assert rows["hydrants_shortfall_share"]["better"] is None
+    assert rows["hydrants_protected_share"]["not_comparable"] == [] and table["comparable"] is True
+    assert "spacing-rule shortfall set against the existing hydrants protecting a counted road (A) vs all " \
+           "existing hydrants (B)" in compare_markdown(table)
 
 
 def test_other_study_areas_and_demand_are_not_comparable():
