@@ -31,17 +31,18 @@ COLUMN_ALIASES = {"name": ("名称", "名字", "站名", "地名", "Name", "NAME
 
 
 def canonical_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with its first :data:`COLUMN_ALIASES` header renamed to ``name`` / ``id`` where
-    it has no such column (spaces around headers ignored)."""
-    rename = {}
+    """``df`` with a ``name`` / ``id`` column copied from its first :data:`COLUMN_ALIASES`
+    header where it has no such column (spaces around headers ignored); the original column
+    stays, so a ``name_field: 名称`` still finds it."""
     stripped = {str(c).strip(): c for c in df.columns}
+    copies = {}
     for canon, aliases in COLUMN_ALIASES.items():
         if canon in stripped:
             continue
         found = next((stripped[a] for a in aliases if a in stripped), None)
         if found is not None:
-            rename[found] = canon
-    return df.rename(columns=rename) if rename else df
+            copies[canon] = df[found]
+    return df.assign(**copies) if copies else df
 
 
 def read_csv_table(path: str | Path, what: str = "CSV") -> pd.DataFrame:

@@ -134,3 +134,16 @@ def test_chinese_headers_read_as_name_and_id(tmp_path):
     gj = tmp_path / "pois.geojson"
     gpd.GeoDataFrame({"名称": ["小白楼"]}, geometry=[Point(117.2, 39.1)], crs=4326).to_file(gj)
     assert read_features(gj, what="pois")["name"].tolist() == ["小白楼"]
+
+
+def test_a_name_field_given_by_its_chinese_or_shapefile_header_still_works(tmp_path):
+    # copying 名称 / NAME to name must keep the column a name_field names (it was renamed away)
+    zone = shapely.Polygon([(121.45, 31.21), (121.47, 31.21), (121.47, 31.24)])
+    for col in ("名称", "NAME"):
+        f = tmp_path / f"zones_{col}.geojson"
+        f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {col: "西区"}, "geometry": mapping(zone)}]}, ensure_ascii=False),
+            encoding="utf-8")
+        g = read_features(f, what="districts")
+        assert g[col].tolist() == ["西区"] and g["name"].tolist() == ["西区"]
+        assert read_area(f, names=["西区"], name_field=col).area == pytest.approx(zone.area)
