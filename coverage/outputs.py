@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -240,7 +241,7 @@ def run_all(prep: Prepared, *, offline_map: bool = True, progress: bool = False)
         seen = {w.removeprefix("optimise: ") for p in parts for w in p.summary.get("warnings", [])}
         parts.append(Outputs(summary={"warnings": [w for w in said if w.removeprefix("requirement: ") not in seen]}))
     after_plan = None
-    if (prep.stations["status"] == "planned").any():
+    if _planned(prep.stations).any():
         after_plan = propose_sites(prep, model="lscp", time_limit_s=sc.optimise.time_limit_s,
                                    progress=progress, quotas=False, fix_planned=True, shared=shared).summary
     land = parts[0].summary.get("district_land") or {}
@@ -287,7 +288,7 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
                   "out (uncoverable_share)",
     }
     if stations is not None:
-        out["stations_planned"] = int((stations["status"] == "planned").sum())
+        out["stations_planned"] = int(_planned(stations).sum())
     if after_plan is not None:
         out["new_needed_after_plan"] = after_plan["new_sites"]
         out["status_after_plan"] = after_plan["status"]
@@ -299,6 +300,14 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
                               "cap_of": "suburban class-1" if standard.suburban else "class-1",
                               "stations": int(math.ceil(float(size) / cap - 1e-9))}
     return out
+
+
+def _planned(stations) -> np.ndarray:
+    """Per station: planned and of a class with a district (a logistics-support station is not
+    one of the plan's fire stations)."""
+    from .scenario import NO_DISTRICT_CLASSES
+
+    return ((stations["status"] == "planned") & ~stations["class"].isin(NO_DISTRICT_CLASSES)).to_numpy()
 
 
 def _candidate_sites(lscp: dict) -> dict | None:

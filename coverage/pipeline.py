@@ -19,7 +19,7 @@ from .demand import Demand, make_demand
 from .errors import CoverageWarning, DataError, InputError, OffNetworkError, ResolveError
 from .io import match_names, name_text, polygon_union, read_area, read_features
 from .network import EXTENT_BUFFER_M, RoadNetwork, extent_text, load_network, network_extent
-from .scenario import Scenario
+from .scenario import NO_DISTRICT_CLASSES, Scenario
 from .speeds import SpeedModel
 from .stations import place_stations
 
@@ -199,7 +199,10 @@ CLOSE_STATIONS_M = 50.0
 def _close_pair_notes(network: RoadNetwork, stations) -> list[str]:
     """One line per pair of existing/planned stations within :data:`CLOSE_STATIONS_M` of each
     other (one station given twice, e.g. in two datums, splits its district in two)."""
-    plan = stations[stations["status"].isin(["existing", "planned"])] if len(stations) else stations
+    if len(stations) == 0:
+        return []
+    # a logistics-support station beside a fire station shares no district with it
+    plan = stations[stations["status"].isin(["existing", "planned"]) & ~stations["class"].isin(NO_DISTRICT_CLASSES)]
     if len(plan) < 2:
         return []
     from scipy.spatial import cKDTree
@@ -305,7 +308,9 @@ def _drop_listed_twice(network: RoadNetwork, stations: gpd.GeoDataFrame, osm_ids
     if not osm_ids or len(stations) == 0:
         return stations
     is_osm = stations["id"].isin(osm_ids).to_numpy()
-    listed = np.flatnonzero(~is_osm & (stations["status"] == "existing").to_numpy())
+    # a listed logistics-support station is not a fire station the OSM one could be
+    listed = np.flatnonzero(~is_osm & (stations["status"] == "existing").to_numpy()
+                            & ~stations["class"].isin(NO_DISTRICT_CLASSES).to_numpy())
     if listed.size == 0 or not is_osm.any():
         return stations
     x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))

@@ -674,12 +674,16 @@ def _id_list(p: _Problems, where: str, value: Any) -> tuple[str, ...]:
 def _check_site_ids(p: _Problems, spec: OptimiseSpec, stations: tuple[Station, ...]) -> None:
     """optimise.required / excluded must name planned or candidate stations, not both lists."""
     status = {s.id: s.status for s in stations}
+    classes = {s.id: s.station_class for s in stations}
     for where, ids in (("optimise.required", spec.required), ("optimise.excluded", spec.excluded)):
         for sid in ids:
             if sid not in status:
                 p.add(where, sid, f"the id of a planned or candidate station (known: {', '.join(sorted(status)) or 'none'})")
             elif status[sid] == "existing":
                 p.add(where, sid, "a planned or candidate station (existing stations are always kept)")
+            elif classes[sid] in NO_DISTRICT_CLASSES:
+                p.add(where, sid, f"a fire station the optimiser may site ({sid!r} is a {classes[sid]} station: "
+                      "it covers no district)")
     both = sorted(set(spec.required) & set(spec.excluded))
     if both:
         p.add("optimise.required", both, "ids not also in optimise.excluded")

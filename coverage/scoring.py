@@ -302,8 +302,8 @@ def score(
             "demand": float(weight[mask].sum()),
             "covered_share_existing": (base_state.share(weight, mask) if base_state else 0.0) if mask.any() else None,
             "covered_share_plan": state.share(weight, mask) if mask.any() else None,
-            "stations_existing": int((here & (stations["status"] == "existing").to_numpy()).sum()),
-            "stations_planned": int((here & (stations["status"] == "planned").to_numpy()).sum()),
+            "stations_existing": int((here & responds & (stations["status"] == "existing").to_numpy()).sum()),
+            "stations_planned": int((here & responds & (stations["status"] == "planned").to_numpy()).sum()),
             "response_p90_s": stats["p90"],
             "beyond_horizon_share": stats["beyond_horizon_share"],
         })

@@ -23,7 +23,9 @@ def test_requirement_by_coverage_after_the_plan_and_by_area():
 
     lscp = {"fixed_existing": 2, "new_sites": 7, "status": "optimal", "gap": 0.0, "uncoverable_share": 0.175}
     after = {"fixed_existing": 4, "new_sites": 6, "status": "optimal"}
-    st = pd.DataFrame({"status": ["existing", "existing", "planned", "planned", "candidate"]})
+    # a planned logistics-support station is none of the plan's fire stations
+    st = pd.DataFrame({"status": ["existing", "existing", "planned", "planned", "candidate", "planned"],
+                       "class": ["class1", "class1", "small", "small", "small", "logistics"]})
     r = requirement(lscp, after_plan=after, stations=st, standard=Standard(), new_class="small",
                     spacing_m=200.0, area_km2=12.9, land_km2=7.3)
     assert (r["stations_required"], r["new_needed"], r["new_needed_after_plan"]) == (9, 7, 6)

@@ -326,3 +326,26 @@ def test_the_same_station_given_twice_is_warned_about(tmp_path):
     assert pairs == [f"stations {first['id']!r} (existing) and 'again' (planned) stand 0 m apart: the same "
                      "station given twice (in two datums?) splits its district and its coverage between "
                      "the two; remove one"]
+
+
+def test_a_logistics_station_beside_a_fire_station_is_neither_a_duplicate_nor_the_osm_one(tmp_path):
+    # a 战勤保障站 on the fire station's site: no "given twice, remove one" (following it could
+    # delete the real station); and an OSM fire station beside a listed logistics one is imported
+    from coverage.pipeline import _drop_listed_twice
+
+    p = _scenario(tmp_path, FITS)
+    data = yaml.safe_load(open(p, encoding="utf-8"))
+    first = data["stations"][0]
+    data["stations"].append({"id": "zq", "name": "战勤保障站", "class": "logistics", "status": "existing",
+                             "at": dict(first["at"])})
+    open(p, "w", encoding="utf-8").write(yaml.safe_dump(data))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        prep = prepare(load_scenario(p))
+    assert not [w for w in prep.warnings if "given twice" in w]
+    st = prep.stations.copy()
+    st.loc[st["id"] == first["id"], "id"] = "osm-1"  # the fire station, as imported from OSM
+    kept = _drop_listed_twice(prep.network, st, {"osm-1"})
+    assert sorted(kept["id"]) == ["osm-1", "zq"]
+    st.loc[st["id"] == "zq", "class"] = "class1"  # beside a listed fire station it is that one
+    assert sorted(_drop_listed_twice(prep.network, st, {"osm-1"})["id"]) == ["zq"]

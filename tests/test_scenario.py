@@ -354,3 +354,10 @@ def test_a_district_quota_given_twice_as_number_and_text_is_refused(tmp_path):
 def test_new_stations_of_a_class_without_a_district_are_refused(tmp_path):
     text = _problems(tmp_path, {"optimise": {"model": "mclp", "class": "logistics", "classes": {"logistics": 1}}})
     assert "optimise.class: got 'logistics'" in text and "optimise.classes.logistics" in text
+
+
+def test_a_logistics_station_cannot_be_required_or_excluded(tmp_path):
+    text = _problems(tmp_path, {
+        "stations": [{"id": "zq", "class": "logistics", "status": "planned", "at": {"lon": 24.94, "lat": 60.17}}],
+        "optimise": {"model": "lscp", "required": ["zq"]}})
+    assert "optimise.required: got 'zq'" in text and "'zq' is a logistics station: it covers no district" in text

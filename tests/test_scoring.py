@@ -332,6 +332,10 @@ def test_a_logistics_support_station_is_listed_not_scored():
     assert d.loc["s0", "district_km2"] == pytest.approx(alone.stations["district_km2"].iloc[0])
     assert not d.loc["s1", "scored"] and np.isnan(d.loc["s1", "district_km2"])
     assert both.summary["comparison"]["existing"]["stations"] == 1
+    st = stations_at(net, [(0, 0), (2000, 0)], ["class1", "logistics"], ["existing", "existing"])
+    st["district"] = "东区"
+    rows = score(net, st, demand, std, road_width_m=20, district_names=["东区"]).summary["districts"]
+    assert [(r["district"], r["stations_existing"]) for r in rows if r["district"] == "东区"] == [("东区", 1)]
     md = markdown_summary(both.summary)
     assert "1 战勤保障站 logistics-support, not scored" in md
     assert "| s1 | s1 | logistics | existing | – (not scored) | – | – |" in md
