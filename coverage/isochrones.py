@@ -567,8 +567,11 @@ def _divide(whole, xy: np.ndarray, owner: np.ndarray, pad: float) -> dict:
     x0, y0 = xy.mean(axis=0)
     minx, miny, maxx, maxy = whole.bounds
     frame = shapely.box(minx - x0 - pad, miny - y0 - pad, maxx - x0 + pad, maxy - y0 + pad)
+    # points of symmetric layouts are cocircular, and GEOS then builds overlapping cells whose
+    # union loses land: a fixed sub-millimetre jitter breaks the ties (a tie's owner is arbitrary)
+    jitter = np.random.default_rng(0).uniform(-5e-4, 5e-4, xy.shape)
     cells = shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(xy - [x0, y0]), extend_to=frame, ordered=True,
+        shapely.multipoints(xy - [x0, y0] + jitter), extend_to=frame, ordered=True,
     ))
     cells = shapely.transform(cells, lambda c: c + [x0, y0])
     return {g: shapely.intersection(whole, _union_cells(cells[owner == g])) for g in present}

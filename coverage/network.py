@@ -898,9 +898,10 @@ EXTENT_BUFFER_M = 200.0
 
 def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M):
     """The land a road extract describes, in the network's projected CRS: beyond it roads are not
-    missing but unknown. The extract's own bounds where the source states them (OSM XML
-    ``<bounds>``, the PBF header's bbox, a downloaded bbox or polygon: the graph attribute
-    ``extract_area``, WKT in lon/lat), else the convex hull of the nodes grown by ``buffer_m``."""
+    missing but unknown. The convex hull of the nodes grown by ``buffer_m``, cut to the extract's
+    own bounds where the source states them (OSM XML ``<bounds>``, the PBF header's bbox, a
+    downloaded bbox or polygon: the graph attribute ``extract_area``, WKT in lon/lat). Stated
+    bounds alone would not do: a polygon extract states the rectangle around its polygon."""
     hull = _hull(network, buffer_m)
     wkt = network.graph.graph.get("extract_area") if hasattr(network.graph, "graph") else None
     if not isinstance(wkt, str):
@@ -912,14 +913,16 @@ def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M):
     fwd = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
     area = shapely.make_valid(shapely.transform(area, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))))
     inside = shapely.intersects_xy(area.buffer(1.0), network.x, network.y).mean() if network.n_nodes else 0.0
-    return area if inside >= 0.9 else hull  # bounds that miss the nodes are not the extract's
+    if inside < 0.9:  # bounds that miss the nodes are not the extract's
+        return hull
+    return shapely.intersection(area, hull)
 
 
 def extent_text(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M) -> str:
     """What :func:`network_extent` used, in words."""
     if network_extent(network, buffer_m).equals_exact(_hull(network, buffer_m), 0.0):
         return f"convex hull of its nodes + {buffer_m:g} m"
-    return "the bounds the extract states"
+    return f"convex hull of its nodes + {buffer_m:g} m, within the bounds the extract states"
 
 
 def _hull(network: RoadNetwork, buffer_m: float):
@@ -945,15 +948,17 @@ def _xml_bounds(path: Path):
             head = fh.read(65536).decode("utf-8", "replace")
     except (OSError, EOFError, ValueError):
         return None
-    tag = re.search(r"<bounds\b([^>]*)>", head)
-    if tag is None:
-        return None
-    vals = dict(re.findall(r"(min(?:lat|lon)|max(?:lat|lon))\s*=\s*[\"']([-+0-9.eE]+)[\"']", tag.group(1)))
-    try:
-        box = [float(vals[k]) for k in ("minlon", "minlat", "maxlon", "maxlat")]
-    except (KeyError, ValueError):
-        return None
-    return shapely.box(*box) if box[0] < box[2] and box[1] < box[3] else None
+    boxes = []  # JOSM writes one per download: the extract is their union
+    for tag in re.finditer(r"<bounds\b([^>]*)>", head):
+        vals = dict(re.findall(r"(min(?:lat|lon)|max(?:lat|lon))\s*=\s*[\"']([-+0-9.eE]+)[\"']", tag.group(1)))
+        try:
+            box = [float(vals[k]) for k in ("minlon", "minlat", "maxlon", "maxlat")]
+        except (KeyError, ValueError):
+            return None
+        if not (box[0] < box[2] and box[1] < box[3]):
+            return None
+        boxes.append(shapely.box(*box))
+    return shapely.union_all(boxes) if boxes else None
 
 
 def _pbf_bounds(path: Path):

@@ -841,10 +841,24 @@ def test_extract_bounds_from_xml_pbf_and_graphml_give_the_network_extent(tmp_pat
         (tmp_path / name).write_bytes(data)
         net = load_network(tmp_path / name, retain_all=True)
         assert network_extent(net).area == pytest.approx(abs(geodesic), rel=2e-3)  # (UTM scale)
-        assert extent_text(net) == "the bounds the extract states"
+        assert extent_text(net) == "convex hull of its nodes + 200 m, within the bounds the extract states"
     ox.save_graphml(net.graph, tmp_path / "b.graphml")
     again = load_network(tmp_path / "b.graphml", retain_all=True)
     assert network_extent(again).equals_exact(network_extent(net), 1e-6)
+    # a polygon extract states the rectangle around its polygon: land far beyond the nodes stays
+    # out (hull + 200 m); JOSM writes one <bounds> per download: their union counts
+    wide = text.replace('minlat="{1}"'.format(*box), 'minlat="38.9"')
+    (tmp_path / "wide.osm").write_text(wide, encoding="utf-8")
+    hull = shapely.MultiPoint(np.column_stack([net.x, net.y])).convex_hull.buffer(200.0)
+    far = load_network(tmp_path / "wide.osm", retain_all=True)
+    stated, _ = pyproj.Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(box[0], 38.9, box[2], box[3]))
+    assert network_extent(far).within(hull.buffer(0.01)) and network_extent(far).area > 0.5 * hull.area
+    assert network_extent(far).area < 0.05 * abs(stated)
+    two = text.replace("<bounds ", '<bounds minlon="117.1995" minlat="{1}" maxlon="117.2030" maxlat="{3}"/>\n'
+                       '  <bounds '.format(*box), 1).replace("minlon='{0}'".format(*box), "minlon='117.2030'")
+    (tmp_path / "two.osm").write_text(two, encoding="utf-8")
+    josm = load_network(tmp_path / "two.osm", retain_all=True)
+    assert network_extent(josm).area == pytest.approx(abs(geodesic), rel=2e-3)  # the two halves of the box
     (tmp_path / "plain.osm").write_text(OSM_XML, encoding="utf-8")
     plain = load_network(tmp_path / "plain.osm", retain_all=True)
     hull = shapely.MultiPoint(np.column_stack([plain.x, plain.y])).convex_hull.buffer(200.0)

@@ -147,17 +147,32 @@ def test_district_areas_are_land_and_checked_against_caps():
     assert land["land_km2"] == pytest.approx(2 * half, rel=2e-3) and land["unreached_km2"] == pytest.approx(0.0)
 
 
+def _suburb_net():
+    """A 2 km main road along y = 0 with four 1 km dead-end lanes from its ends to the corners of
+    the 2 km x 2 km square around it: sparse roads, symmetric about x = 1 km, spanning the
+    square (the extract's land)."""
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    pts = {1: (0, 0), 2: (1000, 0), 3: (2000, 0), 4: (0, -1000), 5: (0, 1000), 6: (2000, -1000), 7: (2000, 1000)}
+    for n, (x, y) in pts.items():
+        lon, lat = inv.transform(X0 + x, Y0 + y)
+        g.add_node(n, x=lon, y=lat)
+    for u, v in ((1, 2), (2, 3), (1, 4), (1, 5), (3, 6), (3, 7)):
+        g.add_edge(u, v, highway="residential")
+        g.add_edge(v, u, highway="residential")
+    return network_from_graph(g, speeds={"residential": 36.0}, simplify=False, retain_all=True)
+
+
 def test_with_a_study_area_every_point_of_it_is_some_districts_land():
     """Roads farther apart than 500 m (suburbs): land more than 250 m from a road was in no
     district, so a station reaching a whole 2 km x 2 km area first had 1.1 km², under a 2 km²
-    cap. With a study area the districts now tile it; the perpendicular bisector halves it."""
+    cap. With a study area the districts now tile it; by symmetry x = 1 km halves it."""
     import shapely
 
-    net = line_net()
+    net = _suburb_net()
     inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
-    area = shapely.Polygon([inv.transform(X0 + x, Y0 + y) for x, y in
-                            [(0, -1000), (2000, -1000), (2000, 1000), (0, 1000)]])
-    net.graph.graph["extract_area"] = area.wkt  # the extract covers the area (a sparse suburb)
+    square = [(0, -1000), (2000, -1000), (2000, 1000), (0, 1000)]
+    area = shapely.Polygon([inv.transform(X0 + x, Y0 + y) for x, y in square])
     demand = road_pieces(net, piece_m=50)
     st = stations_at(net, [(0, 0), (2000, 0)], ["small", "small"], ["existing", "existing"])
     std = Standard(turnout_s=60, travel_s=100, caps_km2={"small": 1.5})
@@ -167,23 +182,26 @@ def test_with_a_study_area_every_point_of_it_is_some_districts_land():
     assert d["over_cap"].tolist() == [True, True]
     land = res.summary["district_land"]
     assert land["land_km2"] == pytest.approx(4.0, rel=1e-3) and land["fill_m"] is None
-    # the old reading, asked for: the land within 250 m of the road only
+    # the old reading, asked for: the land within 250 m of a road only (shapely, independently)
     near = score(net, st, demand, std, area=area, road_width_m=20, district_fill_m=250).stations
-    assert near["district_km2"].tolist() == pytest.approx([0.5, 0.5], rel=1e-3)
+    fwd = pyproj.Transformer.from_crs(4326, net.crs, always_xy=True)
+    area_p = shapely.Polygon([fwd.transform(*inv.transform(X0 + x, Y0 + y)) for x, y in square])
+    band = shapely.union_all([shapely.buffer(g, 250.0) for g in net.edge_geometry]).intersection(area_p)
+    assert near["district_km2"].tolist() == pytest.approx([band.area / 2e6] * 2, rel=2e-3)
     assert near["over_cap"].tolist() == [False, False]
     from coverage.report import markdown_summary
     md = markdown_summary(res.summary)
     assert "district km²: the land each station reaches first (divided by the nearest road), the whole study area" in md
     assert "beyond the road extract" not in md
-    # an extract whose stated bounds hold half the area: the other half is in no district (its
-    # roads are unknown), said in the summary; it made the edge stations read over their cap
-    net.graph.graph["extract_area"] = shapely.Polygon(
-        [inv.transform(X0 + x, Y0 + y) for x, y in [(0, -500), (2000, -500), (2000, 500), (0, 500)]]).wkt
-    res = score(net, st, demand, std, area=area, road_width_m=20)
-    assert res.stations["district_km2"].tolist() == pytest.approx([1.0, 1.0], rel=1e-3)
-    assert res.stations["over_cap"].tolist() == [False, False]
-    assert res.summary["district_land"]["beyond_km2"] == pytest.approx(2.0, rel=1e-3)
-    assert "2.00 km² beyond the road extract (its roads are unknown) is in no district" in markdown_summary(res.summary)
+    # a study area twice the extract (its stated bounds: the square): the other half is in no
+    # district (its roads are unknown), said in the summary; it went to the east station
+    net.graph.graph["extract_area"] = area.wkt
+    double = shapely.Polygon([inv.transform(X0 + x, Y0 + y) for x, y in
+                              [(0, -1000), (4000, -1000), (4000, 1000), (0, 1000)]])
+    res = score(net, st, demand, std, area=double, road_width_m=20)
+    assert res.stations["district_km2"].tolist() == pytest.approx([2.0, 2.0], rel=1e-3)
+    assert res.summary["district_land"]["beyond_km2"] == pytest.approx(4.0, rel=1e-3)
+    assert "4.00 km² beyond the road extract (its roads are unknown) is in no district" in markdown_summary(res.summary)
 
 
 def test_response_stats_are_consistent_when_demand_is_beyond_the_horizon():
