@@ -143,6 +143,12 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
     fa, fb = (_get(s, ("district_land", "fill_m"), count=False) for s in (a, b))
     check("caps", "district_land.fill_m", fa, fb,
           "district land {a} (A) vs {b} (B)".replace("{a}", _land_text(fa)).replace("{b}", _land_text(fb)))
+    # and whether it stops at the road extract (summaries without beyond_km2 gave the land beyond
+    # it, whose roads are unknown, to the edge stations)
+    if all(isinstance(s.get("district_land"), Mapping) for s in (a, b)):
+        clipped = ["up to the road extract" if "beyond_km2" in s["district_land"] else
+                   "beyond the road extract too" for s in (a, b)]
+        check("caps", "district_land.beyond_km2", *clipped, "district land {a} (A) vs {b} (B)")
     if section("area", "network"):
         check("area", "network", _network(a), _network(b), "road network {a} (A) vs {b} (B)")
     check("area", "study_area_km2", _study_area(a), _study_area(b), "study area {a} (A) vs {b} (B)")

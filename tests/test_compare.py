@@ -65,7 +65,7 @@ def _summary(name, **changes):
          "standard": {"turnout_s": 60.0, "travel_s": 240.0, "response_s": 300.0,
                       "class_travel_s": {"small": 180.0},
                       "caps_km2": {"special": 7.0, "class1": 7.0, "class2": 4.0, "small": 2.0}},
-         "district_land": {"land_km2": 12.9, "unreached_km2": 0.0, "fill_m": None},
+         "district_land": {"land_km2": 12.9, "unreached_km2": 0.0, "beyond_km2": 0.0, "fill_m": None},
          "network": {"nodes": 589, "edges": 927, "road_km": 84.129, "crs": "EPSG:32651"},
          "speeds": {"speeds_kmh": {"primary": 45.0, "secondary": 40.0, "residential": 20.0, "service": 15.0},
                     "use_maxspeed": True, "max_kmh": 80.0, "maxspeed_class_factor": 1.5, "congestion": 0.8,
@@ -143,6 +143,19 @@ def test_hydrants_placed_for_other_rules_are_not_comparable():
     del a["hydrants"]["propose_for"]
     old = compare_summaries(a, _summary("c", **{"hydrants.propose_for": "protection"}))
     assert not old["differences"] and not [u for u in old["unchecked"] if u["field"] == "propose_for"]
+
+
+def test_district_land_beyond_the_road_extract_from_an_older_summary_does_not_compare():
+    """The same plan: 0 stations over their cap now, 2 in a summary that gave the land beyond
+    the road extract to the edge stations; A was called better."""
+    a = _summary("a")
+    b = _summary("b", **{"stations_over_cap": ["x", "y"]})
+    del b["district_land"]["beyond_km2"]
+    table = compare_summaries(a, b)
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["stations_over_cap"]["not_comparable"] == ["caps"] and rows["stations_over_cap"]["better"] is None
+    assert rows["covered_share"]["not_comparable"] == []
+    assert "district land up to the road extract (A) vs beyond the road extract too (B)" in compare_markdown(table)
 
 
 def test_a_spacing_rule_shortfall_from_before_it_counted_protecting_hydrants_does_not_compare():
