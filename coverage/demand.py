@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from .errors import CoverageWarning, DataError, InputError
 from .io import name_text
 from .network import (ROAD_EXCLUSIONS, RoadNetwork, Snapped, check_exclude, excluded_edges, frontage_edges,
-                      snap_xy)
+                      network_extent, snap_xy)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +47,9 @@ class Demand:
     # grid cells left out as farther than max_access_m from a street: their number and km²
     far_cells: int = 0
     far_km2: float = 0.0
+    # study area beyond the road extract (grid), or features there (points, buildings): left out
+    beyond_km2: float = 0.0
+    beyond_units: int = 0
 
     def __len__(self) -> int:
         return len(self.weight)
@@ -201,6 +204,17 @@ def grid_cells(
     region = _area_projected(network, area)
     if region is None:
         region = shapely.convex_hull(shapely.multipoints(np.column_stack([network.x, network.y])))
+    # land beyond the extract's stated bounds has unknown roads: its cells would be served from
+    # the edge (without stated bounds, land far from the nodes may be land without streets)
+    extent = network_extent(network, stated_only=True)
+    inside = region if extent is None else shapely.intersection(shapely.make_valid(region), extent)
+    beyond_km2 = max(0.0, float(region.area - inside.area)) / 1e6
+    if beyond_km2 >= 0.005:
+        warnings.warn(f"{beyond_km2:.2f} km² of the study area lies beyond the road extract (its roads are "
+                      "unknown) and is left out of grid demand", CoverageWarning, stacklevel=2)
+    region = inside
+    if region.is_empty:
+        raise DataError("the study area and the road extract do not overlap: no grid demand")
     x0, y0, x1, y1 = region.bounds
     if shape == "square":
         xs = np.arange(x0, x1 + cell_m, cell_m)
@@ -243,7 +257,7 @@ def grid_cells(
     at = Snapped(*(getattr(at, f)[ok] for f in ("edge", "fraction", "distance_m", "x", "y", "lon", "lat")))
     d = _districts_projected(network, districts, name_field)
     return Demand("grid", area_km2[ok], at, cells[ok], network.crs, _assign_districts(cx[ok], cy[ok], d),
-                  far_cells=int((~ok).sum()), far_km2=far_km2)
+                  far_cells=int((~ok).sum()), far_km2=far_km2, beyond_km2=beyond_km2)
 
 
 def from_features(
@@ -274,7 +288,8 @@ def from_features(
             (shapely.get_num_geometries(features.geometry.to_numpy()) == 1)
         if single.any():
             features = features.copy()
-            features.loc[single, "geometry"] = shapely.get_geometry(features.geometry.to_numpy()[single], 0)
+            features.loc[single, features.geometry.name] = shapely.get_geometry(
+                features.geometry.to_numpy()[single], 0)
         other = features.geometry.geom_type != "Point"
         if other.any():
             i = int(np.flatnonzero(other.to_numpy())[0])
@@ -287,6 +302,18 @@ def from_features(
         g = g[g.geometry.representative_point().within(area_p)]
         if len(g) == 0:
             raise DataError(f"no {kind} lie inside the study area")
+    # features beyond the extract's stated bounds have unknown roads: served from its edge
+    extent = network_extent(network, stated_only=True)
+    out = np.zeros(len(g), bool) if extent is None else \
+        ~g.geometry.representative_point().within(extent).to_numpy()
+    if out.all():
+        raise DataError(f"no {kind} lie within the road extract (its stated bounds, within its nodes' hull "
+                        "+ 200 m): check the file, its datum, or use a larger extract")
+    if out.any():
+        warnings.warn(f"{int(out.sum())} of {len(g)} {kind} feature(s) lie beyond the road extract (its roads "
+                      f"are unknown) and are left out of demand, e.g. {', '.join(_feature_labels(g[out], kind)[:3])}",
+                      CoverageWarning, stacklevel=2)
+        g = g[~out]
     if weight_field is not None:
         if weight_field not in g.columns:
             raise InputError(f"weight field {weight_field!r} not in the {kind} file: expected one of {list(g.columns)}")
@@ -312,7 +339,7 @@ def from_features(
                  labels=_feature_labels(g, kind), edges=frontage_edges(network))
     d = _districts_projected(network, districts, name_field)
     return Demand(kind, w, at, g.geometry.to_numpy(), network.crs,
-                  _assign_districts(rep.x.to_numpy(), rep.y.to_numpy(), d))
+                  _assign_districts(rep.x.to_numpy(), rep.y.to_numpy(), d), beyond_units=int(out.sum()))
 
 
 def make_demand(network: RoadNetwork, spec: Any, *, area=None, districts=None, name_field=None) -> Demand:

@@ -896,26 +896,35 @@ def street_edges(network: RoadNetwork) -> np.ndarray:
 EXTENT_BUFFER_M = 200.0
 
 
-def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M):
+def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M, *, stated_only: bool = False):
     """The land a road extract describes, in the network's projected CRS: beyond it roads are not
     missing but unknown. The convex hull of the nodes grown by ``buffer_m``, cut to the extract's
     own bounds where the source states them (OSM XML ``<bounds>``, the PBF header's bbox, a
     downloaded bbox or polygon: the graph attribute ``extract_area``, WKT in lon/lat). Stated
-    bounds alone would not do: a polygon extract states the rectangle around its polygon."""
+    bounds alone would not do: a polygon extract states the rectangle around its polygon.
+
+    ``stated_only``: the extent only where the source states bounds, else None (beyond the nodes'
+    hull lies land without streets as well as land whose streets are unknown)."""
     hull = _hull(network, buffer_m)
+    area = _stated_area(network)
+    if area is None:
+        return None if stated_only else hull
+    return shapely.intersection(area, hull)
+
+
+def _stated_area(network: RoadNetwork):
+    """The bounds the source states (projected), or None (none stated, or missing the nodes)."""
     wkt = network.graph.graph.get("extract_area") if hasattr(network.graph, "graph") else None
     if not isinstance(wkt, str):
-        return hull
+        return None
     try:
         area = shapely.segmentize(shapely.from_wkt(wkt), 0.0005)  # (lines of latitude curve)
     except shapely.errors.GEOSException:
-        return hull
+        return None
     fwd = pyproj.Transformer.from_crs(4326, network.crs, always_xy=True)
     area = shapely.make_valid(shapely.transform(area, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))))
     inside = shapely.intersects_xy(area.buffer(1.0), network.x, network.y).mean() if network.n_nodes else 0.0
-    if inside < 0.9:  # bounds that miss the nodes are not the extract's
-        return hull
-    return shapely.intersection(area, hull)
+    return area if inside >= 0.9 else None  # bounds that miss the nodes are not the extract's
 
 
 def extent_text(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M) -> str:

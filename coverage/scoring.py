@@ -325,7 +325,10 @@ def score(
                    "excluded_roads": list(getattr(demand, "exclude", ())),
                    "excluded_km": {k: round(v / 1000.0, 3) for k, v in getattr(demand, "excluded_m", {}).items()},
                    "far_cells": int(getattr(demand, "far_cells", 0)),
-                   "far_km2": round(float(getattr(demand, "far_km2", 0.0)), 4)},
+                   "far_km2": round(float(getattr(demand, "far_km2", 0.0)), 4),
+                   # left out as beyond the road extract: grid km², or point/building features
+                   "beyond_km2": round(float(getattr(demand, "beyond_km2", 0.0)), 4),
+                   "beyond_units": int(getattr(demand, "beyond_units", 0))},
         "horizon_s": horizon,
         "comparison": {
             "existing": {"stations": int(len(existing)), "covered_share": round(share_existing, 6),

@@ -319,6 +319,42 @@ def test_demand_that_weighs_nothing_or_is_not_points_is_refused(tee):
     plain = from_features(tee, gpd.GeoDataFrame({"w": [1.0, 2.0]}, geometry=gpd.points_from_xy(lon, lat), crs=4326),
                           kind="points", weight_field="w")
     assert d.total == 3.0 and d.at.distance_m == pytest.approx(plain.at.distance_m)
+    assert from_features(tee, mp.rename_geometry("geom"), kind="points", weight_field="w").total == 3.0
     two = gpd.GeoDataFrame({"w": [1]}, geometry=[MultiPoint(list(zip(lon, lat)))], crs=4326)
     with pytest.raises(DataError, match="not points, the first 0 a MultiPoint"):
         from_features(tee, two, kind="points")
+
+
+def test_demand_beyond_the_extracts_stated_bounds_is_left_out_and_reported(tee):
+    """A grid over a study area larger than the extract put 45 % of its demand beyond the
+    extract's bounds, served from the edge roads; points there were served from the edge too.
+    Without stated bounds nothing changes (land far from the nodes may have no streets)."""
+    from coverage.errors import CoverageWarning
+
+    inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
+
+    def lonlat_box(x0, y0, x1, y1):
+        xs, ys = inv.transform([x0, x1, x1, x0], [y0, y0, y1, y1])
+        return shapely.Polygon(zip(xs, ys))
+    area = lonlat_box(X0 - 100, Y0 - 100, X0 + 1100, Y0 + 300)  # 1.2 km x 0.4 km
+    net = tee
+    net.graph.graph["extract_area"] = lonlat_box(X0 - 50, Y0 - 50, X0 + 1050, Y0 + 200).wkt  # the roads' box
+    hull = shapely.MultiPoint(np.column_stack([net.x, net.y])).convex_hull.buffer(200.0)
+    fwd = pyproj.Transformer.from_crs(4326, net.crs, always_xy=True)
+    stated = shapely.Polygon([fwd.transform(*inv.transform(x, y)) for x, y in
+                              [(X0 - 50, Y0 - 50), (X0 + 1050, Y0 - 50), (X0 + 1050, Y0 + 200), (X0 - 50, Y0 + 200)]])
+    try:
+        with pytest.warns(CoverageWarning, match=r"km² of the study area lies beyond the road extract"):
+            g = grid_cells(net, area=area, cell_m=100, max_access_m=1e9)
+        assert g.total == pytest.approx(stated.intersection(hull).area / 1e6, rel=2e-3)
+        assert g.beyond_km2 == pytest.approx(0.48 - g.total, rel=2e-3)
+        lon, lat = inv.transform([X0 + 100, X0 + 1080], [Y0 + 20, Y0 + 250])  # the second beyond
+        pts = gpd.GeoDataFrame({"name": ["inside", "east"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        with pytest.warns(CoverageWarning, match="1 of 2 points feature.*beyond the road extract.*'east'"):
+            d = from_features(net, pts, kind="points")
+        assert len(d) == 1 and d.beyond_units == 1
+        with pytest.raises(DataError, match="no points lie within the road extract"):
+            from_features(net, pts.iloc[[1]], kind="points")
+    finally:
+        del net.graph.graph["extract_area"]
+    assert grid_cells(net, area=area, cell_m=100, max_access_m=1e9).total == pytest.approx(0.48, rel=2e-3)
