@@ -1188,7 +1188,7 @@ def network_from_graph(
                         "closed ways joined to no other road?): expected a connected street network")
     if not retain_all:
         largest = max(nx.weakly_connected_components(graph), key=len)
-        _warn_dropped_pieces(graph, largest, source)
+        _warn_dropped_pieces(graph, largest, source, clipped=clip is not None)
         graph = graph.subgraph(largest).copy()
     return _build(graph, model)
 
@@ -1197,7 +1197,7 @@ def network_from_graph(
 DROPPED_PIECES_WARN_SHARE = 0.005
 
 
-def _warn_dropped_pieces(graph: nx.MultiDiGraph, kept: set, source: str) -> None:
+def _warn_dropped_pieces(graph: nx.MultiDiGraph, kept: set, source: str, *, clipped: bool = False) -> None:
     """Warn when the pieces not joined to the largest one (kept) hold a noticeable share of the
     roads: they leave demand and station reach unseen."""
     from .errors import CoverageWarning
@@ -1230,8 +1230,10 @@ def _warn_dropped_pieces(graph: nx.MultiDiGraph, kept: set, source: str) -> None
         f"network from {source!r}: {pieces} road piece(s) not joined to the main network "
         f"({dropped / 1000.0:.1f} km of road, {100 * dropped / total:.1f}% of the length) are left out "
         f"of demand and station reach" + (f", among them {', '.join(top)}" if top else "")
-        + ": they join outside the extract or the data has gaps. Use a larger extract, or "
-        "retain_all: true to keep them (unreachable unless a station stands on them)",
+        + (": they join beyond the study area the roads were clipped to, outside the extract, or the "
+           "data has gaps. Raise network.clip_buffer_m, use a larger extract, or " if clipped else
+           ": they join outside the extract or the data has gaps. Use a larger extract, or ")
+        + "retain_all: true to keep them (unreachable unless a station stands on them)",
         CoverageWarning, stacklevel=3,
     )
 

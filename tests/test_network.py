@@ -887,6 +887,12 @@ def test_road_pieces_left_out_as_unconnected_are_warned_with_their_length():
     text = " ".join(str(w.message) for w in caught)
     assert "2 road piece(s) not joined to the main network (0.4 km of road, 11.8% of the length)" in text
     assert "新昌路" in text and "retain_all: true" in text
+    assert "clip_buffer_m" not in text
+    # cut by a study-area clip, the advice names the clip buffer
+    lon0, lat0 = INV.transform(X0 - 100, Y0 - 100)
+    lon1, lat1 = INV.transform(X0 + 3100, Y0 + 900)
+    with pytest.warns(CoverageWarning, match="Raise network.clip_buffer_m"):
+        network_from_graph(g, simplify=False, clip=shapely.box(lon0, lat0, lon1, lat1), clip_buffer_m=0.0)
     assert sorted(net.node_ids.tolist()) == [1, 2, 3]
     with warnings.catch_warnings():  # everything kept: nothing to say
         warnings.simplefilter("error", CoverageWarning)
