@@ -650,12 +650,19 @@ def _read_graphml(path: Path) -> nx.MultiDiGraph:
 
     _check_not_empty(path)
     try:
-        graph = ox.load_graphml(path)
+        # OSM's own one-way values ("yes", "-1": a graph read from a PBF and saved) as well as
+        # osmnx's True/False; the edges' directions hold the one-way rule already
+        graph = ox.load_graphml(path, edge_dtypes={"oneway": _graphml_flag, "reversed": _graphml_flag})
     except Exception as exc:
         raise DataError(
             f"network file {str(path)!r} could not be read as GraphML ({type(exc).__name__}: {exc})"
         ) from None
     return graph
+
+
+def _graphml_flag(value: Any) -> bool:
+    """A GraphML one-way flag as osmnx writes it (True/False) or as OSM tags it (yes/no/-1/1)."""
+    return str(value).strip().lower() in ("true", "yes", "1", "-1")
 
 
 def _check_not_empty(path: Path) -> None:

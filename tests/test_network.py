@@ -902,3 +902,18 @@ def test_road_pieces_left_out_as_unconnected_are_warned_with_their_length():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CoverageWarning)
         network_from_graph(small, simplify=False)
+
+
+def test_a_network_read_from_pbf_saved_as_graphml_reloads(tmp_path):
+    # the PBF reader keeps OSM's oneway=yes/no text, which osmnx's GraphML reader refused
+    # ("Invalid literal for boolean: 'yes'"); the reloaded network drives the same
+    import osmnx as ox
+
+    net = load_network("default")
+    assert {str(d.get("oneway")) for _, _, d in net.graph.edges(data=True)} & {"yes", "no"}
+    ox.save_graphml(net.graph, tmp_path / "hel.graphml")
+    again = load_network(tmp_path / "hel.graphml")
+    assert (again.n_nodes, again.n_edges) == (net.n_nodes, net.n_edges)
+    key = lambda n: sorted(zip(n.node_ids[n.edge_u].tolist(), n.node_ids[n.edge_v].tolist(),  # noqa: E731
+                               np.round(n.edge_time, 6).tolist()))
+    assert key(again) == key(net)
