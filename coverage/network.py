@@ -1167,7 +1167,15 @@ def network_from_graph(
 
     # clip to the study area (buffered)
     if clip is not None:
+        whole = graph
         graph = _clip(graph, clip, clip_buffer_m, source)
+        # a piece apart from the main network holding a node that lost a road to the clip may be
+        # cut off by it (simplifying below keeps connectivity, so the pieces are decided here)
+        cut = {n for n in graph if any(m not in graph for m in nx.all_neighbors(whole, n))}
+        main = max(nx.weakly_connected_components(graph), key=len)
+        clip_cut = any(n not in main for n in cut)
+    else:
+        clip_cut = False
 
     # a graph with curved edges (a course of more than two points) is simplified already (osmnx
     # loses that flag on a round trip through GeoDataFrames): simplifying again would straighten
@@ -1195,7 +1203,7 @@ def network_from_graph(
                         "closed ways joined to no other road?): expected a connected street network")
     if not retain_all:
         largest = max(nx.weakly_connected_components(graph), key=len)
-        _warn_dropped_pieces(graph, largest, source, clipped=clip is not None)
+        _warn_dropped_pieces(graph, largest, source, clipped=clip_cut)
         graph = graph.subgraph(largest).copy()
     return _build(graph, model)
 
@@ -1206,7 +1214,8 @@ DROPPED_PIECES_WARN_SHARE = 0.005
 
 def _warn_dropped_pieces(graph: nx.MultiDiGraph, kept: set, source: str, *, clipped: bool = False) -> None:
     """Warn when the pieces not joined to the largest one (kept) hold a noticeable share of the
-    roads: they leave demand and station reach unseen."""
+    roads: they leave demand and station reach unseen. ``clipped``: some of them lost a road to
+    the study-area clip (the advice names the clip buffer)."""
     from .errors import CoverageWarning
 
     total = dropped = 0.0

@@ -888,11 +888,19 @@ def test_road_pieces_left_out_as_unconnected_are_warned_with_their_length():
     assert "2 road piece(s) not joined to the main network (0.4 km of road, 11.8% of the length)" in text
     assert "新昌路" in text and "retain_all: true" in text
     assert "clip_buffer_m" not in text
-    # cut by a study-area clip, the advice names the clip buffer
+    # 新昌路 joined to the main road only through a lane north of the study area: cut off by the
+    # clip, the advice names the clip buffer; a clip that cuts nothing off does not
+    joined = graph({**nodes, 8: (300, 1500)}, edges + [(5, 8, {"highway": "residential"}),
+                                                       (8, 5, {"highway": "residential"}),
+                                                       (8, 3, {"highway": "residential"}),
+                                                       (3, 8, {"highway": "residential"})])
     lon0, lat0 = INV.transform(X0 - 100, Y0 - 100)
-    lon1, lat1 = INV.transform(X0 + 3100, Y0 + 900)
-    with pytest.warns(CoverageWarning, match="Raise network.clip_buffer_m"):
-        network_from_graph(g, simplify=False, clip=shapely.box(lon0, lat0, lon1, lat1), clip_buffer_m=0.0)
+    for north, says in ((900, True), (1600, False)):
+        lon1, lat1 = INV.transform(X0 + 3100, Y0 + north)
+        with pytest.warns(CoverageWarning) as caught:
+            network_from_graph(joined, simplify=False, clip=shapely.box(lon0, lat0, lon1, lat1), clip_buffer_m=0.0)
+        text = " ".join(str(w.message) for w in caught if "not joined" in str(w.message))
+        assert ("Raise network.clip_buffer_m" in text) is says and text
     assert sorted(net.node_ids.tolist()) == [1, 2, 3]
     with warnings.catch_warnings():  # everything kept: nothing to say
         warnings.simplefilter("error", CoverageWarning)
