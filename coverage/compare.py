@@ -149,6 +149,9 @@ def comparability(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[dict
         clipped = ["up to the road extract" if "beyond_km2" in s["district_land"] else
                    "beyond the road extract too" for s in (a, b)]
         check("caps", "district_land.beyond_km2", *clipped, "district land {a} (A) vs {b} (B)")
+        if clipped[0] == clipped[1]:  # the same rule: the same land, unless the extents differ
+            check("caps", "district_land.land_km2", *(_get(s, ("district_land", "land_km2")) for s in (a, b)),
+                  "district land {a} km² (A) vs {b} km² (B): other road extents or study areas")
     if section("area", "network"):
         check("area", "network", _network(a), _network(b), "road network {a} (A) vs {b} (B)")
     check("area", "study_area_km2", _study_area(a), _study_area(b), "study area {a} (A) vs {b} (B)")

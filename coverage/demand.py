@@ -204,10 +204,9 @@ def grid_cells(
     region = _area_projected(network, area)
     if region is None:
         region = shapely.convex_hull(shapely.multipoints(np.column_stack([network.x, network.y])))
-    # land beyond the extract's stated bounds has unknown roads: its cells would be served from
-    # the edge (without stated bounds, land far from the nodes may be land without streets)
-    extent = network_extent(network, stated_only=True)
-    inside = region if extent is None else shapely.intersection(shapely.make_valid(region), extent)
+    # land beyond the road extract (as district land: network_extent) has unknown roads: its
+    # cells would be served from the extract's edge
+    inside = shapely.intersection(shapely.make_valid(region), network_extent(network))
     beyond_km2 = max(0.0, float(region.area - inside.area)) / 1e6
     if beyond_km2 >= 0.005:
         warnings.warn(f"{beyond_km2:.2f} km² of the study area lies beyond the road extract (its roads are "
@@ -302,13 +301,11 @@ def from_features(
         g = g[g.geometry.representative_point().within(area_p)]
         if len(g) == 0:
             raise DataError(f"no {kind} lie inside the study area")
-    # features beyond the extract's stated bounds have unknown roads: served from its edge
-    extent = network_extent(network, stated_only=True)
-    out = np.zeros(len(g), bool) if extent is None else \
-        ~g.geometry.representative_point().within(extent).to_numpy()
+    # features beyond the road extract have unknown roads: they would be served from its edge
+    out = ~g.geometry.representative_point().within(network_extent(network)).to_numpy()
     if out.all():
-        raise DataError(f"no {kind} lie within the road extract (its stated bounds, within its nodes' hull "
-                        "+ 200 m): check the file, its datum, or use a larger extract")
+        raise DataError(f"no {kind} lie within the road extract (its nodes' hull + 200 m, within the bounds "
+                        "it states): check the file, its datum, or use a larger extract")
     if out.any():
         warnings.warn(f"{int(out.sum())} of {len(g)} {kind} feature(s) lie beyond the road extract (its roads "
                       f"are unknown) and are left out of demand, e.g. {', '.join(_feature_labels(g[out], kind)[:3])}",

@@ -903,20 +903,16 @@ def street_edges(network: RoadNetwork) -> np.ndarray:
 EXTENT_BUFFER_M = 200.0
 
 
-def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M, *, stated_only: bool = False):
+def network_extent(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M):
     """The land a road extract describes, in the network's projected CRS: beyond it roads are not
     missing but unknown. The convex hull of the nodes grown by ``buffer_m``, cut to the extract's
     own bounds where the source states them (OSM XML ``<bounds>``, the PBF header's bbox, a
     downloaded bbox or polygon: the graph attribute ``extract_area``, WKT in lon/lat). Stated
     bounds alone would not do: a polygon extract states the rectangle around its polygon.
-
-    ``stated_only``: the extent only where the source states bounds, else None (beyond the nodes'
-    hull lies land without streets as well as land whose streets are unknown)."""
+    District land and grid, building and point demand all stop here."""
     hull = _hull(network, buffer_m)
     area = _stated_area(network)
-    if area is None:
-        return None if stated_only else hull
-    return shapely.intersection(area, hull)
+    return hull if area is None else shapely.intersection(area, hull)
 
 
 def _stated_area(network: RoadNetwork):

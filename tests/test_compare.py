@@ -347,3 +347,17 @@ def test_a_run_into_a_folder_compare_wrote_into_is_refused_for_the_right_reason(
     for out, mine in ((a, "notes.md"), (b, "budget.csv")):
         with pytest.raises(InputError, match=f"it holds {mine}, which covplan did not write"):
             check_out_folder(out)
+
+
+def test_district_land_of_another_extent_does_not_compare():
+    """Two extracts stating other bounds around the same roads (or a summary from when the
+    extent was the stated bounds alone): 12.89 vs 7.36 km² of district land, 2 vs 0 stations over
+    their cap, and B was called better."""
+    a = _summary("a", **{"stations_over_cap": ["x", "y"], "district_land.land_km2": 12.89})
+    b = _summary("b", **{"district_land.land_km2": 7.36})
+    table = compare_summaries(a, b)
+    rows = {r["metric"]: r for r in table["metrics"]}
+    assert rows["stations_over_cap"]["not_comparable"] == ["caps"] and rows["stations_over_cap"]["better"] is None
+    assert "district land 12.89 km² (A) vs 7.36 km² (B)" in compare_markdown(table)
+    same = compare_summaries(_summary("a"), _summary("b", **{"district_land.land_km2": 12.9004}))
+    assert same["comparable"] is True

@@ -77,11 +77,12 @@ def test_road_pieces_area_and_districts(tee):
 
 def test_grid_cells_tile_the_area(tee):
     inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
-    xs, ys = inv.transform([X0 - 100, X0 + 1100, X0 + 1100, X0 - 100], [Y0 - 100, Y0 - 100, Y0 + 300, Y0 + 300])
+    # (an area inside the extract: the nodes' hull + 200 m)
+    xs, ys = inv.transform([X0, X0 + 1000, X0 + 1000, X0], [Y0 - 100, Y0 - 100, Y0 + 100, Y0 + 100])
     area = shapely.Polygon(zip(xs, ys))
     for shape in ("square", "hex"):
         g = grid_cells(tee, area=area, cell_m=100, shape=shape, max_access_m=1e9)
-        assert g.total == pytest.approx(1.2 * 0.4, rel=2e-3)  # km², the whole rectangle
+        assert g.total == pytest.approx(1.0 * 0.2, rel=2e-3)  # km², the whole rectangle
         assert (g.at.distance_m <= 300).all()
     with pytest.raises(InputError, match="shape"):
         grid_cells(tee, shape="triangle")
@@ -112,13 +113,13 @@ def test_features_snap_or_fail_naming_the_feature(tee):
     d = from_features(tee, pts, kind="points", weight_field="pop")
     assert d.total == 40
     assert d.at.distance_m == pytest.approx([20, 10], abs=0.01)
-    far_lon, far_lat = inv.transform(X0 + 500, Y0 + 2000)
+    far_lon, far_lat = inv.transform(X0 + 500, Y0 + 215)  # 215 m from the road, inside the extract
     far = gpd.GeoDataFrame({"pop": [1]}, geometry=gpd.points_from_xy([far_lon], [far_lat]), crs=4326, index=["school-7"])
     with pytest.raises(OffNetworkError, match="points feature school-7"):
-        from_features(tee, far, kind="points")
+        from_features(tee, far, kind="points", max_access_m=150)
     far["name"] = ["小区10"]  # a named feature is named too
     with pytest.raises(OffNetworkError, match="points feature school-7 '小区10'"):
-        from_features(tee, far, kind="points")
+        from_features(tee, far, kind="points", max_access_m=150)
     with pytest.raises(InputError, match="people"):
         from_features(tee, pts, weight_field="people")
     # a bad weight is named with its feature and value
@@ -325,10 +326,10 @@ def test_demand_that_weighs_nothing_or_is_not_points_is_refused(tee):
         from_features(tee, two, kind="points")
 
 
-def test_demand_beyond_the_extracts_stated_bounds_is_left_out_and_reported(tee):
+def test_demand_beyond_the_road_extract_is_left_out_and_reported(tee):
     """A grid over a study area larger than the extract put 45 % of its demand beyond the
     extract's bounds, served from the edge roads; points there were served from the edge too.
-    Without stated bounds nothing changes (land far from the nodes may have no streets)."""
+    Without stated bounds the extract is the nodes' hull + 200 m, as for district land."""
     from coverage.errors import CoverageWarning
 
     inv = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True)
@@ -357,4 +358,9 @@ def test_demand_beyond_the_extracts_stated_bounds_is_left_out_and_reported(tee):
             from_features(net, pts.iloc[[1]], kind="points")
     finally:
         del net.graph.graph["extract_area"]
-    assert grid_cells(net, area=area, cell_m=100, max_access_m=1e9).total == pytest.approx(0.48, rel=2e-3)
+    # without stated bounds the extract is the hull + 200 m, as for district land
+    with pytest.warns(CoverageWarning, match="beyond the road extract"):
+        plain = grid_cells(net, area=area, cell_m=100, max_access_m=1e9)
+    full = shapely.Polygon([fwd.transform(*inv.transform(x, y)) for x, y in
+                            [(X0 - 100, Y0 - 100), (X0 + 1100, Y0 - 100), (X0 + 1100, Y0 + 300), (X0 - 100, Y0 + 300)]])
+    assert plain.total == pytest.approx(full.intersection(hull).area / 1e6, rel=2e-3)
