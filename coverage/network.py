@@ -1165,6 +1165,7 @@ def network_from_graph(
     if clip is not None:
         whole = graph
         graph = _clip(graph, clip, clip_buffer_m, source)
+        graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])  # roads all cut
         # a piece apart from the main network holding a node that lost a road to the clip may be
         # cut off by it (simplifying below keeps connectivity, so the pieces are decided here)
         cut = {n for n in graph if any(m not in graph for m in nx.all_neighbors(whole, n))}
@@ -1236,7 +1237,7 @@ def _warn_dropped_pieces(graph: nx.MultiDiGraph, kept: set, source: str, *, clip
                     break
     if total <= 0 or dropped / total < DROPPED_PIECES_WARN_SHARE:
         return
-    pieces = nx.number_weakly_connected_components(graph) - 1
+    pieces = sum(1 for c in nx.weakly_connected_components(graph) if len(c) > 1) - 1  # pieces with roads
     top = sorted(names, key=lambda n: -names[n])[:5]
     warnings.warn(
         f"network from {source!r}: {pieces} road piece(s) not joined to the main network "

@@ -901,6 +901,14 @@ def test_road_pieces_left_out_as_unconnected_are_warned_with_their_length():
             network_from_graph(joined, simplify=False, clip=shapely.box(lon0, lat0, lon1, lat1), clip_buffer_m=0.0)
         text = " ".join(str(w.message) for w in caught if "not joined" in str(w.message))
         assert ("Raise network.clip_buffer_m" in text) is says and text
+    # a dead end whose only road the clip cut is no road piece: no clip advice, not counted
+    stub = graph({**nodes, 9: (2990, 50), 10: (2990, 2000)},
+                 edges + [(9, 10, {"highway": "residential"}), (10, 9, {"highway": "residential"})])
+    lon1, lat1 = INV.transform(X0 + 3100, Y0 + 900)
+    with pytest.warns(CoverageWarning) as caught:
+        network_from_graph(stub, simplify=False, clip=shapely.box(lon0, lat0, lon1, lat1), clip_buffer_m=0.0)
+    text = " ".join(str(w.message) for w in caught if "not joined" in str(w.message))
+    assert "2 road piece(s)" in text and "clip_buffer_m" not in text
     assert sorted(net.node_ids.tolist()) == [1, 2, 3]
     with warnings.catch_warnings():  # everything kept: nothing to say
         warnings.simplefilter("error", CoverageWarning)
