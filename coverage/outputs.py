@@ -305,9 +305,9 @@ def requirement(lscp: dict, *, after_plan: dict | None = None, stations=None, st
 def _planned(stations) -> np.ndarray:
     """Per station: planned and of a class with a district (a logistics-support station is not
     one of the plan's fire stations)."""
-    from .scenario import NO_DISTRICT_CLASSES
+    from .stations import responding
 
-    return ((stations["status"] == "planned") & ~stations["class"].isin(NO_DISTRICT_CLASSES)).to_numpy()
+    return (stations["status"] == "planned").to_numpy() & responding(stations)
 
 
 def _candidate_sites(lscp: dict) -> dict | None:

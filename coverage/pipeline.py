@@ -19,9 +19,9 @@ from .demand import Demand, make_demand
 from .errors import CoverageWarning, DataError, InputError, OffNetworkError, ResolveError
 from .io import match_names, name_text, polygon_union, read_area, read_features
 from .network import EXTENT_BUFFER_M, RoadNetwork, extent_text, load_network, network_extent
-from .scenario import NO_DISTRICT_CLASSES, Scenario
+from .scenario import Scenario
 from .speeds import SpeedModel
-from .stations import place_stations
+from .stations import place_stations, responding
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +202,7 @@ def _close_pair_notes(network: RoadNetwork, stations) -> list[str]:
     if len(stations) == 0:
         return []
     # a logistics-support station beside a fire station shares no district with it
-    plan = stations[stations["status"].isin(["existing", "planned"]) & ~stations["class"].isin(NO_DISTRICT_CLASSES)]
+    plan = stations[stations["status"].isin(["existing", "planned"]).to_numpy() & responding(stations)]
     if len(plan) < 2:
         return []
     from scipy.spatial import cKDTree
@@ -310,7 +310,7 @@ def _drop_listed_twice(network: RoadNetwork, stations: gpd.GeoDataFrame, osm_ids
     is_osm = stations["id"].isin(osm_ids).to_numpy()
     # a listed logistics-support station is not a fire station the OSM one could be
     listed = np.flatnonzero(~is_osm & (stations["status"] == "existing").to_numpy()
-                            & ~stations["class"].isin(NO_DISTRICT_CLASSES).to_numpy())
+                            & responding(stations))
     if listed.size == 0 or not is_osm.any():
         return stations
     x, y = network.to_projected(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))

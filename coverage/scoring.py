@@ -19,8 +19,8 @@ import scipy.sparse as sp
 from .demand import Demand
 from .errors import InputError
 from .network import RoadNetwork
-from .scenario import NO_DISTRICT_CLASSES, Standard
-from .stations import stations_snapped
+from .scenario import Standard
+from .stations import responding, stations_snapped
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -189,8 +189,7 @@ def score(
     total = float(weight.sum())
 
     status = stations["status"].to_numpy()
-    # logistics-support stations answer no calls of their own: listed, not scored
-    responds = ~stations["class"].isin(NO_DISTRICT_CLASSES).to_numpy()
+    responds = responding(stations)  # logistics-support stations: listed, not scored
     existing = np.flatnonzero((status == "existing") & responds)
     plan = np.flatnonzero(np.isin(status, ["existing", "planned"]) & responds)
     scored = plan if len(plan) else np.flatnonzero(responds)

@@ -32,7 +32,7 @@ from .errors import CoverageWarning, DataError, InputError
 from .network import RoadNetwork, Snapped, snap_xy, street_edges, street_nodes
 from .places import crossing_name
 from .pipeline import Prepared
-from .scenario import NO_DISTRICT_CLASSES
+from .stations import responding, stations_snapped
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,7 +172,6 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     from .demand import _area_projected, _assign_districts, _districts_projected
     from .io import read_features
     from .scoring import _subset
-    from .stations import stations_snapped
     from .traveltime import on_main_network
 
     net = prep.network
@@ -186,7 +185,7 @@ def make_candidates(prep: Prepared, *, spacing_m: float, station_class: str) -> 
     stated: list = []  # the district of each of the plan's stations (stated, else where it lies)
     for status in ("existing", "planned", "candidate"):
         # a logistics-support station covers no district: not fixed, not a site
-        rows = st[(st["status"] == status) & ~st["class"].isin(NO_DISTRICT_CLASSES)]
+        rows = st[(st["status"] == status).to_numpy() & responding(st)]
         if len(rows) == 0:
             continue
         at = stations_snapped(net, rows)

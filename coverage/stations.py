@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import CoverageError, InputError
 from .network import RoadNetwork, Snapped, frontage_edges, snap_points
+from .scenario import NO_DISTRICT_CLASSES
 
 COLUMNS = ["id", "name", "class", "status", "district", "plan_text", "method", "lon", "lat",
            "moved_m", "warnings", "edge", "fraction"]
@@ -97,6 +98,13 @@ def place_stations(
                            geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]),
                            crs=4326)
     return gdf
+
+
+def responding(stations: gpd.GeoDataFrame) -> np.ndarray:
+    """Per placed station: of a class answering calls in a district of its own, unlike a
+    logistics-support station (:data:`~coverage.scenario.NO_DISTRICT_CLASSES`), which is listed
+    but neither scored, fixed, nor counted among the plan's fire stations."""
+    return ~stations["class"].isin(NO_DISTRICT_CLASSES).to_numpy()
 
 
 def stations_snapped(network: RoadNetwork, stations: gpd.GeoDataFrame) -> Snapped:
