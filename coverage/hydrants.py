@@ -1563,9 +1563,7 @@ def analyse_hydrants(
     if area_p is not None and not isinstance(hydrants, SnappedHydrants):
         hydrants = _check_hydrant_frame(hydrants)
         if len(hydrants):
-            hx, hy = network.to_projected(shapely.get_x(hydrants.geometry.to_numpy()),
-                                          shapely.get_y(hydrants.geometry.to_numpy()))
-            d_area = shapely.distance(area_p, shapely.points(np.asarray(hx, float), np.asarray(hy, float)))
+            d_area = shapely.distance(area_p, shapely.points(*_projected_xy(network, hydrants.geometry.to_numpy())))
             near = d_area <= radius + tolerance_m
             outside = int((~near).sum())
             if not near.any() and float(d_area.min()) > FAR_FROM_NETWORK_M:
@@ -1629,11 +1627,10 @@ def analyse_hydrants(
     existing = int(len(use))
     used_outside = 0
     inside = np.ones(existing, bool)
+    used_xy = _projected_xy(network, H.geometry.to_numpy()[use])
     if area_p is not None and existing:
         # hydrants just outside protect roads inside, but the area's own count is what it has
-        ux, uy = network.to_projected(shapely.get_x(H.geometry.to_numpy()[use]),
-                                      shapely.get_y(H.geometry.to_numpy()[use]))
-        inside = shapely.contains_xy(area_p, np.asarray(ux, float), np.asarray(uy, float))
+        inside = shapely.contains_xy(area_p, *used_xy)
         used_outside = int((~inside).sum())
         existing -= used_outside
     # the area's hydrants that protect some counted road (one on a campus lane far from any
@@ -1660,7 +1657,7 @@ def analyse_hydrants(
         props, status, gap, bound, req_min = empty_props, "nothing_to_do", 0.0, 0.0, existing_placed
     else:
         road_ok = np.zeros(roads.n, bool)
-        road_ok[roads.side_road[_side_of(c_lo, roads.off)]] = True
+        road_ok[counted_roads] = True
         props, status, gap, bound = _propose(
             network, roads, f_lo, f_hi, radius=reach, cand_sp=cand_sp, crossing_bonus=crossing_bonus,
             time_limit_s=time_limit_s, solver=solver, progress=progress, road_ok=road_ok,
@@ -1668,7 +1665,7 @@ def analyse_hydrants(
             partners=_carriageway_partners(network, roads, why),
             snap_edges=(why == "") | (why == "second_carriageway"),
             apart_m=duplicate_m + _APART_MARGIN_M if duplicate_m > 0 else 0.0,
-            existing_xy=_projected_xy(network, H.geometry.to_numpy()[use]))
+            existing_xy=used_xy)
         req_min = existing_placed + len(props)
     t_prop = time.perf_counter()
     cranes = (water_cranes(network, high_risk, area_per_crane_km2=crane_area_km2)
@@ -1818,23 +1815,16 @@ def _strand_sites(roads: _Roads, g_lo: np.ndarray, g_hi: np.ndarray, radius: flo
             r = nxt
         if len(chain) < 2:
             continue
-        runs: list[list[float]] = []
+        runs: list[tuple[float, float]] = []
         base = 0.0
         for r, fwd in chain:
             L = float(roads.length[r])
-            for lo, hi in sorted(pieces.get(r, ())):
-                a, b = (base + lo, base + hi) if fwd else (base + L - hi, base + L - lo)
-                runs.append([a, b])
+            for lo, hi in pieces.get(r, ()):
+                runs.append((base + lo, base + hi) if fwd else (base + L - hi, base + L - lo))
             base += L
-        runs.sort()
-        merged: list[list[float]] = []
-        for a, b in runs:
-            if merged and a <= merged[-1][1] + _TOL:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
         offs = np.cumsum([0.0] + [float(roads.length[r]) for r, _ in chain])
-        for a, b in merged:
+        run_ends = np.array(runs, float).reshape(-1, 2)
+        for a, b in zip(*(v.tolist() for v in _union(run_ends[:, 0], run_ends[:, 1], _TOL))):
             steps = np.arange(radius, b - a + _TOL, 2 * radius)
             for at in np.concatenate([a + steps, b - steps]):
                 i = min(max(int(np.searchsorted(offs, at, side="right")) - 1, 0), len(chain) - 1)

@@ -27,6 +27,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from .errors import DataError, InputError, NetworkUnavailableError, OffNetworkError
+from .io import open_binary
 from .settings import cache_dir as default_cache_dir
 from .speeds import NON_DRIVABLE, NON_DRIVABLE_SERVICE, SpeedModel, edge_speeds_kmh, highway_class
 
@@ -932,9 +933,8 @@ def _stated_area(network: RoadNetwork):
 
 def extent_text(network: RoadNetwork, buffer_m: float = EXTENT_BUFFER_M) -> str:
     """What :func:`network_extent` used, in words."""
-    if network_extent(network, buffer_m).equals_exact(_hull(network, buffer_m), 0.0):
-        return f"convex hull of its nodes + {buffer_m:g} m"
-    return f"convex hull of its nodes + {buffer_m:g} m, within the bounds the extract states"
+    hull = f"convex hull of its nodes + {buffer_m:g} m"
+    return hull if _stated_area(network) is None else hull + ", within the bounds the extract states"
 
 
 def _hull(network: RoadNetwork, buffer_m: float):
@@ -950,13 +950,10 @@ def _with_extract_area(graph: nx.MultiDiGraph, area) -> nx.MultiDiGraph:
 
 def _xml_bounds(path: Path):
     """The ``<bounds>`` an OSM XML file states near its start (a lon/lat box), or None."""
-    import bz2
     import re
 
-    opener = bz2.open if path.name.lower().endswith(".bz2") else gzip.open if \
-        path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rb") as fh:
+        with open_binary(path) as fh:
             head = fh.read(65536).decode("utf-8", "replace")
     except (OSError, EOFError, ValueError):
         return None

@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from .errors import DataError, NetworkUnavailableError
-from .io import open_binary
+from .io import name_text, open_binary
 from .settings import cache_dir as default_cache_dir
 
 #: Tags that make a feature useful for ``place:`` resolution and station import.
@@ -213,24 +213,9 @@ def fire_stations(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         fs["name"] = None
     # the OSM id as our reader names it, as overpass-turbo / JOSM exports name it, or the row
     column = next((c for c in ("osmid", "@id", "id", "osm_id") if c in fs.columns), None)
-    ids = fs[column] if column is not None else None
-    fs["osmid"] = [_id_text(v) if ids is not None and _is_id(v) else f"row{i}"
-                   for i, v in zip(fs.index, ids if ids is not None else fs.index)]
+    ids = fs[column] if column is not None else [None] * len(fs)
+    fs["osmid"] = [name_text(v).strip() or f"row{i}" for i, v in zip(fs.index, ids)]
     return fs[["osmid", "name", "geometry"]].reset_index(drop=True)
-
-
-def _id_text(value: Any) -> str:
-    """An id as text: 5.0 (a number column with gaps) reads 5."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _is_id(value: Any) -> bool:
-    """A usable feature id: a non-empty text or a number, not a missing value."""
-    if value is None or (isinstance(value, float) and value != value):
-        return False
-    return bool(str(value).strip())
 
 
 def _matching(features: gpd.GeoDataFrame, table: Mapping[str, tuple]) -> gpd.GeoDataFrame:

@@ -201,11 +201,7 @@ def _get(data: Any, tag: str) -> Any:
 def _names_of(data: Any) -> list[str]:
     out: list[str] = []
     for tag in NAME_TAGS:
-        try:
-            value = data.get(tag)
-        except AttributeError:
-            value = None
-        for v in _split_values(value):
+        for v in _split_values(_get(data, tag)):
             if v not in out:
                 out.append(v)
     return out
@@ -472,11 +468,15 @@ def resolve_crossing(network: Any, road_a: str, road_b: str) -> Resolved:
         if not ea or not eb:
             continue
         found = _shared_nodes(net, ea, eb)
-        crossing = _line_crossings(net, ea, eb) if found is None else None
-        if found is None and crossing is None:
-            continue
         if found is None:
-            found, (ta, names_a, tb, names_b), ea, eb = _junction_beneath(net, crossing, combos[i:])
+            crossing = _line_crossings(net, ea, eb)
+            if crossing is None:
+                continue
+            beneath = _junction_beneath(net, crossing, combos[i + 1:])
+            if beneath is None:
+                found = crossing
+            else:
+                found, (ta, names_a, tb, names_b), ea, eb = beneath
         res = _finish(net, query, found, (road_a, ta, names_a), (road_b, tb, names_b), ea, eb)
         return _off_named(net, res, ((road_a, ta, levels_a[0]), (road_b, tb, levels_b[0])))
     # 3. an edge carrying both roads' own names (osmnx merged the two ways: they run together
@@ -529,13 +529,11 @@ def _off_named(net: _Net, res: Resolved, parts) -> Resolved:
     return replace(res, distance_m=dist, warnings=list(res.warnings) + extra)
 
 
-def _junction_beneath(net: _Net, crossing: _Found, combos: list) -> tuple[_Found, tuple, list[int], list[int]]:
-    """For roads that cross without a junction (``crossing``, at ``combos[0]``'s name tiers): the
-    junctions of looser name matches within :data:`CLUSTER_M` of the crossing, when there are
-    any, else the crossing itself. Returns (found, combo, edges a, edges b)."""
-    first = combos[0]
-    ea0, eb0 = _without_common(net.edges_named(first[1]), net.edges_named(first[3]))
-    for combo in combos[1:]:
+def _junction_beneath(net: _Net, crossing: _Found, looser: list) -> tuple[_Found, tuple, list[int], list[int]] | None:
+    """For roads that cross without a junction (``crossing``): the junctions of the first of the
+    ``looser`` name matches that meet within :data:`CLUSTER_M` of the crossing, as (found, combo,
+    edges a, edges b); None when there are none."""
+    for combo in looser:
         ea, eb = _without_common(net.edges_named(combo[1]), net.edges_named(combo[3]))
         found = _shared_nodes(net, ea, eb) if ea and eb else None
         if found is None:
@@ -545,7 +543,7 @@ def _junction_beneath(net: _Net, crossing: _Found, combos: list) -> tuple[_Found
             keep = np.flatnonzero(near)
             return (_Found(found.method, found.xy[keep], tuple(found.nodes[k] for k in keep), 0.0),
                     combo, ea, eb)
-    return crossing, first, ea0, eb0
+    return None
 
 
 def _without_common(ea: list[int], eb: list[int]) -> tuple[list[int], list[int]]:
